@@ -1,0 +1,176 @@
+"""Settings from the environment, with safe local defaults.
+
+Production (`PARLEY_ENV=production`) refuses to start without the settings it
+cannot guess, and refuses the demo and the Shopify stand-in outright. In
+development the secrets Parley needs are generated once and kept in
+`instance/dev-secrets.json`, so encrypted tokens survive a restart and nothing
+secret ever lives in the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Mapping
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+ENVIRONMENTS = ("development", "test", "production")
+REQUIRED_IN_PRODUCTION = (
+    "SHOPIFY_API_KEY",
+    "SHOPIFY_API_SECRET",
+    "APP_URL",
+    "SECRET_KEY",
+    "TOKEN_ENCRYPTION_KEY",
+)
+# Pinned Admin API version: latest stable in November 2026 (shared/platforms/shopify.md §8.2).
+SHOPIFY_API_VERSION = "2026-10"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str = "development"
+    database_url: str = ""
+    redis_url: str | None = None
+    shopify_api_key: str = ""
+    shopify_api_secret: str = ""
+    shopify_api_secret_old: str | None = None
+    shopify_scopes: str = "read_customers,read_orders,write_app_proxy"
+    shopify_api_version: str = SHOPIFY_API_VERSION
+    app_url: str = "http://127.0.0.1:8000"
+    secret_key: str = ""
+    token_encryption_key: str = ""
+    # Base URL of the local Shopify stand-in; development and tests only.
+    shopify_standin_url: str | None = None
+    demo: bool = False
+    # Seconds of clock skew tolerated on ID tokens.
+    id_token_leeway: int = 10
+    # Refresh an expiring offline token this many seconds before it expires.
+    token_refresh_margin: int = 300
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    def override(self, **changes: object) -> "Settings":
+        return replace(self, **changes)
+
+
+_ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "redis_url": "REDIS_URL",
+    "shopify_api_key": "SHOPIFY_API_KEY",
+    "shopify_api_secret": "SHOPIFY_API_SECRET",
+    "shopify_api_secret_old": "SHOPIFY_API_SECRET_OLD",
+    "shopify_scopes": "SHOPIFY_SCOPES",
+    "app_url": "APP_URL",
+    "secret_key": "SECRET_KEY",
+    "token_encryption_key": "TOKEN_ENCRYPTION_KEY",
+    "shopify_standin_url": "SHOPIFY_STANDIN_URL",
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Build Settings from `environ` (default: os.environ), then apply overrides."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("PARLEY_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"PARLEY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+
+    values: dict[str, object] = {"env": env}
+    for attr, name in _ENV_NAMES.items():
+        raw = environ.get(name, "").strip()
+        if raw:
+            values[attr] = raw
+    if environ.get("PARLEY_DEMO", "").strip().lower() in ("1", "true", "yes"):
+        values["demo"] = True
+    values.update(overrides)
+
+    known = {f.name for f in fields(Settings)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    settings = Settings(**values)  # type: ignore[arg-type]
+    return finalize(settings)
+
+
+def finalize(settings: Settings) -> Settings:
+    """Check the settings and fill development defaults; raise ConfigError on a problem."""
+    if settings.production:
+        missing = [
+            name
+            for attr, name in _ENV_NAMES.items()
+            if name in REQUIRED_IN_PRODUCTION and not getattr(settings, attr)
+        ]
+        if missing:
+            raise ConfigError(
+                f"{missing[0]} is required in production (PARLEY_ENV=production) but is not set"
+                + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else "")
+            )
+        if settings.shopify_standin_url:
+            raise ConfigError(
+                "SHOPIFY_STANDIN_URL points Parley at a fake Shopify; it is refused in production"
+            )
+        if settings.demo:
+            raise ConfigError("the demo (PARLEY_DEMO) is refused in production")
+        if not settings.app_url.startswith("https://"):
+            raise ConfigError("APP_URL must be an https:// URL in production")
+    else:
+        settings = _with_dev_defaults(settings)
+
+    if not settings.database_url:
+        INSTANCE.mkdir(exist_ok=True)
+        settings = settings.override(database_url=f"sqlite:///{INSTANCE / 'parley.db'}")
+    _check_fernet_keys(settings.token_encryption_key)
+    return settings.override(app_url=settings.app_url.rstrip("/"))
+
+
+def _with_dev_defaults(settings: Settings) -> Settings:
+    wanted = {
+        "secret_key": lambda: secrets.token_urlsafe(32),
+        "token_encryption_key": lambda: Fernet.generate_key().decode(),
+        "shopify_api_key": lambda: "parley-dev-" + secrets.token_hex(8),
+        "shopify_api_secret": lambda: secrets.token_hex(32),
+    }
+    if all(getattr(settings, attr) for attr in wanted):
+        return settings
+    stored = _load_dev_secrets(wanted)
+    changes = {attr: stored[attr] for attr in wanted if not getattr(settings, attr)}
+    return settings.override(**changes)
+
+
+def _load_dev_secrets(wanted: dict) -> dict[str, str]:
+    path = INSTANCE / "dev-secrets.json"
+    stored: dict[str, str] = {}
+    if path.exists():
+        stored = json.loads(path.read_text())
+    if not all(attr in stored for attr in wanted):
+        for attr, make in wanted.items():
+            stored.setdefault(attr, make())
+        INSTANCE.mkdir(exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2))
+        path.chmod(0o600)
+    return stored
+
+
+def _check_fernet_keys(value: str) -> None:
+    for key in value.split(","):
+        try:
+            Fernet(key.strip().encode())
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                "TOKEN_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+                "(32 url-safe base64-encoded bytes; make one with "
+                "`python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'`)"
+            ) from exc

@@ -1,0 +1,111 @@
+"""Engine, sessions and the two column types every table shares.
+
+SQLite (WAL) by default, PostgreSQL through DATABASE_URL. Time is stored in UTC
+and always comes back timezone-aware; money is stored exactly, as a count of
+ten-thousandths, and always comes back as Decimal.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+from sqlmodel import Session
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on every backend (SQLite has no time zones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; pass an aware UTC datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+MONEY_SCALE = 10_000
+
+
+class Money(sa.types.TypeDecorator):
+    """An exact amount as an integer of ten-thousandths; sums stay exact in SQL."""
+
+    impl = sa.BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value) * MONEY_SCALE
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"{value} has more than four decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: int | None, dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(value).scaleb(-4)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+class Database:
+    """Hands out sessions bound to an engine, or to one shared connection in tests."""
+
+    def __init__(self, bind: Engine | Connection):
+        self.bind = bind
+
+    @property
+    def dialect(self) -> str:
+        return self.bind.dialect.name
+
+    def session(self) -> Session:
+        if isinstance(self.bind, Connection):
+            # Tests run each case inside an outer transaction; commits become savepoints.
+            return Session(bind=self.bind, join_transaction_mode="create_savepoint", expire_on_commit=False)
+        return Session(bind=self.bind, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work commits on success and rolls back on any error."""
+        with self.session() as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise

@@ -1,0 +1,256 @@
+"""The tables. Every row that belongs to a shop carries `shop_id`, so tenant
+checks are one column away and a shop's erasure is a delete per table."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.db import Money, UTCDateTime, utcnow
+
+# Constraint names are fixed so migrations and models name things alike on every backend.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _uuid() -> str:
+    return str(uuid.uuid4())
+
+
+def _time() -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _money() -> Any:
+    return Field(default=None, sa_type=Money, nullable=True)
+
+
+def _shop_fk() -> Any:
+    return Field(foreign_key="shop.id", ondelete="CASCADE", nullable=False)
+
+
+def _enum(enum: type[Enum], default: Enum) -> Any:
+    # Stored as plain strings: adding a value later needs no database type migration.
+    return Field(
+        default=default,
+        sa_type=sa.Enum(enum, native_enum=False, length=20, validate_strings=True, create_constraint=False),
+        nullable=False,
+    )
+
+
+class Platform(str, Enum):
+    shopify = "shopify"
+    saleor = "saleor"
+
+
+class InstallState(str, Enum):
+    installed = "installed"
+    uninstalled = "uninstalled"
+
+
+class ConversationStatus(str, Enum):
+    open = "open"
+    resolved = "resolved"
+
+
+class AuthorKind(str, Enum):
+    shopper = "shopper"
+    agent = "agent"
+    bot = "bot"
+    system = "system"
+
+
+class Shop(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("platform", "domain"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: Platform = _enum(Platform, Platform.shopify)
+    # The platform's stable name for the shop: `<name>.myshopify.com`, or a Saleor API URL.
+    domain: str = Field(max_length=255, nullable=False)
+    name: str | None = Field(default=None, max_length=255)
+    install_state: InstallState = _enum(InstallState, InstallState.installed)
+    scopes: str = Field(default="", max_length=1000, nullable=False)
+    # Fernet ciphertexts; see app/encryption.py. Never logged, never serialised.
+    access_token_enc: str | None = Field(default=None, sa_type=sa.Text)
+    access_token_expires_at: datetime | None = _time()
+    refresh_token_enc: str | None = Field(default=None, sa_type=sa.Text)
+    refresh_token_expires_at: datetime | None = _time()
+    # Bumped on every token write; a refresh commits only if nobody else refreshed first.
+    token_version: int = Field(default=0, nullable=False)
+    installed_at: datetime | None = _time()
+    uninstalled_at: datetime | None = _time()
+    created_at: datetime = _created()
+
+    def __repr__(self) -> str:  # keeps ciphertexts out of logs and tracebacks
+        return f"Shop(id={self.id!r}, platform={self.platform.value!r}, domain={self.domain!r}, state={self.install_state.value!r})"
+
+    __str__ = __repr__
+
+
+class ShopSetting(SQLModel, table=True):
+    __tablename__ = "shop_setting"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    key: str = Field(max_length=100, nullable=False)
+    value: Any = Field(default=None, sa_type=sa.JSON)
+    updated_at: datetime = _created()
+
+
+class Visitor(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index(None, "shop_id", "customer_id"),
+        sa.Index(None, "shop_id", "email"),
+    )
+
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
+    shop_id: int = _shop_fk()
+    # Set only from a signed channel (app proxy signature, Saleor token).
+    customer_id: str | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=255)
+    locale: str | None = Field(default=None, max_length=20)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+
+
+class Conversation(SQLModel, table=True):
+    __table_args__ = (
+        # Inbox tabs: open/waiting ordered by how long the shopper has waited, resolved by recency.
+        sa.Index(None, "shop_id", "status", "waiting_since"),
+        sa.Index(None, "shop_id", "status", "last_message_at"),
+        sa.Index(None, "visitor_id", "created_at"),
+    )
+
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
+    shop_id: int = _shop_fk()
+    visitor_id: str = Field(foreign_key="visitor.id", ondelete="CASCADE", nullable=False, max_length=36)
+    status: ConversationStatus = _enum(ConversationStatus, ConversationStatus.open)
+    assignee: str | None = Field(default=None, max_length=64)
+    # Priority inputs: when the oldest unanswered shopper message arrived (None when
+    # nobody waits on us) and the value of the latest cart.
+    waiting_since: datetime | None = _time()
+    cart_value: Decimal | None = _money()
+    cart_currency: str | None = Field(default=None, max_length=3)
+    last_message_at: datetime | None = _time()
+    unread_by_agent: int = Field(default=0, nullable=False)
+    created_at: datetime = _created()
+    first_response_at: datetime | None = _time()
+    resolved_at: datetime | None = _time()
+
+
+class Message(SQLModel, table=True):
+    __table_args__ = (
+        # A resend with the same client-made id never stores twice.
+        sa.UniqueConstraint("conversation_id", "client_id"),
+        sa.Index(None, "shop_id", "id"),
+    )
+
+    # Monotonic: doubles as the event id that streams resume from.
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer, "sqlite"))
+    shop_id: int = _shop_fk()
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    author_kind: AuthorKind = _enum(AuthorKind, AuthorKind.shopper)
+    # Staff member's id (the session token's `sub`) for agent messages.
+    author_id: str | None = Field(default=None, max_length=64)
+    body: str = Field(sa_type=sa.Text, nullable=False)
+    client_id: str = Field(max_length=64, nullable=False)
+    internal: bool = Field(default=False, nullable=False)
+    created_at: datetime = _created()
+    read_at: datetime | None = _time()
+
+
+class CartSnapshot(SQLModel, table=True):
+    __tablename__ = "cart_snapshot"
+    __table_args__ = (
+        sa.Index(None, "conversation_id", "created_at"),
+        sa.Index(None, "shop_id", "cart_token"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    # The cart token without its `?key=` part: that is what orders carry back.
+    cart_token: str | None = Field(default=None, max_length=255)
+    currency: str | None = Field(default=None, max_length=3)
+    total: Decimal | None = _money()
+    item_count: int = Field(default=0, nullable=False)
+    lines: Any = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = _created()
+
+
+class OrderLink(SQLModel, table=True):
+    __tablename__ = "order_link"
+    __table_args__ = (
+        sa.UniqueConstraint("shop_id", "order_id"),
+        sa.Index(None, "conversation_id"),
+        sa.Index(None, "shop_id", "ordered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    order_id: str = Field(max_length=64, nullable=False)
+    order_name: str | None = Field(default=None, max_length=64)
+    customer_id: str | None = Field(default=None, max_length=64)
+    # Which attribution rule made the link: note_attribute, cart_token or customer.
+    rule: str = Field(max_length=20, nullable=False)
+    total: Decimal | None = _money()
+    refunded: Decimal | None = _money()
+    currency: str | None = Field(default=None, max_length=3)
+    financial_status: str | None = Field(default=None, max_length=30)
+    cancelled_at: datetime | None = _time()
+    ordered_at: datetime | None = _time()
+    # The payload's own `updated_at`: an older delivery never overwrites a newer one.
+    source_updated_at: datetime | None = _time()
+    created_at: datetime = _created()
+
+
+class WebhookEvent(SQLModel, table=True):
+    __tablename__ = "webhook_event"
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "event_id"),
+        sa.Index(None, "processed_at", "received_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: Platform = _enum(Platform, Platform.shopify)
+    event_id: str = Field(max_length=128, nullable=False)
+    topic: str = Field(max_length=64, nullable=False)
+    shop_domain: str = Field(max_length=255, nullable=False)
+    payload: str = Field(sa_type=sa.Text, nullable=False)
+    received_at: datetime = _created()
+    processed_at: datetime | None = _time()
+    # Set when processing gave up on the payload, for the merchant to see.
+    error: str | None = Field(default=None, sa_type=sa.Text)
+
+
+class DataExport(SQLModel, table=True):
+    """A customer's data, gathered for a `customers/data_request`, for the merchant to download."""
+
+    __tablename__ = "data_export"
+    __table_args__ = (sa.Index(None, "shop_id", "created_at"),)
+
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
+    shop_id: int = _shop_fk()
+    request_id: str | None = Field(default=None, max_length=64)
+    customer_id: str | None = Field(default=None, max_length=64)
+    customer_email: str | None = Field(default=None, max_length=320)
+    content: Any = Field(default=None, sa_type=sa.JSON)
+    created_at: datetime = _created()
