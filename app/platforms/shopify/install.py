@@ -1,0 +1,196 @@
+"""Getting and keeping a shop's offline access token.
+
+Two ways in, as Shopify supports them:
+- token exchange of the App Bridge ID token (Shopify-managed install), through
+  `shopifyapp`, always asking for an expiring offline token;
+- the authorization-code grant for non-embedded and legacy installs, through
+  authlib's OAuth 2 client.
+Expiring tokens are refreshed `token_refresh_margin` seconds before they lapse.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import Callable
+
+from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+from shopify_app import IdTokenDetails
+
+from app import shops
+from app.config import Settings
+from app.db import Database, utcnow
+from app.encryption import TokenCipher
+from app.models import Platform, Shop
+from app.platforms.shopify.admin_api import SHOP_QUERY, AdminAPI, AdminAPIError
+from app.platforms.shopify.http import browser_url, client_kwargs, make_client
+from app.platforms.shopify.requests import IdToken, ShopifyRequestError, shopify_app
+
+log = logging.getLogger(__name__)
+
+
+class InstallError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class ShopifyInstaller:
+    def __init__(self, settings: Settings, db: Database, cipher: TokenCipher, clock: Callable[[], datetime] = utcnow):
+        self.settings = settings
+        self.db = db
+        self.cipher = cipher
+        self.clock = clock
+        self.app = shopify_app(settings.shopify_api_key, settings.shopify_api_secret, settings.shopify_api_secret_old)
+
+    # -- token exchange ---------------------------------------------------------
+
+    def install_with_id_token(self, id_token: IdToken) -> Shop:
+        """Exchange a verified ID token for an expiring offline token and store it."""
+        details = IdTokenDetails(exchangeable=True, token=id_token.token, claims=id_token.claims)
+        with make_client(self.settings.shopify_standin_url) as http:
+            result = self.app.exchange_using_token_exchange(
+                access_mode="offline", id_token=details, expiring=True, http_client=http
+            )
+        if not result.ok or result.access_token is None:
+            status = 401 if result.log.code in ("invalid_subject_token", "invalid_client") else 502
+            raise InstallError(status, result.log.code, f"Shopify refused the token exchange ({result.log.code})")
+        grant = _grant_from_shopifyapp(result.access_token)
+        return self._store_install(id_token.shop, grant)
+
+    # -- authorization-code grant --------------------------------------------
+
+    def _oauth_client(self) -> OAuth2Client:
+        return OAuth2Client(
+            client_id=self.settings.shopify_api_key,
+            client_secret=self.settings.shopify_api_secret,
+            token_endpoint_auth_method="client_secret_post",
+            redirect_uri=f"{self.settings.app_url}/auth/callback",
+            scope=self.settings.shopify_scopes,
+            **client_kwargs(self.settings.shopify_standin_url),
+        )
+
+    def authorize_url(self, shop: str, state: str) -> str:
+        with self._oauth_client() as client:
+            url, _ = client.create_authorization_url(
+                browser_url(shop, "/admin/oauth/authorize", self.settings.shopify_standin_url), state=state
+            )
+        return url
+
+    def install_with_code(self, shop: str, code: str) -> Shop:
+        with self._oauth_client() as client:
+            try:
+                token = client.fetch_token(
+                    f"https://{shop}/admin/oauth/access_token",
+                    grant_type="authorization_code",
+                    code=code,
+                    expiring="1",
+                )
+            except OAuthError as exc:
+                raise InstallError(400, "code_exchange_failed", f"Shopify refused the authorization code ({exc.error})") from exc
+            except Exception as exc:  # network trouble: nothing stored, the merchant may retry
+                raise InstallError(502, "shopify_unreachable", "Shopify could not be reached; try the install again") from exc
+        now = self.clock()
+        grant = shops.TokenGrant(
+            access_token=token["access_token"],
+            scopes=token.get("scope", ""),
+            expires_at=_after(now, token.get("expires_in")),
+            refresh_token=token.get("refresh_token"),
+            refresh_expires_at=_after(now, token.get("refresh_token_expires_in")),
+        )
+        return self._store_install(shop, grant)
+
+    # -- keeping the token fresh ----------------------------------------------
+
+    def access_token(self, shop: Shop) -> str:
+        """A usable access token for the shop, refreshed first when it is about to lapse."""
+        margin = timedelta(seconds=self.settings.token_refresh_margin)
+        if shop.access_token_expires_at is None or shop.access_token_expires_at - margin > self.clock():
+            token = shops.access_token_of(shop, self.cipher)
+            if token is None:
+                raise InstallError(401, "not_installed", f"{shop.domain} has no access token; reinstall the app")
+            return token
+        return self.refresh(shop)
+
+    def refresh(self, shop: Shop) -> str:
+        refresh_token = shops.refresh_token_of(shop, self.cipher)
+        if not refresh_token:
+            raise InstallError(401, "not_installed", f"{shop.domain} has no refresh token; reinstall the app")
+        version = shop.token_version
+        with make_client(self.settings.shopify_standin_url) as http:
+            result = self.app.refresh_token_exchanged_access_token(
+                {
+                    "shop": shop.domain.removesuffix(".myshopify.com"),
+                    "refresh_token": refresh_token,
+                    # No expiry given: the decision to refresh is ours (see access_token()).
+                    "expires": None,
+                    "refresh_token_expires": _iso(shop.refresh_token_expires_at),
+                    "access_mode": "offline",
+                },
+                http_client=http,
+            )
+        if not result.ok or result.access_token is None:
+            raise InstallError(401, result.log.code, f"Shopify refused the token refresh ({result.log.code})")
+        grant = _grant_from_shopifyapp(result.access_token)
+        with self.db.transaction() as session:
+            current = session.get(Shop, shop.id)
+            if current is None:
+                raise InstallError(404, "unknown_shop", f"{shop.domain} is no longer installed")
+            if not shops.store_rotated_tokens(session, self.cipher, current, version, grant):
+                # Another worker rotated first; its pair is as good as ours and already stored.
+                session.refresh(current)
+                return shops.access_token_of(current, self.cipher) or grant.access_token
+            _copy_tokens(current, shop)
+        return grant.access_token
+
+    # -- shared ---------------------------------------------------------------
+
+    def _store_install(self, domain: str, grant: shops.TokenGrant) -> Shop:
+        name = self._fetch_shop_name(domain, grant.access_token)
+        with self.db.transaction() as session:
+            shop = shops.record_install(session, self.cipher, Platform.shopify, domain, grant, self.clock(), name=name)
+        log.info("installed %s (scopes %s)", domain, grant.scopes)
+        return shop
+
+    def _fetch_shop_name(self, domain: str, access_token: str) -> str | None:
+        api = AdminAPI(domain, access_token, self.settings.shopify_api_version, self.settings.shopify_standin_url)
+        try:
+            return (api.execute(SHOP_QUERY).data.get("shop") or {}).get("name")
+        except AdminAPIError as exc:
+            # The install stands without the name; it is cosmetic and fetched again next install.
+            log.warning("could not read the name of %s: %s", domain, exc)
+            return None
+
+
+def _grant_from_shopifyapp(token) -> shops.TokenGrant:
+    return shops.TokenGrant(
+        access_token=token.token,
+        scopes=token.scope or "",
+        expires_at=_parse_iso(token.expires),
+        refresh_token=token.refresh_token,
+        refresh_expires_at=_parse_iso(token.refresh_token_expires),
+    )
+
+
+def _copy_tokens(source: Shop, target: Shop) -> None:
+    for column in ("access_token_enc", "access_token_expires_at", "refresh_token_enc", "refresh_token_expires_at", "token_version", "scopes"):
+        setattr(target, column, getattr(source, column))
+
+
+def _after(now: datetime, seconds) -> datetime | None:
+    return now + timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+__all__ = ["InstallError", "ShopifyInstaller", "ShopifyRequestError"]
