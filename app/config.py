@@ -47,7 +47,7 @@ class Settings:
     shopify_api_secret_old: str | None = None
     shopify_scopes: str = "read_customers,read_orders,write_app_proxy"
     shopify_api_version: str = SHOPIFY_API_VERSION
-    app_url: str = "http://127.0.0.1:8000"
+    app_url: str = ""
     secret_key: str = ""
     token_encryption_key: str = ""
     # Base URL of the local Shopify stand-in; development and tests only.
@@ -129,6 +129,8 @@ def finalize(settings: Settings) -> Settings:
     else:
         settings = _with_dev_defaults(settings)
 
+    if not settings.app_url:
+        settings = settings.override(app_url="http://127.0.0.1:8000")
     if not settings.database_url:
         INSTANCE.mkdir(exist_ok=True)
         settings = settings.override(database_url=f"sqlite:///{INSTANCE / 'parley.db'}")

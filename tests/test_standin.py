@@ -187,6 +187,21 @@ def test_code_grant_round_trip(shopify, standin):
                              "error_description": "The authorization code was not found or was already used"}
 
 
+def test_code_grant_accepts_the_standard_grant_type_and_expiring_tokens(shopify):
+    query = {"client_id": API_KEY, "redirect_uri": "https://app.example/cb?from=shopify", "state": "s",
+             "grant_options[]": "per-user"}
+    location = shopify.post("/admin/oauth/authorize", data=query).headers["location"]
+    params = dict(parse_qsl(urlsplit(location).query))
+    assert params["from"] == "shopify"  # the redirect_uri's own query survives
+
+    granted = shopify.post("/admin/oauth/access_token", data={
+        "client_id": API_KEY, "client_secret": API_SECRET, "code": params["code"],
+        "grant_type": "authorization_code", "expiring": "1"}).json()
+
+    assert granted["access_token"].startswith("shpua_")  # per-user asked for an online token
+    assert granted["expires_in"] == 3600 and granted["associated_user"]["account_owner"] is True
+
+
 def test_authorize_rejects_unknown_client_id_with_an_html_page(shopify):
     page = shopify.get("/admin/oauth/authorize", params={"client_id": "other", "redirect_uri": "https://x/cb"})
 
@@ -315,6 +330,19 @@ def test_unknown_field_is_an_undefined_field_error(shopify, standin):
     assert error["message"] == "Field 'plan' doesn't exist on type 'Shop'"
     assert error["locations"] == [{"line": 1, "column": 13}]
     assert error["extensions"] == {"code": "undefinedField", "typeName": "Shop", "fieldName": "plan"}
+
+
+def test_fragments_count_towards_the_cost_and_bad_ids_are_errors(shopify, standin):
+    query = """query { customer(id: "gid://shopify/Customer/42") { ...Who } order(id: "nope") { id } }
+      fragment Who on Customer { displayName defaultEmailAddress { emailAddress } }"""
+
+    body = graphql(shopify, offline_token(shopify, standin), query).json()
+
+    assert body["data"] == {"customer": {"displayName": "Mari Tamm",
+                                         "defaultEmailAddress": {"emailAddress": "mari@example.com"}},
+                            "order": None}
+    assert body["errors"][0]["message"] == "Invalid global id 'nope'"
+    assert body["extensions"]["cost"]["requestedQueryCost"] == 1 + 1 + 1
 
 
 def test_bad_access_token_is_401(shopify):

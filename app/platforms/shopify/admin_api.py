@@ -60,7 +60,9 @@ class AdminAPI:
     def __init__(self, shop: str, access_token: str, api_version: str, standin_url: str | None = None):
         self.shop = shop
         self.url = f"https://{shop}/admin/api/{api_version}/graphql.json"
-        self._transport_kwargs = client_kwargs(standin_url)
+        # Shopify's 401 and 5xx bodies are JSON with an `errors` string, which gql would
+        # take for a GraphQL answer; the status decides first.
+        self._transport_kwargs = {**client_kwargs(standin_url), "event_hooks": {"response": [_raise_for_status]}}
         self._headers = {"X-Shopify-Access-Token": access_token}
 
     def __repr__(self) -> str:
@@ -80,9 +82,20 @@ class AdminAPI:
                 raise AdminAPIUnauthorized(f"Shopify refused the access token ({exc.code})") from exc
             raise AdminAPIUnavailable(f"Shopify answered {exc.code}") from exc
         except (TransportError, httpx.HTTPError) as exc:
+            # gql wraps what our status hook raised; surface it as it was.
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, AdminAPIError):
+                raise cause from None
             raise AdminAPIUnavailable(f"Shopify could not be reached: {exc.__class__.__name__}") from exc
         extensions = result.extensions or {}
         return AdminResult(data=result.data or {}, cost=extensions.get("cost") or {})
+
+
+def _raise_for_status(response: httpx.Response) -> None:
+    if response.status_code in (401, 403):
+        raise AdminAPIUnauthorized(f"Shopify refused the access token ({response.status_code})")
+    if response.status_code == 429 or response.status_code >= 500:
+        raise AdminAPIUnavailable(f"Shopify answered {response.status_code}")
 
 
 def _raise_for_graphql_errors(exc: TransportQueryError) -> None:

@@ -11,10 +11,15 @@ Expiring tokens are refreshed `token_refresh_margin` seconds before they lapse.
 from __future__ import annotations
 
 import logging
+import warnings
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from authlib.integrations.httpx_client import OAuth2Client, OAuthError
+with warnings.catch_warnings():
+    # authlib 1.9 nudges towards httpx2; shopifyapp and gql speak httpx, and one HTTP
+    # stack (one transport, one stand-in rewrite) is worth more than the nudge.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from shopify_app import IdTokenDetails
 
 from app import shops

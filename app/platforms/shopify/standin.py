@@ -26,6 +26,7 @@ from urllib.parse import urlencode, urlsplit
 
 import flask
 from graphql import (
+    DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -33,7 +34,6 @@ from graphql import (
     GraphQLInt,
     GraphQLObjectType,
     GraphQLSchema,
-    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     build_schema,
@@ -65,10 +65,13 @@ scalar Decimal
 scalar UnsignedInt64
 enum CurrencyCode { AUD BRL CAD CHF CZK DKK EUR GBP INR JPY MXN NOK NZD PLN SEK USD }
 enum OrderSortKeys { CREATED_AT ID NUMBER PROCESSED_AT TOTAL_PRICE UPDATED_AT }
-enum OrderDisplayFinancialStatus { AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING REFUNDED VOIDED }
+enum OrderDisplayFinancialStatus { AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING
+  REFUNDED VOIDED }
 enum OrderDisplayFulfillmentStatus { FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALLY_FULFILLED
   PENDING_FULFILLMENT REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED }
-type Shop { id: ID! name: String! myshopifyDomain: String! ianaTimezone: String! currencyCode: CurrencyCode! email: String! }
+type Shop {
+  id: ID! name: String! myshopifyDomain: String! ianaTimezone: String! currencyCode: CurrencyCode! email: String!
+}
 type CustomerEmailAddress { emailAddress: String }
 type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
 type MoneyBag { shopMoney: MoneyV2! presentmentMoney: MoneyV2! }
@@ -143,7 +146,8 @@ class _InvalidSubjectToken(Exception):
 class ShopifyStandin:
     """A fake Shopify: OAuth (code grant, token exchange, refresh) and a small Admin GraphQL API."""
 
-    def __init__(self, api_key: str, api_secret: str, *, scopes: str = "read_customers,read_orders,write_app_proxy",
+    def __init__(self, api_key: str, api_secret: str, *,
+                 scopes: str = "read_customers,read_orders,write_app_proxy",
                  clock: Callable[[], float] = time.time, access_token_ttl: int = 3600,
                  refresh_token_ttl: int = 90 * 86400):
         self.api_key = api_key
@@ -212,12 +216,14 @@ class ShopifyStandin:
         """An App Bridge ID token; the overrides exist to forge bad ones."""
         issued = int(self._clock() if now is None else now)
         claims = {
-            "iss": iss or f"https://{shop}/admin", "dest": dest or f"https://{shop}", "aud": aud or self.api_key,
-            "sub": sub, "exp": issued + lifetime, "nbf": int(issued if nbf is None else nbf), "iat": issued,
+            "iss": iss or f"https://{shop}/admin", "dest": dest or f"https://{shop}",
+            "aud": aud or self.api_key, "sub": sub, "exp": issued + lifetime,
+            "nbf": int(issued if nbf is None else nbf), "iat": issued,
             "jti": str(uuid.uuid4()), "sid": secrets.token_hex(32),
         }
+        key = OctKey.import_key(secret or self.api_secret)
         with _quiet_short_keys():
-            return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, OctKey.import_key(secret or self.api_secret))
+            return jwt.encode({"alg": "HS256", "typ": "JWT"}, claims, key)
 
     def sign_webhook(self, body: bytes, secret: str | None = None) -> str:
         digest = hmac.new((secret or self.api_secret).encode(), body, hashlib.sha256).digest()
@@ -246,7 +252,8 @@ class ShopifyStandin:
         timestamp = str(int(self._clock() if now is None else now))
         return self.sign_query({"shop": shop, "timestamp": timestamp, "host": _host_param(shop)})
 
-    def sign_proxy_query(self, params: list[tuple[str, str]], secret: str | None = None) -> list[tuple[str, str]]:
+    def sign_proxy_query(self, params: list[tuple[str, str]],
+                         secret: str | None = None) -> list[tuple[str, str]]:
         """App proxy `signature`: repeated keys joined by `,`, sorted `k=v` with NO separator, hex."""
         kept = [(k, v) for k, v in params if k != "signature"]
         grouped: dict[str, list[str]] = {}
@@ -298,7 +305,8 @@ class ShopifyStandin:
             return _html("<p>Oauth error invalid_request: The redirect_uri is missing.</p>", 400)
         if flask.request.method == "GET":
             return self._consent_page(shop, fields)
-        grant = _Grant(shop, fields.get("scope") or self.scopes, "per-user" in fields.getlist("grant_options[]"))
+        online = "per-user" in fields.getlist("grant_options[]")
+        grant = _Grant(shop, fields.get("scope") or self.scopes, online)
         code = secrets.token_hex(16)
         with self._lock:
             self._codes[code] = grant
@@ -307,27 +315,33 @@ class ShopifyStandin:
             params["state"] = fields["state"]
         redirect_uri = fields["redirect_uri"]
         separator = "&" if "?" in redirect_uri else "?"
-        return flask.redirect(redirect_uri + separator + urlencode(sorted(self.sign_query(params).items())), 302)
+        query = urlencode(sorted(self.sign_query(params).items()))
+        return flask.redirect(f"{redirect_uri}{separator}{query}", 302)
 
     def _consent_page(self, shop: str, fields: Any) -> flask.Response:
         names = ("client_id", "scope", "redirect_uri", "state")
         hidden = [(name, fields[name]) for name in names if name in fields]
         hidden += [("grant_options[]", value) for value in fields.getlist("grant_options[]")]
-        inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in hidden)
-        scopes = "".join(f"<li>{html.escape(s)}</li>" for s in (fields.get("scope") or self.scopes).split(",") if s)
-        body = (f"<h1>Install {html.escape(self.app_name)} on {html.escape(shop)}?</h1><ul>{scopes}</ul>"
+        inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                         for k, v in hidden)
+        scopes = (fields.get("scope") or self.scopes).split(",")
+        items = "".join(f"<li>{html.escape(scope)}</li>" for scope in scopes if scope)
+        body = (f"<h1>Install {html.escape(self.app_name)} on {html.escape(shop)}?</h1><ul>{items}</ul>"
                 f'<form method="post" action="{html.escape(flask.request.path)}">{inputs}'
                 f'<button type="submit">Install</button></form>')
         return _html(body, 200, title=f"Install {self.app_name}")
 
     def _access_token(self, shop: str) -> flask.Response:
         body = _request_body()
-        if body.get("client_id") != self.api_key or not _same(str(body.get("client_secret", "")), self.api_secret):
-            return _oauth_error("invalid_client", "Client authentication failed: wrong client_id or client_secret.", 401)
+        secret = str(body.get("client_secret", ""))
+        if body.get("client_id") != self.api_key or not _same(secret, self.api_secret):
+            return _oauth_error("invalid_client",
+                                "Client authentication failed: wrong client_id or client_secret.", 401)
         expiring = str(body.get("expiring", "")) in ("1", "true", "True")
         grant_type = body.get("grant_type")
         with self._lock:
-            if grant_type is None and "code" in body:
+            # Shopify's docs send no grant_type; standard OAuth clients (authlib) send authorization_code.
+            if grant_type in (None, "authorization_code") and "code" in body:
                 return self._redeem_code(shop, str(body["code"]), expiring)
             if grant_type == TOKEN_EXCHANGE:
                 return self._exchange(shop, body, expiring)
@@ -338,13 +352,15 @@ class ShopifyStandin:
     def _redeem_code(self, shop: str, code: str, expiring: bool) -> flask.Response:
         grant = self._codes.pop(code, None)  # one-time, whatever happens next
         if grant is None or grant.shop != shop:
-            return _oauth_error("invalid_request", "The authorization code was not found or was already used", 400)
+            return _oauth_error("invalid_request",
+                                "The authorization code was not found or was already used")
         return _json(self._issue(shop, grant.scope, online=grant.online, expiring=expiring))
 
     def _exchange(self, shop: str, body: dict, expiring: bool) -> flask.Response:
         requested = body.get("requested_token_type")
         if requested not in (OFFLINE_TOKEN_TYPE, ONLINE_TOKEN_TYPE):
-            return _oauth_error("invalid_request", "requested_token_type must be an offline or online access token.")
+            return _oauth_error("invalid_request",
+                                "requested_token_type must be an offline or online access token.")
         subject = str(body.get("subject_token", ""))
         if body.get("subject_token_type") == OFFLINE_TOKEN_TYPE:
             return self._migrate_offline_token(shop, subject, expiring)
@@ -359,7 +375,8 @@ class ShopifyStandin:
         """Non-expiring offline token -> expiring pair; the old token is revoked (Shopify's migration)."""
         record = self._access.get(subject)
         if record is None or record.shop != shop or record.online or record.expires_at is not None:
-            return _oauth_error("invalid_subject_token", "The subject token is not a non-expiring offline token.")
+            return _oauth_error("invalid_subject_token",
+                                "The subject token is not a non-expiring offline token.")
         del self._access[subject]
         return _json(self._issue(shop, record.scope, online=False, expiring=expiring))
 
@@ -394,7 +411,8 @@ class ShopifyStandin:
         now = self._clock()
         token = ("shpua_" if online else "shpat_") + secrets.token_hex(16)
         expires = online or expiring
-        self._access[token] = _AccessToken(shop, scope, now + self.access_token_ttl if expires else None, online)
+        expires_at = now + self.access_token_ttl if expires else None
+        self._access[token] = _AccessToken(shop, scope, expires_at, online)
         response: dict[str, Any] = {"access_token": token, "scope": scope}
         if expires:
             response["expires_in"] = self.access_token_ttl
@@ -439,11 +457,11 @@ class ShopifyStandin:
                 shown = 0.0 if shop.throttled else available
                 shop.throttled = max(shop.throttled - 1, 0)
                 return {"errors": [THROTTLED_ERROR], "extensions": {"cost": _cost(requested, None, shown)}}
-            shop.available = available - requested
+            shop.available = remaining = available - requested
         result = execute_sync(self._schema, document, root_value=self._root(shop), variable_values=variables,
                               operation_name=payload.get("operationName"))
-        answer: dict[str, Any] = {"data": result.data, "extensions": {"cost": _cost(requested, requested,
-                                                                                    shop.available)}}
+        answer: dict[str, Any] = {"data": result.data,
+                                  "extensions": {"cost": _cost(requested, requested, remaining)}}
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]
         return answer
@@ -459,7 +477,8 @@ class ShopifyStandin:
         # graphql-core's default resolver reads dict keys and calls callables with the field arguments.
         return {
             "shop": {"id": _gid("Shop", shop.number), "name": shop.name, "myshopifyDomain": shop.domain,
-                     "ianaTimezone": shop.timezone, "currencyCode": shop.currency, "email": f"owner@{shop.domain}"},
+                     "ianaTimezone": shop.timezone, "currencyCode": shop.currency,
+                     "email": f"owner@{shop.domain}"},
             "customer": lambda _info, id: self._customer_node(shop, _gid_number(id, "Customer")),
             "order": lambda _info, id: self._order_node(shop, shop.orders.get(_gid_number(id, "Order"))),
         }
@@ -582,7 +601,7 @@ def _iso_utc(moment: float | str, *, microseconds: bool = False) -> str:
 
 
 def _staff_user(shop: str, user_id: str) -> dict:
-    return {"id": int(user_id), "first_name": "Staff", "last_name": f"Member {user_id}",
+    return {"id": int(user_id) if user_id.isdigit() else user_id, "first_name": "Staff", "last_name": f"Member {user_id}",
             "email": f"staff{user_id}@{shop}", "email_verified": True, "account_owner": user_id == "1",
             "locale": "en", "collaborator": False}
 
@@ -632,12 +651,14 @@ def _gid_number(gid: str, kind: str) -> int | None:
 
 
 def _sort_orders(orders: list[dict], sort_key: str, reverse: bool) -> list[dict]:
+    # The stand-in keeps no processed/updated times, so those sort like creation.
     keys: dict[str, Callable[[dict], Any]] = {
         "CREATED_AT": lambda o: o["createdAt"], "PROCESSED_AT": lambda o: o["createdAt"],
-        "UPDATED_AT": lambda o: o["createdAt"], "TOTAL_PRICE": lambda o: Decimal(o["totalPriceSet"]["shopMoney"]["amount"]),
-        "NUMBER": lambda o: o["name"],
+        "UPDATED_AT": lambda o: o["createdAt"], "NUMBER": lambda o: o["name"],
+        "TOTAL_PRICE": lambda o: Decimal(o["totalPriceSet"]["shopMoney"]["amount"]),
     }
-    return sorted(orders, key=keys.get(sort_key, lambda o: int(o["id"].rsplit("/", 1)[1])), reverse=reverse)
+    by_id: Callable[[dict], Any] = lambda o: int(o["id"].rsplit("/", 1)[1])  # noqa: E731
+    return sorted(orders, key=keys.get(sort_key, by_id), reverse=reverse)
 
 
 def _connection(nodes: list[dict], first: int | None, last: int | None) -> dict:
@@ -645,12 +666,12 @@ def _connection(nodes: list[dict], first: int | None, last: int | None) -> dict:
         raise GraphQLError("you must provide one of first or last")
     page = nodes[:first] if first is not None else nodes[-last:] if last else []
     cursors = [base64.b64encode(node["id"].encode()).decode() for node in page]
-    return {
-        "nodes": page, "edges": [{"cursor": c, "node": n} for c, n in zip(cursors, page)],
-        "pageInfo": {"hasNextPage": first is not None and len(nodes) > first,
-                     "hasPreviousPage": last is not None and len(nodes) > last,
-                     "startCursor": cursors[0] if cursors else None, "endCursor": cursors[-1] if cursors else None},
-    }
+    page_info = {"hasNextPage": first is not None and len(nodes) > first,
+                 "hasPreviousPage": last is not None and len(nodes) > last,
+                 "startCursor": cursors[0] if cursors else None,
+                 "endCursor": cursors[-1] if cursors else None}
+    edges = [{"cursor": cursor, "node": node} for cursor, node in zip(cursors, page)]
+    return {"nodes": page, "edges": edges, "pageInfo": page_info}
 
 
 def _cost(requested: int, actual: int | None, available: float) -> dict:
@@ -659,28 +680,35 @@ def _cost(requested: int, actual: int | None, available: float) -> dict:
                                "restoreRate": RESTORE_RATE}}
 
 
-def _query_cost(schema: GraphQLSchema, document: Any, operation: OperationDefinitionNode, variables: dict) -> int:
+def _query_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
+                variables: dict) -> int:
     """Shopify's rule, simplified: scalars and enums free, objects 1, connections 2 + first x one item."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
     def cost(parent: GraphQLObjectType, selection_set: SelectionSetNode | None) -> int:
         total = 0
         for selection in selection_set.selections if selection_set else ():
-            if isinstance(selection, FieldNode) and not selection.name.value.startswith("__"):
-                child = get_named_type(parent.fields[selection.name.value].type)
-                if isinstance(child, GraphQLObjectType):
-                    inner = cost(child, selection.selection_set)
-                    if child.name.endswith("Connection"):
-                        size = _int_argument(selection, "first", variables) or _int_argument(selection, "last", variables)
-                        total += 2 + (size or 0) * inner
-                    else:
-                        total += 1 + inner
-            elif isinstance(selection, (InlineFragmentNode, FragmentSpreadNode)):
-                fragment = fragments[selection.name.value] if isinstance(selection, FragmentSpreadNode) else selection
-                condition = fragment.type_condition
-                total += cost(schema.get_type(condition.name.value) if condition else parent,  # type: ignore[arg-type]
-                              fragment.selection_set)
+            if isinstance(selection, FieldNode):
+                total += field_cost(parent, selection)
+            else:  # an inline fragment or a spread of a named one
+                if isinstance(selection, FragmentSpreadNode):
+                    selection = fragments[selection.name.value]
+                condition = selection.type_condition
+                on_type = schema.get_type(condition.name.value) if condition else parent
+                total += cost(on_type, selection.selection_set)  # type: ignore[arg-type]
         return total
+
+    def field_cost(parent: GraphQLObjectType, node: FieldNode) -> int:
+        if node.name.value.startswith("__"):
+            return 0
+        child = get_named_type(parent.fields[node.name.value].type)
+        if not isinstance(child, GraphQLObjectType):
+            return 0
+        inner = cost(child, node.selection_set)
+        if child.name.endswith("Connection"):
+            size = _int_argument(node, "first", variables) or _int_argument(node, "last", variables) or 0
+            return 2 + size * inner
+        return 1 + inner
 
     return cost(schema.query_type, operation.selection_set)  # type: ignore[arg-type]
 
@@ -702,5 +730,6 @@ def _shopify_validation_error(error: GraphQLError) -> dict:
     match = _UNDEFINED_FIELD.match(error.message)
     if match:
         formatted["message"] = f"Field '{match['field']}' doesn't exist on type '{match['type']}'"
-        formatted["extensions"] = {"code": "undefinedField", "typeName": match["type"], "fieldName": match["field"]}
+        formatted["extensions"] = {"code": "undefinedField", "typeName": match["type"],
+                                   "fieldName": match["field"]}
     return formatted

@@ -1,0 +1,92 @@
+"""The `parley` command: serve, demo, db upgrade."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+
+def _serve(app, port: int) -> None:
+    # gevent's WSGI server: one process holds thousands of idle streams cheaply.
+    from gevent.pywsgi import WSGIServer
+
+    server = WSGIServer(("0.0.0.0", port), app, log=None)
+    server.serve_forever()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app import create_app
+    from app.config import load_settings
+    from app.db import make_engine
+    from app.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(make_engine(settings.database_url))
+    app = create_app(settings)
+    port = int(args.port or os.environ.get("PORT") or 8000)
+    print(f"Parley ({settings.env}) listening on http://0.0.0.0:{port}  ·  public URL {settings.app_url}", flush=True)
+    _serve(app, port)
+    return 0
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from app.config import load_settings
+    from app.db import make_engine
+    from app.migrate import upgrade
+
+    settings = load_settings()
+    upgrade(make_engine(settings.database_url), args.revision)
+    print(f"database at revision {args.revision}: {_safe_url(settings.database_url)}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import run_demo
+
+    return run_demo(port=int(args.port or os.environ.get("PORT") or 8000), host=args.host)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="parley", description="Live chat and support for online stores.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the web server (migrates the database first)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
+    serve.set_defaults(func=cmd_serve)
+
+    demo = sub.add_parser("demo", help="run Parley with a local Shopify stand-in and a demo shop")
+    demo.add_argument("--port", type=int, help="Parley's port (default: $PORT or 8000); the stand-in uses the next one")
+    demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
+    demo.set_defaults(func=cmd_demo)
+
+    db = sub.add_parser("db", help="database tasks")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    up = db_sub.add_parser("upgrade", help="apply migrations")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+
+    args = parser.parse_args(argv)
+    if args.command in ("serve", "demo"):
+        # Before anything imports socket or ssl: every wait then yields to other requests.
+        from gevent import monkey
+
+        monkey.patch_all()
+    from app.config import ConfigError
+
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"parley: configuration error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
