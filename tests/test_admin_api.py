@@ -3,6 +3,8 @@ THROTTLED answer, an outage and a revoked token."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from app.platforms.shopify.admin_api import (
@@ -71,8 +73,8 @@ def test_customer_with_orders(standin, api):
     customer = result.data["customer"]
     assert customer["displayName"] == "Anna Tamm"
     assert customer["defaultEmailAddress"] == {"emailAddress": "anna@example.com"}
-    assert customer["orders"]["nodes"][0]["totalPriceSet"]["shopMoney"] == {"amount": "129.9", "currencyCode": "EUR"} or \
-        customer["orders"]["nodes"][0]["totalPriceSet"]["shopMoney"]["currencyCode"] == "EUR"
+    money = customer["orders"]["nodes"][0]["totalPriceSet"]["shopMoney"]
+    assert (Decimal(money["amount"]), money["currencyCode"]) == (Decimal("129.90"), "EUR")
 
 
 def test_throttled_answer_says_when_to_retry(standin, api):

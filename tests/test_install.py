@@ -287,3 +287,19 @@ def test_old_secret_is_accepted_while_rotating(client, standin, settings, bind):
     # A token App Bridge minted just before the rotation still opens the app.
     response = app_home(client, standin, secret=old_secret)
     assert response.status_code == 200
+
+
+def test_tokens_never_reach_the_log(client, standin, services, caplog):
+    caplog.set_level("DEBUG")
+    app_home(client, standin)
+    shop = stored_shop(services)
+    services.clock = lambda: shop.access_token_expires_at
+    services.shopify.access_token(shop)
+    current = stored_shop(services)
+    secrets_seen = [
+        shops.access_token_of(current, services.cipher),
+        shops.refresh_token_of(current, services.cipher),
+        shops.access_token_of(shop, services.cipher),
+    ]
+    logged = caplog.text + repr(current) + str(current)
+    assert all(secret not in logged for secret in secrets_seen)

@@ -18,7 +18,7 @@ from typing import Callable
 with warnings.catch_warnings():
     # authlib 1.9 nudges towards httpx2; shopifyapp and gql speak httpx, and one HTTP
     # stack (one transport, one stand-in rewrite) is worth more than the nudge.
-    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore")
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from shopify_app import IdTokenDetails
 

@@ -1,0 +1,19 @@
+"""`make bench`: every benchmark, each reporting ratios against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from bench import webhooks
+
+
+def main() -> int:
+    results = {"webhooks": webhooks.run()}
+    json.dump(results, sys.stdout, indent=2)
+    print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
