@@ -1,6 +1,6 @@
 """Webhook acknowledgement: Parley's full path (HMAC, record once, act, commit)
-against a bare Flask handler that only checks the HMAC, both served by gevent
-on loopback and driven by the same load generator in the same run."""
+against a bare Flask handler that only checks the HMAC, both served by werkzeug's
+threaded server on loopback and driven by the same load generator in the same run."""
 
 from __future__ import annotations
 
