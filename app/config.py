@@ -57,6 +57,13 @@ class Settings:
     id_token_leeway: int = 10
     # Refresh an expiring offline token this many seconds before it expires.
     token_refresh_margin: int = 300
+    # flask-limiter limits on the storefront API (per visitor token, and per client IP).
+    rate_limit_visitor: str = "30/minute"
+    rate_limit_ip: str = "300/minute"
+    # Event streams: a comment line at least this often, and how often to read the
+    # database while the broker is unreachable.
+    sse_heartbeat_seconds: float = 15.0
+    sse_poll_seconds: float = 2.0
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property

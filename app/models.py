@@ -160,6 +160,8 @@ class Message(SQLModel, table=True):
         # A resend with the same client-made id never stores twice.
         sa.UniqueConstraint("conversation_id", "client_id"),
         sa.Index(None, "shop_id", "id"),
+        # A thread in order, and a stream's catch-up after Last-Event-ID.
+        sa.Index(None, "conversation_id", "id"),
     )
 
     # Monotonic: doubles as the event id that streams resume from.

@@ -8,10 +8,13 @@ from typing import Callable
 
 from sqlalchemy.engine import Connection, Engine
 
+from app.chat.conversations import Chat
+from app.chat.visitor_tokens import VisitorTokens
 from app.config import Settings
 from app.db import Database, make_engine, utcnow
 from app.encryption import TokenCipher
 from app.platforms.shopify.install import ShopifyInstaller
+from app.realtime.broker import Broker, make_broker
 
 
 @dataclass
@@ -20,14 +23,28 @@ class Parley:
     db: Database
     cipher: TokenCipher
     shopify: ShopifyInstaller
+    broker: Broker
+    chat: Chat
+    visitor_tokens: VisitorTokens
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
-    def build(cls, settings: Settings, bind: Engine | Connection | None = None) -> "Parley":
+    def build(cls, settings: Settings, bind: Engine | Connection | None = None, broker: Broker | None = None) -> "Parley":
         db = Database(bind if bind is not None else make_engine(settings.database_url))
         cipher = TokenCipher(settings.token_encryption_key)
-        parley = cls(settings=settings, db=db, cipher=cipher, shopify=None)  # type: ignore[arg-type]
+        broker = broker or make_broker(settings.redis_url)
+        parley = cls(
+            settings=settings,
+            db=db,
+            cipher=cipher,
+            shopify=None,  # type: ignore[arg-type]
+            broker=broker,
+            chat=None,  # type: ignore[arg-type]
+            visitor_tokens=VisitorTokens(settings.secret_key),
+        )
+        # The services read the clock through `parley`, so a test can move time for all of them.
         parley.shopify = ShopifyInstaller(settings, db, cipher, clock=lambda: parley.clock())
+        parley.chat = Chat(db, broker, clock=lambda: parley.clock())
         return parley
 
     def now(self) -> datetime:

@@ -8,13 +8,14 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from app.chat.conversations import ChatError
 from app.platforms.shopify.install import InstallError
 from app.platforms.shopify.requests import ShopifyRequestError
 
 log = logging.getLogger(__name__)
 
 # Paths whose callers are programs (widget, admin fetches, Shopify), never people.
-JSON_PREFIXES = ("/api/", "/admin/api/", "/webhooks/", "/healthz")
+JSON_PREFIXES = ("/api/", "/admin/api/", "/webhooks/", "/healthz", "/proxy/")
 
 
 class APIError(Exception):
@@ -45,12 +46,20 @@ def register(app: Flask) -> None:
     def _shopify_error(exc: ShopifyRequestError):
         return error_response(exc.status, exc.code, exc.message)
 
+    @app.errorhandler(ChatError)
+    def _chat_error(exc: ChatError):
+        return error_response(exc.status, exc.code, exc.message)
+
     @app.errorhandler(InstallError)
     def _install_error(exc: InstallError):
         return error_response(exc.status, exc.code, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        if exc.code == 429:
+            return error_response(429, "rate_limited", "too many requests; wait a moment and try again")
+        if exc.code == 413:
+            return error_response(413, "too_large", "the request body is too large")
         code = (exc.name or "error").lower().replace(" ", "_")
         return error_response(exc.code or 500, code, exc.description or exc.name)
 

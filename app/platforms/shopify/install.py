@@ -15,10 +15,12 @@ import warnings
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
+from authlib.deprecate import AuthlibDeprecationWarning
+
 with warnings.catch_warnings():
     # authlib 1.9 nudges towards httpx2; shopifyapp and gql speak httpx, and one HTTP
     # stack (one transport, one stand-in rewrite) is worth more than the nudge.
-    warnings.simplefilter("ignore")
+    warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
 from shopify_app import IdTokenDetails
 

@@ -1,0 +1,403 @@
+"""The chat actions: the only code that changes conversations and messages.
+
+Each action stores first, commits, then publishes to the broker, so anything a
+listener is woken for can be read back from the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.commerce.carts import Cart, strip_cart_key
+from app.db import Database
+from app.models import AuthorKind, CartSnapshot, Conversation, ConversationStatus, Message, Visitor
+from app.realtime.broker import Broker, Event
+
+MAX_BODY = 5000
+MAX_CLIENT_ID = 64
+# A resolved conversation is reopened by a new message within this time; after it a new one starts.
+REOPEN_WITHIN = timedelta(days=7)
+
+
+class ChatError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+def visitor_channel(visitor_id: str) -> str:
+    return f"visitor:{visitor_id}"
+
+
+def shop_channel(shop_id: int) -> str:
+    return f"shop:{shop_id}"
+
+
+def check_body(body: object) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ChatError(400, "empty_message", "the message is empty")
+    if len(body) > MAX_BODY:
+        raise ChatError(413, "message_too_long", f"a message can hold at most {MAX_BODY} characters")
+    return body.strip()
+
+
+def check_client_id(client_id: object) -> str:
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > MAX_CLIENT_ID:
+        raise ChatError(400, "invalid_client_id", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters")
+    return client_id.strip()
+
+
+def message_json(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "client_id": message.client_id,
+        "conversation_id": message.conversation_id,
+        "author": message.author_kind.value,
+        "body": message.body,
+        "internal": message.internal,
+        "created_at": _iso(message.created_at),
+        "read_at": _iso(message.read_at),
+    }
+
+
+def conversation_json(conversation: Conversation | None) -> dict | None:
+    if conversation is None:
+        return None
+    return {"id": conversation.id, "status": conversation.status.value}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+# -- visitors and identity ----------------------------------------------------
+
+
+def resume_visitor(
+    session: Session,
+    shop_id: int,
+    visitor_id: str | None,
+    customer_id: str | None,
+    locale: str | None,
+    now: datetime,
+) -> Visitor:
+    """The visitor this browser is, given what the platform vouches for.
+
+    `customer_id` comes only from a signed channel. A signed-in customer takes over
+    the browser's anonymous thread; a browser whose visitor belongs to another
+    customer (or to a customer who has signed out) starts afresh, so a shared
+    computer never shows one customer's thread to another.
+    """
+    visitor = session.get(Visitor, visitor_id) if visitor_id else None
+    if visitor is not None and visitor.shop_id != shop_id:
+        visitor = None
+    if visitor is not None and visitor.customer_id and visitor.customer_id != customer_id:
+        visitor = None
+
+    if customer_id:
+        known = session.exec(
+            select(Visitor).where(Visitor.shop_id == shop_id, Visitor.customer_id == customer_id).order_by(Visitor.created_at)
+        ).first()
+        if known is None and visitor is not None:
+            visitor.customer_id = customer_id
+        elif known is not None and visitor is not None and known.id != visitor.id:
+            _merge_into(session, source=visitor, target=known)
+            visitor = known
+        elif known is not None:
+            visitor = known
+    if visitor is None:
+        visitor = Visitor(shop_id=shop_id, customer_id=customer_id or None, created_at=now)
+    if locale:
+        visitor.locale = locale[:20]
+    visitor.last_seen_at = now
+    session.add(visitor)
+    session.flush()
+    return visitor
+
+
+def _merge_into(session: Session, source: Visitor, target: Visitor) -> None:
+    session.execute(sa.update(Conversation).where(Conversation.visitor_id == source.id).values(visitor_id=target.id))
+    session.flush()
+    session.delete(source)
+
+
+def latest_conversation(session: Session, visitor_id: str) -> Conversation | None:
+    return session.exec(
+        select(Conversation).where(Conversation.visitor_id == visitor_id).order_by(Conversation.created_at.desc()).limit(1)
+    ).first()
+
+
+def unread_for_shopper(session: Session, visitor_id: str) -> int:
+    return session.exec(
+        select(sa.func.count())
+        .select_from(Message)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.visitor_id == visitor_id,
+            Message.author_kind != AuthorKind.shopper,
+            Message.internal == sa.false(),
+            Message.read_at.is_(None),
+        )
+    ).one()
+
+
+# -- the actions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: Message
+    conversation: Conversation
+    created: bool
+
+
+class Chat:
+    def __init__(self, db: Database, broker: Broker, clock: Callable[[], datetime]):
+        self.db = db
+        self.broker = broker
+        self.clock = clock
+
+    def _publish(self, *events: Event) -> None:
+        for event in events:
+            self.broker.publish(event)
+
+    def send_shopper_message(self, shop_id: int, visitor_id: str, client_id: str, body: str, cart: Cart | None = None) -> Sent:
+        body = check_body(body)
+        client_id = check_client_id(client_id)
+        now = self.clock()
+        with self.db.transaction() as session:
+            original = self._by_client_id(session, visitor_id, client_id)
+            if original is not None:
+                return Sent(original, session.get(Conversation, original.conversation_id), created=False)
+            conversation = self._conversation_for_new_message(session, shop_id, visitor_id, now)
+            message = Message(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                author_kind=AuthorKind.shopper,
+                body=body,
+                client_id=client_id,
+                created_at=now,
+            )
+            try:
+                with session.begin_nested():
+                    session.add(message)
+            except sa.exc.IntegrityError:
+                # The same client id raced in from another tab: the first one stands.
+                original = self._by_client_id(session, visitor_id, client_id)
+                return Sent(original, session.get(Conversation, original.conversation_id), created=False)
+            conversation.last_message_at = now
+            conversation.waiting_since = conversation.waiting_since or now
+            conversation.unread_by_agent += 1
+            if cart is not None:
+                self._store_cart(session, conversation, cart, now)
+            session.add(conversation)
+        self._publish(
+            Event(visitor_channel(visitor_id), "message", {"id": message.id}),
+            Event(shop_channel(shop_id), "message", {"id": message.id, "conversation_id": conversation.id}),
+        )
+        return Sent(message, conversation, created=True)
+
+    def send_agent_message(
+        self, shop_id: int, conversation_id: str, author_id: str | None, body: str, client_id: str, internal: bool = False
+    ) -> Sent:
+        body = check_body(body)
+        client_id = check_client_id(client_id)
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation = session.exec(
+                select(Conversation).where(Conversation.id == conversation_id, Conversation.shop_id == shop_id)
+            ).first()
+            if conversation is None:
+                raise ChatError(404, "not_found", "no such conversation in this shop")
+            original = session.exec(
+                select(Message).where(Message.conversation_id == conversation.id, Message.client_id == client_id)
+            ).first()
+            if original is not None:
+                return Sent(original, conversation, created=False)
+            message = Message(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                author_kind=AuthorKind.agent,
+                author_id=author_id,
+                body=body,
+                client_id=client_id,
+                internal=internal,
+                created_at=now,
+            )
+            session.add(message)
+            if not internal:
+                conversation.last_message_at = now
+                conversation.waiting_since = None
+                conversation.first_response_at = conversation.first_response_at or now
+                conversation.unread_by_agent = 0
+                if conversation.status == ConversationStatus.resolved:
+                    conversation.status = ConversationStatus.open
+                    conversation.resolved_at = None
+            session.add(conversation)
+            session.flush()
+            visitor_id = conversation.visitor_id
+        events = [Event(shop_channel(shop_id), "message", {"id": message.id, "conversation_id": conversation.id})]
+        if not internal:
+            events.append(Event(visitor_channel(visitor_id), "message", {"id": message.id}))
+        self._publish(*events)
+        return Sent(message, conversation, created=True)
+
+    def record_cart(self, shop_id: int, visitor_id: str, cart: Cart) -> bool:
+        """Keep the cart beside the open conversation; False when there is none."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation = latest_conversation(session, visitor_id)
+            if conversation is None or conversation.shop_id != shop_id or conversation.status != ConversationStatus.open:
+                return False
+            changed = self._store_cart(session, conversation, cart, now)
+        if changed:
+            self._publish(Event(shop_channel(shop_id), "cart", {"conversation_id": conversation.id}))
+        return True
+
+    def shopper_typing(self, shop_id: int, visitor_id: str, typing: bool) -> None:
+        with self.db.session() as session:
+            conversation = latest_conversation(session, visitor_id)
+        if conversation is not None and conversation.shop_id == shop_id:
+            self._publish(Event(shop_channel(shop_id), "typing", {"conversation_id": conversation.id, "author": "shopper", "typing": typing}))
+
+    def agent_typing(self, shop_id: int, conversation_id: str, typing: bool) -> None:
+        with self.db.session() as session:
+            conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.shop_id != shop_id:
+            raise ChatError(404, "not_found", "no such conversation in this shop")
+        self._publish(Event(visitor_channel(conversation.visitor_id), "typing", {"author": "agent", "typing": typing}))
+
+    def shopper_read(self, shop_id: int, visitor_id: str, up_to: int) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation_ids = select(Conversation.id).where(Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id)
+            result = session.execute(
+                sa.update(Message)
+                .where(
+                    Message.conversation_id.in_(conversation_ids),
+                    Message.id <= up_to,
+                    Message.author_kind != AuthorKind.shopper,
+                    Message.read_at.is_(None),
+                )
+                .values(read_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        if result.rowcount:
+            self._publish(Event(shop_channel(shop_id), "read", {"visitor_id": visitor_id, "up_to": up_to, "by": "shopper"}))
+
+    def agent_read(self, shop_id: int, conversation_id: str, up_to: int) -> None:
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or conversation.shop_id != shop_id:
+                raise ChatError(404, "not_found", "no such conversation in this shop")
+            session.execute(
+                sa.update(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.id <= up_to,
+                    Message.author_kind == AuthorKind.shopper,
+                    Message.read_at.is_(None),
+                )
+                .values(read_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            conversation.unread_by_agent = 0
+            session.add(conversation)
+            visitor_id = conversation.visitor_id
+        self._publish(Event(visitor_channel(visitor_id), "read", {"up_to": up_to, "by": "agent"}))
+
+    # -- reading --------------------------------------------------------------
+
+    def history(
+        self, shop_id: int, visitor_id: str, before: int | None, limit: int, conversation_id: str | None = None
+    ) -> tuple[list[Message], bool]:
+        with self.db.session() as session:
+            query = (
+                select(Message)
+                .join(Conversation, Conversation.id == Message.conversation_id)
+                .where(Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id, Message.internal == sa.false())
+                .order_by(Message.id.desc())
+                .limit(limit + 1)
+            )
+            if before is not None:
+                query = query.where(Message.id < before)
+            if conversation_id is not None:
+                query = query.where(Message.conversation_id == conversation_id)
+            rows = list(session.exec(query).all())
+        return list(reversed(rows[:limit])), len(rows) > limit
+
+    def shopper_messages_after(self, shop_id: int, visitor_id: str, after: int, limit: int = 200) -> list[Message]:
+        with self.db.session() as session:
+            return list(
+                session.exec(
+                    select(Message)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .where(
+                        Conversation.visitor_id == visitor_id,
+                        Conversation.shop_id == shop_id,
+                        Message.internal == sa.false(),
+                        Message.id > after,
+                    )
+                    .order_by(Message.id)
+                    .limit(limit)
+                ).all()
+            )
+
+    # -- helpers -------------------------------------------------------------
+
+    @staticmethod
+    def _by_client_id(session: Session, visitor_id: str, client_id: str) -> Message | None:
+        return session.exec(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(Conversation.visitor_id == visitor_id, Message.client_id == client_id)
+        ).first()
+
+    @staticmethod
+    def _conversation_for_new_message(session: Session, shop_id: int, visitor_id: str, now: datetime) -> Conversation:
+        conversation = latest_conversation(session, visitor_id)
+        if conversation is not None and conversation.status == ConversationStatus.resolved:
+            if conversation.resolved_at and now - conversation.resolved_at <= REOPEN_WITHIN:
+                conversation.status = ConversationStatus.open
+                conversation.resolved_at = None
+            else:
+                conversation = None
+        if conversation is None:
+            conversation = Conversation(shop_id=shop_id, visitor_id=visitor_id, created_at=now)
+            session.add(conversation)
+            session.flush()
+        return conversation
+
+    @staticmethod
+    def _store_cart(session: Session, conversation: Conversation, cart: Cart, now: datetime) -> bool:
+        lines = [line.as_json() for line in cart.lines]
+        token = strip_cart_key(cart.token)
+        latest = session.exec(
+            select(CartSnapshot).where(CartSnapshot.conversation_id == conversation.id).order_by(CartSnapshot.id.desc()).limit(1)
+        ).first()
+        if latest is not None and (latest.cart_token, latest.currency, latest.total, latest.lines) == (token, cart.currency, cart.total, lines):
+            return False
+        session.add(
+            CartSnapshot(
+                shop_id=conversation.shop_id,
+                conversation_id=conversation.id,
+                cart_token=token,
+                currency=cart.currency,
+                total=cart.total,
+                item_count=cart.item_count,
+                lines=lines,
+                created_at=now,
+            )
+        )
+        conversation.cart_value = cart.total
+        conversation.cart_currency = cart.currency
+        session.add(conversation)
+        return True

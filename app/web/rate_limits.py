@@ -1,0 +1,39 @@
+"""Rate limits for the storefront API: per visitor token and per client IP.
+
+Storage is Redis when REDIS_URL is set (limits then hold across processes),
+memory otherwise.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def visitor_key() -> str:
+    from app.chat.visitor_tokens import InvalidVisitorToken
+
+    token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.args.get("token")
+    try:
+        claim = current_app.extensions["parley"].visitor_tokens.read(token)
+    except InvalidVisitorToken:
+        return f"ip:{get_remote_address()}"  # refused by the view anyway; count it against the IP
+    return f"visitor:{claim.visitor_id}"
+
+
+def visitor_limit() -> str:
+    return current_app.extensions["parley"].settings.rate_limit_visitor
+
+
+def ip_limit() -> str:
+    return current_app.extensions["parley"].settings.rate_limit_ip
+
+
+def limited_by_visitor_and_ip(view):
+    """Both limits on one view; the visitor is known once the token is read."""
+    view = limiter.limit(visitor_limit, key_func=visitor_key, scope="visitor")(view)
+    return limiter.limit(ip_limit, key_func=get_remote_address, scope="ip")(view)
+

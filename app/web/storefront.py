@@ -1,0 +1,233 @@
+"""The storefront API the widget speaks (docs/storefront-api.md). Thin: each
+view reads the request, calls app/chat, and shapes the answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Blueprint, Response, jsonify, request, stream_with_context
+from sqlmodel import Session, select
+
+from app.chat import conversations as chat
+from app.chat.hours import HoursError, parse_hours, team_status
+from app.chat.shop_settings import get_settings
+from app.chat.visitor_tokens import InvalidVisitorToken, VisitorClaim
+from app.commerce.carts import CartError, parse_cart
+from app.models import Conversation, InstallState, Shop
+from app.realtime.sse import event_stream, parse_last_event_id
+from app.web.context import parley
+from app.web.errors import APIError
+from app.web.origins import add_cors_headers, check_origin
+from app.web.rate_limits import limited_by_visitor_and_ip, limiter
+
+bp = Blueprint("storefront", __name__, url_prefix="/api/storefront/v1")
+API_PATH = "/api/storefront/v1"
+
+
+@bp.after_request
+def _cors(response: Response) -> Response:
+    return add_cors_headers(response)
+
+
+@bp.route("/<path:_any>", methods=["OPTIONS"])
+def _preflight(_any: str):
+    return Response(status=204)
+
+
+# -- who is asking --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Caller:
+    claim: VisitorClaim
+    shop: Shop
+    settings: dict
+
+
+def _installed(session: Session, shop_id: int) -> Shop:
+    shop = session.get(Shop, shop_id)
+    if shop is None or shop.install_state != InstallState.installed:
+        raise APIError(404, "unknown_shop", "this shop does not use Parley")
+    return shop
+
+
+def caller(token: str | None = None) -> Caller:
+    if token is None:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+    try:
+        claim = parley().visitor_tokens.read(token)
+    except InvalidVisitorToken as exc:
+        raise APIError(401, "invalid_token", exc.message) from None
+    with parley().db.session() as session:
+        shop = _installed(session, claim.shop_id)
+        settings = get_settings(session, shop.id)
+    check_origin(shop, settings)
+    return Caller(claim=claim, shop=shop, settings=settings)
+
+
+def json_body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise APIError(400, "invalid_json", "the request body must be a JSON object")
+    return data
+
+
+# -- sessions -------------------------------------------------------------------
+
+
+def start_session(shop: Shop, body: dict, customer_id: str | None) -> dict:
+    """Shared by the direct session call and the app proxy's signed one."""
+    services = parley()
+    visitor_id = None
+    token = body.get("visitor_token")
+    if isinstance(token, str) and token:
+        try:
+            claim = services.visitor_tokens.read(token)
+            visitor_id = claim.visitor_id if claim.shop_id == shop.id else None
+        except InvalidVisitorToken:
+            visitor_id = None  # a fresh anonymous visitor, as if none was sent
+    locale = body.get("locale") if isinstance(body.get("locale"), str) else None
+    now = services.now()
+    with services.db.transaction() as session:
+        visitor = chat.resume_visitor(session, shop.id, visitor_id, customer_id, locale, now)
+        conversation = chat.latest_conversation(session, visitor.id)
+        unread = chat.unread_for_shopper(session, visitor.id)
+        settings = get_settings(session, shop.id)
+    try:
+        status = team_status(parse_hours(settings.get("hours")), now, int(settings.get("replies_in_minutes") or 5))
+    except HoursError:
+        status = team_status(parse_hours(None), now)
+    return {
+        "visitor_token": services.visitor_tokens.issue(visitor.id, shop.id),
+        "visitor_id": visitor.id,
+        "api_base": services.settings.app_url + API_PATH,
+        "identified": bool(visitor.customer_id),
+        "conversation": chat.conversation_json(conversation),
+        "unread": unread,
+        "settings": {
+            "greeting": settings.get("greeting"),
+            "accent": settings.get("accent"),
+            "away_message": settings.get("away_message"),
+            "team": status.as_json(),
+        },
+    }
+
+
+@bp.post("/session")
+@limiter.limit(lambda: parley().settings.rate_limit_ip, scope="session")
+def direct_session():
+    """Anonymous sessions for storefronts without a signed channel (Saleor, plain pages)."""
+    body = json_body()
+    domain = body.get("shop")
+    if not isinstance(domain, str) or not domain:
+        raise APIError(400, "missing_shop", "name the shop this widget belongs to")
+    services = parley()
+    with services.db.session() as session:
+        shop = session.exec(
+            select(Shop).where(Shop.domain == domain.strip().lower(), Shop.install_state == InstallState.installed)
+        ).first()
+        if shop is None:
+            raise APIError(404, "unknown_shop", "this shop does not use Parley")
+        settings = get_settings(session, shop.id)
+    check_origin(shop, settings)
+    return jsonify(start_session(shop, body, customer_id=None))
+
+
+# -- messages ----------------------------------------------------------------------
+
+
+@bp.get("/messages")
+def history():
+    who = caller()
+    try:
+        before = int(request.args["before"]) if request.args.get("before") else None
+        limit = min(max(int(request.args.get("limit", 50)), 1), 100)
+    except ValueError:
+        raise APIError(400, "invalid_query", "before and limit must be whole numbers") from None
+    conversation_id = request.args.get("conversation_id") or None
+    with parley().db.session() as session:
+        if conversation_id:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None or conversation.visitor_id != who.claim.visitor_id:
+                raise APIError(404, "not_found", "no such conversation")
+        else:
+            conversation = chat.latest_conversation(session, who.claim.visitor_id)
+    messages, has_more = parley().chat.history(who.shop.id, who.claim.visitor_id, before, limit, conversation_id)
+    return jsonify(
+        conversation=chat.conversation_json(conversation),
+        messages=[chat.message_json(m) for m in messages],
+        has_more=has_more,
+    )
+
+
+@bp.post("/messages")
+@limited_by_visitor_and_ip
+def send():
+    who = caller()
+    body = json_body()
+    cart = None
+    if body.get("cart") is not None:
+        try:
+            cart = parse_cart(body["cart"])
+        except CartError as exc:
+            raise APIError(400, "invalid_cart", str(exc)) from None
+    sent = parley().chat.send_shopper_message(who.shop.id, who.claim.visitor_id, body.get("client_id"), body.get("body"), cart)
+    return jsonify(message=chat.message_json(sent.message), conversation=chat.conversation_json(sent.conversation)), (
+        201 if sent.created else 200
+    )
+
+
+@bp.put("/cart")
+@limited_by_visitor_and_ip
+def put_cart():
+    who = caller()
+    try:
+        cart = parse_cart(request.get_json(silent=True))
+    except CartError as exc:
+        raise APIError(400, "invalid_cart", str(exc)) from None
+    parley().chat.record_cart(who.shop.id, who.claim.visitor_id, cart)
+    return Response(status=204)
+
+
+@bp.post("/typing")
+@limited_by_visitor_and_ip
+def typing():
+    who = caller()
+    parley().chat.shopper_typing(who.shop.id, who.claim.visitor_id, bool(json_body().get("typing")))
+    return Response(status=204)
+
+
+@bp.post("/read")
+def read():
+    who = caller()
+    up_to = json_body().get("up_to")
+    if isinstance(up_to, bool) or not isinstance(up_to, int) or up_to < 0:
+        raise APIError(400, "invalid_up_to", "up_to must be a message id")
+    parley().chat.shopper_read(who.shop.id, who.claim.visitor_id, up_to)
+    return Response(status=204)
+
+
+@bp.get("/stream")
+def stream():
+    who = caller(request.args.get("token") or None)
+    services = parley()
+    last_id = parse_last_event_id(request.headers.get("Last-Event-ID"), request.args.get("last_event_id"))
+    shop_id, visitor_id = who.shop.id, who.claim.visitor_id
+
+    def fetch_after(after: int) -> list[tuple[int, dict]]:
+        return [(m.id, chat.message_json(m)) for m in services.chat.shopper_messages_after(shop_id, visitor_id, after)]
+
+    events = event_stream(
+        services.broker,
+        [chat.visitor_channel(visitor_id)],
+        last_id,
+        fetch_after,
+        heartbeat=services.settings.sse_heartbeat_seconds,
+        poll=services.settings.sse_poll_seconds,
+    )
+    return Response(
+        stream_with_context(events),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
