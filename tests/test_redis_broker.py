@@ -1,0 +1,167 @@
+"""The Redis broker against real Redis: fan-out between processes, and a Redis
+restart in the middle of a conversation that loses nothing.
+
+The shared server comes from TEST_REDIS_URL (CI: 127.0.0.1:6379). The restart test
+runs a private `redis-server` on a free port so it can stop and start it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+import redis
+
+from app import create_app, shops
+from app.db import utcnow
+from app.models import Platform
+from app.realtime.broker import Event, RedisBroker
+from tests.conftest import IN_CI, SHOP
+from tests.test_streams import Stream
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: CI must exercise Redis for real", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        _unavailable(f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__})")
+    return REDIS_URL
+
+
+def _connected(broker: RedisBroker) -> RedisBroker:
+    assert broker.wait_until_connected(5), "broker did not connect"
+    return broker
+
+
+def test_an_event_published_by_one_process_reaches_another(redis_url):
+    sender, receiver = _connected(RedisBroker(redis_url)), _connected(RedisBroker(redis_url))
+    channel = f"visitor:{uuid.uuid4()}"
+    try:
+        subscription = receiver.subscribe([channel])
+        sender.publish(Event(channel, "message", {"id": 41}))
+        sender.publish(Event(f"visitor:{uuid.uuid4()}", "message", {"id": 42}))  # someone else's
+        assert subscription.get(timeout=5) == Event(channel, "message", {"id": 41})
+        assert subscription.get(timeout=0.3) is None
+        subscription.close()
+    finally:
+        sender.close()
+        receiver.close()
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, so it can be stopped and started again."""
+
+    def __init__(self, tmp_path):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            _unavailable("redis-server is not installed")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.binary, self.dir = binary, tmp_path
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.05)
+        raise RuntimeError("private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+def test_redis_restart_mid_conversation_loses_nothing(standin, settings, bind, tmp_path, redis_url):
+    server = PrivateRedis(tmp_path)
+    server.start()
+    broker = _connected(RedisBroker(server.url, reconnect_delay=0.1))
+    app = create_app(settings.override(sse_poll_seconds=0.1, sse_heartbeat_seconds=30), bind=bind, broker=broker)
+    client, services = app.test_client(), app.extensions["parley"]
+    try:
+        with services.db.transaction() as session:
+            shop_id = shops.record_install(
+                session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
+            ).id
+        visitor = client.post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
+        sent = client.post(
+            "/api/storefront/v1/messages",
+            json={"client_id": "c-1", "body": "Does it come in blue?"},
+            headers={"Authorization": f"Bearer {visitor['visitor_token']}"},
+        ).get_json()
+        conversation_id = sent["conversation"]["id"]
+        response = client.get(
+            f"/api/storefront/v1/stream?token={visitor['visitor_token']}",
+            headers={"Last-Event-ID": str(sent["message"]["id"])},
+            buffered=False,
+        )
+        stream = Stream(response)
+        received = []
+        try:
+            services.chat.send_agent_message(shop_id, conversation_id, "42", "before the restart", "r-1")
+            received.append(stream.next_event())
+
+            server.stop()
+            services.chat.send_agent_message(shop_id, conversation_id, "42", "while Redis is down", "r-2")
+            received.append(stream.next_event())
+
+            server.start()
+            assert broker.wait_until_connected(10)
+            services.chat.send_agent_message(shop_id, conversation_id, "42", "after the restart", "r-3")
+            received.append(stream.next_event())
+        finally:
+            stream.close()
+        bodies = [e["data"]["body"] for e in received if e.get("event") == "message"]
+        assert bodies == ["before the restart", "while Redis is down", "after the restart"]
+        assert len({e["id"] for e in received}) == 3
+    finally:
+        broker.close()
+        server.stop()
+
+
+def test_rate_limits_hold_across_processes_through_redis(standin, settings, bind, redis_url):
+    limited = settings.override(redis_url=redis_url, rate_limit_visitor="2/minute")
+    first, second = create_app(limited, bind=bind), create_app(limited, bind=bind)
+    services = first.extensions["parley"]
+    try:
+        with services.db.transaction() as session:
+            shops.record_install(
+                session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
+            )
+        visitor = first.test_client().post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+        statuses = [
+            app.test_client().post("/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": "hi"}, headers=headers).status_code
+            for app in (first, second, second)
+        ]
+        assert statuses == [201, 201, 429]
+    finally:
+        for app in (first, second):
+            app.extensions["parley"].broker.close()
