@@ -8,26 +8,40 @@ import sys
 
 
 
-def _serve(app, port: int) -> None:
-    # gevent's WSGI server: one process holds thousands of idle streams cheaply.
-    from gevent.pywsgi import WSGIServer
-
-    server = WSGIServer(("0.0.0.0", port), app, log=None)
-    server.serve_forever()
-
-
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app import create_app
+    """gunicorn with gevent workers: each worker holds thousands of idle streams cheaply."""
+    from gunicorn.app.base import BaseApplication
+
     from app.config import load_settings
     from app.db import make_engine
     from app.migrate import upgrade
 
     settings = load_settings()
     upgrade(make_engine(settings.database_url))
-    app = create_app(settings)
     port = int(args.port or os.environ.get("PORT") or 8000)
-    print(f"Parley ({settings.env}) listening on http://0.0.0.0:{port}  ·  public URL {settings.app_url}", flush=True)
-    _serve(app, port)
+    # Without Redis each process has its own in-process broker: one worker, or
+    # streams on one worker would not hear messages stored by another.
+    workers = int(os.environ.get("WEB_CONCURRENCY") or 2) if settings.redis_url else 1
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{args.host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gevent")
+            self.cfg.set("worker_connections", 10000)
+            self.cfg.set("graceful_timeout", 10)
+            self.cfg.set("accesslog", None)
+
+        def load(self):
+            from app import create_app
+
+            return create_app(settings)
+
+    print(
+        f"Parley ({settings.env}) on http://{args.host}:{port} with {workers} gevent worker(s); public URL {settings.app_url}",
+        flush=True,
+    )
+    Server().run()
     return 0
 
 
@@ -60,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
     serve = sub.add_parser("serve", help="run the web server (migrates the database first)")
     serve.add_argument("--port", type=int, help="port to listen on (default: $PORT or 8000)")
+    serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default: 0.0.0.0)")
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="run Parley with a local Shopify stand-in and a demo shop")
@@ -74,8 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=cmd_db_upgrade)
 
     args = parser.parse_args(argv)
-    if args.command in ("serve", "demo"):
+    if args.command == "demo":
         # Before anything imports socket or ssl: every wait then yields to other requests.
+        # (`serve` leaves this to gunicorn's gevent worker.)
         from gevent import monkey
 
         monkey.patch_all()
