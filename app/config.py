@@ -85,6 +85,8 @@ _ENV_NAMES = {
     "secret_key": "SECRET_KEY",
     "token_encryption_key": "TOKEN_ENCRYPTION_KEY",
     "shopify_standin_url": "SHOPIFY_STANDIN_URL",
+    "rate_limit_visitor": "RATE_LIMIT_VISITOR",
+    "rate_limit_ip": "RATE_LIMIT_IP",
 }
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import webhooks
+from bench import delivery, webhooks
 
 
 def main() -> int:
-    results = {"webhooks": webhooks.run()}
+    results = {"webhooks": webhooks.run(), "delivery": delivery.run()}
     json.dump(results, sys.stdout, indent=2)
     print()
     return 0
