@@ -10,6 +10,7 @@ from app.config import load_settings
 DEMO_SHOP = "parley-demo.myshopify.com"
 DEMO_SHOP_NAME = "Parley Demo Store"
 SECOND_SHOP = "parley-second.myshopify.com"
+DEMO_CUSTOMER_ID = 7001
 
 
 def build_demo(port: int, host: str = "127.0.0.1", database_url: str | None = None):
@@ -27,9 +28,35 @@ def build_demo(port: int, host: str = "127.0.0.1", database_url: str | None = No
     standin = ShopifyStandin(settings.shopify_api_key, settings.shopify_api_secret)
     standin.add_shop(DEMO_SHOP, name=DEMO_SHOP_NAME)
     standin.add_shop(SECOND_SHOP, name="Parley Second Store")
+    add_demo_storefront(standin, settings.app_url)
     app = create_app(settings)
     app.extensions["parley.demo_standin"] = standin
     return app, standin
+
+
+def add_demo_storefront(standin, app_url: str):
+    """The stand-in's Online Store with Parley's app embed on, and a customer who can sign in."""
+    from app.platforms.shopify.standin_storefront import enable_storefront
+
+    storefront = enable_storefront(standin, app_url)
+    storefront.add_demo_customer(
+        DEMO_SHOP,
+        DEMO_CUSTOMER_ID,
+        first_name="Mari",
+        last_name="Tamm",
+        email="mari@example.com",
+        orders=[
+            {"id": 5001, "name": "#1001", "created_at": "2026-10-02T09:30:00Z", "total": "129.90", "currency": "EUR",
+             "financial_status": "paid", "fulfillment_status": "fulfilled"},
+            {"id": 5002, "name": "#1002", "created_at": "2026-11-12T15:05:00Z", "total": "43.80", "currency": "EUR",
+             "financial_status": "paid", "fulfillment_status": None},
+        ],
+    )
+    return storefront
+
+
+def storefront_url(standin_url: str, shop: str = DEMO_SHOP) -> str:
+    return f"{standin_url.rstrip('/')}/store/{shop}/"
 
 
 def install_demo_shop(app, standin) -> int:
@@ -53,10 +80,12 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
                 "",
                 "Parley demo is running (development mode, Shopify stand-in).",
                 f"  Demo page            {base}/demo",
+                f"  Demo storefront      {storefront_url(f'http://{host}:{port + 1}')}  (shopper: the chat widget)",
+                f"  Demo inbox           {base}/demo/inbox  (merchant: reply to shoppers)",
                 f"  Merchant app (admin) {base}/demo/admin",
                 f"  Landing page         {base}/",
                 f"  Health               {base}/healthz",
-                f"  Shopify stand-in     http://{host}:{port + 1}/store/{DEMO_SHOP}/admin/oauth/authorize (API only)",
+                f"  Shopify stand-in     http://{host}:{port + 1}/store/{DEMO_SHOP}/admin/oauth/authorize",
                 f"  Demo shop            {DEMO_SHOP} ({'installed' if status == 200 else f'install failed: HTTP {status}'})",
                 "Press Ctrl+C to stop.",
                 "",

@@ -134,6 +134,7 @@ class Conversation(SQLModel, table=True):
     __table_args__ = (
         # Inbox tabs: open/waiting ordered by how long the shopper has waited, resolved by recency.
         sa.Index(None, "shop_id", "status", "waiting_since"),
+        sa.Index(None, "shop_id", "status", "priority_at"),
         sa.Index(None, "shop_id", "status", "last_message_at"),
         sa.Index(None, "visitor_id", "created_at"),
     )
@@ -146,6 +147,9 @@ class Conversation(SQLModel, table=True):
     # Priority inputs: when the oldest unanswered shopper message arrived (None when
     # nobody waits on us) and the value of the latest cart.
     waiting_since: datetime | None = _time()
+    # waiting_since moved earlier by the cart's value (see app/chat/priority.py), so the
+    # "waiting on us" tab is one indexed ORDER BY however large the shop.
+    priority_at: datetime | None = _time()
     cart_value: Decimal | None = _money()
     cart_currency: str | None = Field(default=None, max_length=3)
     last_message_at: datetime | None = _time()

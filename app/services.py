@@ -13,6 +13,8 @@ from app.chat.visitor_tokens import VisitorTokens
 from app.config import Settings
 from app.db import Database, make_engine, utcnow
 from app.encryption import TokenCipher
+from app.platforms.shopify.admin_api import AdminAPI
+from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.install import ShopifyInstaller
 from app.realtime.broker import Broker, make_broker
 
@@ -26,6 +28,7 @@ class Parley:
     broker: Broker
     chat: Chat
     visitor_tokens: VisitorTokens
+    customer_context: CustomerContext = None  # type: ignore[assignment]
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
@@ -45,7 +48,22 @@ class Parley:
         # The services read the clock through `parley`, so a test can move time for all of them.
         parley.shopify = ShopifyInstaller(settings, db, cipher, clock=lambda: parley.clock())
         parley.chat = Chat(db, broker, clock=lambda: parley.clock())
+        parley.customer_context = CustomerContext(parley.admin_api)
         return parley
+
+    def admin_api(self, shop_domain: str) -> AdminAPI:
+        """An Admin GraphQL client for the shop, with a fresh token (refreshed if about to lapse)."""
+        from app import shops
+        from app.models import Platform
+
+        with self.db.session() as session:
+            shop = shops.find_installed_shop(session, Platform.shopify, shop_domain)
+        if shop is None:
+            from app.platforms.shopify.admin_api import AdminAPIUnauthorized
+
+            raise AdminAPIUnauthorized(f"{shop_domain} is not installed")
+        token = self.shopify.access_token(shop)
+        return AdminAPI(shop_domain, token, self.settings.shopify_api_version, self.settings.shopify_standin_url)
 
     def now(self) -> datetime:
         return self.clock()

@@ -13,6 +13,7 @@ from typing import Callable
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.chat.priority import priority_at
 from app.commerce.carts import Cart, strip_cart_key
 from app.db import Database
 from app.models import AuthorKind, CartSnapshot, Conversation, ConversationStatus, Message, Visitor
@@ -60,10 +61,11 @@ def message_json(message: Message) -> dict:
         "client_id": message.client_id,
         "conversation_id": message.conversation_id,
         "author": message.author_kind.value,
+        "author_id": message.author_id,
         "body": message.body,
         "internal": message.internal,
-        "created_at": _iso(message.created_at),
-        "read_at": _iso(message.read_at),
+        "created_at": iso(message.created_at),
+        "read_at": iso(message.read_at),
     }
 
 
@@ -73,7 +75,7 @@ def conversation_json(conversation: Conversation | None) -> dict | None:
     return {"id": conversation.id, "status": conversation.status.value}
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -197,6 +199,7 @@ class Chat:
             conversation.unread_by_agent += 1
             if cart is not None:
                 self._store_cart(session, conversation, cart, now)
+            conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
             session.add(conversation)
         self._publish(
             Event(visitor_channel(visitor_id), "message", {"id": message.id}),
@@ -235,6 +238,7 @@ class Chat:
             if not internal:
                 conversation.last_message_at = now
                 conversation.waiting_since = None
+                conversation.priority_at = None
                 conversation.first_response_at = conversation.first_response_at or now
                 conversation.unread_by_agent = 0
                 if conversation.status == ConversationStatus.resolved:
@@ -314,6 +318,47 @@ class Chat:
             visitor_id = conversation.visitor_id
         self._publish(Event(visitor_channel(visitor_id), "read", {"up_to": up_to, "by": "agent"}))
 
+    def set_status(self, shop_id: int, conversation_id: str, status: str) -> Conversation:
+        try:
+            wanted = ConversationStatus(status)
+        except ValueError:
+            raise ChatError(400, "invalid_status", "status must be open or resolved") from None
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation = self._of_shop(session, shop_id, conversation_id)
+            if conversation.status != wanted:
+                conversation.status = wanted
+                conversation.resolved_at = now if wanted == ConversationStatus.resolved else None
+                if wanted == ConversationStatus.resolved:
+                    # Resolved means nobody waits any more.
+                    conversation.waiting_since = None
+                    conversation.priority_at = None
+                session.add(conversation)
+        self._publish(
+            Event(shop_channel(shop_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value, "assignee": conversation.assignee}),
+            Event(visitor_channel(conversation.visitor_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value}),
+        )
+        return conversation
+
+    def assign(self, shop_id: int, conversation_id: str, assignee: str | None) -> Conversation:
+        with self.db.transaction() as session:
+            conversation = self._of_shop(session, shop_id, conversation_id)
+            conversation.assignee = assignee
+            session.add(conversation)
+        self._publish(
+            Event(shop_channel(shop_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value, "assignee": assignee})
+        )
+        return conversation
+
+    @staticmethod
+    def _of_shop(session: Session, shop_id: int, conversation_id: str) -> Conversation:
+        conversation = session.exec(
+            select(Conversation).where(Conversation.id == conversation_id, Conversation.shop_id == shop_id)
+        ).first()
+        if conversation is None:
+            raise ChatError(404, "not_found", "no such conversation in this shop")
+        return conversation
+
     # -- reading --------------------------------------------------------------
 
     def history(
@@ -333,6 +378,24 @@ class Chat:
                 query = query.where(Message.conversation_id == conversation_id)
             rows = list(session.exec(query).all())
         return list(reversed(rows[:limit])), len(rows) > limit
+
+    def thread(self, shop_id: int, conversation_id: str, before: int | None, limit: int) -> tuple[list[Message], bool]:
+        """The merchant's view of a thread: internal notes included."""
+        with self.db.session() as session:
+            self._of_shop(session, shop_id, conversation_id)
+            query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc()).limit(limit + 1)
+            if before is not None:
+                query = query.where(Message.id < before)
+            rows = list(session.exec(query).all())
+        return list(reversed(rows[:limit])), len(rows) > limit
+
+    def shop_messages_after(self, shop_id: int, after: int, limit: int = 200) -> list[Message]:
+        with self.db.session() as session:
+            return list(
+                session.exec(
+                    select(Message).where(Message.shop_id == shop_id, Message.id > after).order_by(Message.id).limit(limit)
+                ).all()
+            )
 
     def shopper_messages_after(self, shop_id: int, visitor_id: str, after: int, limit: int = 200) -> list[Message]:
         with self.db.session() as session:
@@ -399,5 +462,6 @@ class Chat:
         )
         conversation.cart_value = cart.total
         conversation.cart_currency = cart.currency
+        conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
         session.add(conversation)
         return True

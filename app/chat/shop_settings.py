@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlmodel import Session, select
@@ -16,6 +17,8 @@ DEFAULTS: dict[str, Any] = {
     "replies_in_minutes": 5,
     "away_message": "We're away right now. Leave a message and we'll reply as soon as we're back.",
     "storefront_origins": [],
+    "saved_replies": [],
+    "notification_email": None,
 }
 
 
@@ -34,3 +37,75 @@ def put_setting(session: Session, shop_id: int, key: str, value: Any) -> None:
     row.updated_at = utcnow()
     session.add(row)
     session.flush()
+
+
+class SettingError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+
+def _text(value: Any, field: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise SettingError(field, f"{field} must be text")
+    if len(value) > limit:
+        raise SettingError(field, f"{field} can hold at most {limit} characters")
+    return value.strip()
+
+
+def validate_settings(changes: Any) -> dict[str, Any]:
+    """Check a settings update; every problem names its field. Nothing partial survives."""
+    from app.chat.hours import HoursError, parse_hours
+
+    if not isinstance(changes, dict):
+        raise SettingError("settings", "settings must be a JSON object")
+    clean: dict[str, Any] = {}
+    for key, value in changes.items():
+        if key == "greeting":
+            clean[key] = _text(value, key, 300)
+        elif key == "away_message":
+            clean[key] = _text(value, key, 500)
+        elif key == "accent":
+            if not isinstance(value, str) or not _COLOUR.match(value):
+                raise SettingError(key, "accent must be a colour like #008060")
+            clean[key] = value.lower()
+        elif key == "hours":
+            try:
+                parse_hours(value)
+            except HoursError as exc:
+                raise SettingError(f"hours.{exc.field}", exc.message) from None
+            clean[key] = value
+        elif key == "replies_in_minutes":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 24 * 60:
+                raise SettingError(key, "replies_in_minutes must be a whole number from 1 to 1440")
+            clean[key] = value
+        elif key == "saved_replies":
+            if not isinstance(value, list) or len(value) > 200:
+                raise SettingError(key, "saved_replies must be a list of at most 200 replies")
+            seen: set[str] = set()
+            replies = []
+            for index, reply in enumerate(value):
+                if not isinstance(reply, dict) or not isinstance(reply.get("shortcut"), str) or not _SHORTCUT.match(reply["shortcut"]):
+                    raise SettingError(f"saved_replies[{index}].shortcut", "a shortcut is 1–32 lower-case letters, digits, - or _")
+                if reply["shortcut"] in seen:
+                    raise SettingError(f"saved_replies[{index}].shortcut", f"/{reply['shortcut']} is used twice")
+                seen.add(reply["shortcut"])
+                replies.append({"shortcut": reply["shortcut"], "text": _text(reply.get("text"), f"saved_replies[{index}].text", 5000)})
+            clean[key] = replies
+        elif key == "notification_email":
+            if value is not None and (not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 320):
+                raise SettingError(key, "notification_email must be an e-mail address")
+            clean[key] = value
+        elif key == "storefront_origins":
+            if not isinstance(value, list) or not all(isinstance(o, str) and o.startswith("https://") and len(o) < 200 for o in value):
+                raise SettingError(key, "storefront_origins must be a list of https:// origins")
+            clean[key] = [o.rstrip("/") for o in value]
+        else:
+            raise SettingError(key, f"{key} is not a setting")
+    return clean

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
-from sqlmodel import select
+import sqlalchemy as sa
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from sqlmodel import Session, select
 
-from app.demo import DEMO_SHOP, SECOND_SHOP
-from app.models import Shop
+from app import shops
+from app.demo import DEMO_SHOP, SECOND_SHOP, storefront_url
+from app.models import CartSnapshot, Conversation, Message, Platform, Shop, Visitor
 from app.web.context import parley
 from app.web.errors import APIError
 
@@ -26,8 +29,15 @@ def _standin():
 @bp.get("")
 def index():
     with parley().db.session() as session:
-        shops = session.exec(select(Shop).order_by(Shop.id)).all()
-    return render_template("demo.html", shops=shops, demo_shop=DEMO_SHOP, second_shop=SECOND_SHOP)
+        installed = session.exec(select(Shop).order_by(Shop.id)).all()
+    standin_url = parley().settings.shopify_standin_url or ""
+    return render_template(
+        "demo.html",
+        shops=installed,
+        demo_shop=DEMO_SHOP,
+        second_shop=SECOND_SHOP,
+        storefront_url=storefront_url(standin_url) if standin_url else None,
+    )
 
 
 @bp.get("/admin")
@@ -56,3 +66,82 @@ def send_data_request():
     if response.status_code != 200:
         raise APIError(502, "webhook_failed", f"the webhook was refused with {response.status_code}")
     return redirect(url_for("demo.open_admin"))
+
+
+# -- a minimal merchant inbox, so the demo can answer shoppers without the admin ---------
+
+INBOX_LIMIT = 50
+
+
+def _inbox_shop(session: Session) -> Shop:
+    domain = request.args.get("shop", DEMO_SHOP)
+    shop = shops.find_installed_shop(session, Platform.shopify, domain)
+    if shop is None:
+        raise APIError(404, "unknown_shop", f"{domain} is not installed; open the demo page first")
+    return shop
+
+
+def _threads(session: Session, shop_id: int) -> list[dict]:
+    """The shop's latest conversations, newest activity first, each with its messages
+    (oldest first, as a thread reads) and its latest cart. Three queries, whatever the count."""
+    conversations = session.exec(
+        select(Conversation, Visitor)
+        .join(Visitor, Visitor.id == Conversation.visitor_id)
+        .where(Conversation.shop_id == shop_id)
+        .order_by(sa.func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
+        .limit(INBOX_LIMIT)
+    ).all()
+    ids = [conversation.id for conversation, _ in conversations]
+    messages: dict[str, list[Message]] = {conversation_id: [] for conversation_id in ids}
+    carts: dict[str, CartSnapshot] = {}
+    if ids:
+        for message in session.exec(select(Message).where(Message.conversation_id.in_(ids)).order_by(Message.id)):
+            messages[message.conversation_id].append(message)
+        for snapshot in session.exec(
+            select(CartSnapshot).where(CartSnapshot.conversation_id.in_(ids)).order_by(CartSnapshot.id)
+        ):
+            carts[snapshot.conversation_id] = snapshot  # the last one wins
+    return [
+        {
+            "conversation": conversation,
+            "visitor": visitor,
+            "messages": messages[conversation.id],
+            "cart": carts.get(conversation.id),
+            "cart_total": _money(carts[conversation.id].total) if conversation.id in carts else "",
+            # A fresh id per rendered form: a double-submitted reply is stored once.
+            "reply_client_id": str(uuid.uuid4()),
+        }
+        for conversation, visitor in conversations
+    ]
+
+
+def _money(amount: Decimal | None) -> str:
+    return "" if amount is None else f"{amount:.2f}"  # Decimal formats exactly, no float on the way
+
+
+@bp.get("/inbox")
+def inbox():
+    with parley().db.session() as session:
+        shop = _inbox_shop(session)
+        threads = _threads(session, shop.id)
+    latest = max((m.id for thread in threads for m in thread["messages"]), default=0)
+    template = "demo_inbox_threads.html" if request.args.get("fragment") else "demo_inbox.html"
+    return render_template(template, shop=shop, threads=threads, latest=latest)
+
+
+@bp.get("/inbox/latest")
+def inbox_latest():
+    """What the inbox page polls: the newest message id of the shop."""
+    with parley().db.session() as session:
+        shop = _inbox_shop(session)
+        latest = session.exec(select(sa.func.max(Message.id)).where(Message.shop_id == shop.id)).one()
+    return jsonify(latest=latest or 0)
+
+
+@bp.post("/inbox/<conversation_id>/reply")
+def inbox_reply(conversation_id: str):
+    with parley().db.session() as session:
+        shop = _inbox_shop(session)
+    client_id = request.form.get("client_id") or str(uuid.uuid4())
+    parley().chat.send_agent_message(shop.id, conversation_id, "demo-agent", request.form.get("body", ""), client_id)
+    return redirect(url_for("demo.inbox", shop=shop.domain, _anchor=f"c-{conversation_id}"), 303)

@@ -94,6 +94,7 @@ def start_session(shop: Shop, body: dict, customer_id: str | None) -> dict:
         conversation = chat.latest_conversation(session, visitor.id)
         unread = chat.unread_for_shopper(session, visitor.id)
         settings = get_settings(session, shop.id)
+        _note_widget_seen(session, shop.id, settings, now)
     try:
         status = team_status(parse_hours(settings.get("hours")), now, int(settings.get("replies_in_minutes") or 5))
     except HoursError:
@@ -112,6 +113,17 @@ def start_session(shop: Shop, body: dict, customer_id: str | None) -> dict:
             "team": status.as_json(),
         },
     }
+
+
+def _note_widget_seen(session: Session, shop_id: int, settings: dict, now) -> None:
+    """Remember that the widget is live on a storefront, for the Support page's first-run check."""
+    from datetime import datetime, timedelta
+
+    from app.chat.shop_settings import put_setting
+
+    seen = settings.get("widget_last_seen")
+    if not seen or datetime.fromisoformat(seen) < now - timedelta(hours=1):
+        put_setting(session, shop_id, "widget_last_seen", now.isoformat())
 
 
 @bp.post("/session")
