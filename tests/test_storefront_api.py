@@ -70,7 +70,8 @@ def test_session_through_the_app_proxy_starts_an_anonymous_visitor(client, stand
     assert session["conversation"] is None
     assert session["api_base"] == "http://parley.test/api/storefront/v1"
     assert session["settings"]["team"] == {"state": "online", "replies_in_minutes": 5, "back_at": None}
-    assert session["settings"]["greeting"]
+    # No greeting of the merchant's own: the widget greets in the shopper's language.
+    assert session["settings"]["greeting"] is None
 
 
 def test_first_message_opens_a_conversation_with_the_cart(client, standin, shop_id, services):

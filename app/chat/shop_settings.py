@@ -11,11 +11,12 @@ from app.db import utcnow
 from app.models import ShopSetting
 
 DEFAULTS: dict[str, Any] = {
-    "greeting": "Hi! Ask us anything — we usually reply within minutes.",
+    # None: the widget greets in the shopper's language from its own translations.
+    "greeting": None,
     "accent": "#008060",
     "hours": {"timezone": "UTC", "weekly": {}},
     "replies_in_minutes": 5,
-    "away_message": "We're away right now. Leave a message and we'll reply as soon as we're back.",
+    "away_message": None,
     "storefront_origins": [],
     "saved_replies": [],
     "notification_email": None,

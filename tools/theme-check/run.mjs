@@ -73,7 +73,7 @@ process.stdout.write(
     {
       root: rootPath,
       config: CONFIG,
-      checks: active.sort(),
+      checks: [...new Set(active)].sort(),
       errors,
       offenses: report,
     },

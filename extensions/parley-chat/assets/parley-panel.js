@@ -1,0 +1,1186 @@
+/* Parley chat panel, fetched by parley-loader.js on the shopper's first interaction.
+ *
+ * It speaks the storefront API (docs/storefront-api.md):
+ *   POST {proxy}/session           Shopify: through the app proxy, which signs the request
+ *   POST {data-api-base}/session   other platforms: direct, with {shop}
+ *   then {api_base}/messages, /cart, /typing, /read and the /stream event source,
+ *   with the visitor token as a Bearer token.
+ *
+ * Rules it keeps:
+ * - Message bodies are only ever set with textContent.
+ * - The visitor token stays in memory until the shopper writes; then it goes to
+ *   sessionStorage, and to localStorage only while the Customer Privacy API allows
+ *   preferences (or there is no such API, on non-Shopify pages).
+ * - Every message has a client-made id; a retry resends the same id, so the server
+ *   stores it once, and the list dedupes by id and client id.
+ * - Tabs of one visitor share one event stream: the tab holding the lock (Web Locks,
+ *   or a heartbeat over BroadcastChannel where locks are missing) keeps the
+ *   EventSource and rebroadcasts its events; another tab takes over when it closes.
+ */
+(function () {
+  'use strict';
+
+  const root = document.getElementById('parley-root');
+  const loader = root && root.parley;
+  if (!loader || loader.panel) return;
+
+  const data = root.dataset;
+  const STORE_KEY = 'parley:visitor';
+  const CART_KEY = 'parley:cart';
+  const CART_URL = /\/cart\/(add|change|update|clear)(\.js|\.json)?(\?|$)/;
+  const MAX_LENGTH = 5000;
+  const TAB = Math.random().toString(36).slice(2);
+
+  const ENGLISH = {
+    launcher: 'Chat with us',
+    launcher_unread: 'Chat with us (new messages)',
+    title: 'Chat',
+    close: 'Close chat',
+    greeting: 'Hi! How can we help?',
+    online: 'Online now',
+    replies_in: 'Usually replies in {minutes} min',
+    back_at: 'Back at {time}',
+    placeholder: 'Write a message…',
+    send: 'Send',
+    you: 'You',
+    team: 'Shop team',
+    sending: 'Sending…',
+    delivered: 'Delivered',
+    read: 'Read',
+    typing: 'Typing…',
+    retrying: 'Not sent yet, retrying…',
+    load_earlier: 'Load earlier messages',
+    error_connect: 'Chat is unavailable right now. Please try again in a moment.',
+    error_send: 'Message not sent.',
+    retry: 'Try again',
+    error_too_long: 'This message is too long. Please shorten it.',
+    error_rate: "You're sending messages too quickly. Please wait a moment.",
+  };
+
+  const locale = data.locale || document.documentElement.lang || navigator.language || 'en';
+  const rtl = /^(ar|he|fa|ur)\b/i.test(locale);
+  const directMode = !data.proxy && !!data.apiBase;
+  const cartEnabled = !directMode;
+  const cartRoot = (window.Shopify && Shopify.routes && Shopify.routes.root) || data.root || '/';
+  const nativeFetch = window.fetch.bind(window);
+
+  // Visitor and conversation state.
+  let token = null;
+  let visitorId = null;
+  let apiBase = '';
+  let written = false; // the shopper has written as this visitor: the token may be stored
+  let conversation = null;
+  let settings = {};
+  let sessionPromise = null;
+  let historyLoaded = false;
+  let historyPromise = null;
+  let hasMore = false;
+  let loadingEarlier = false;
+  let lastId = 0; // highest message id seen: where a new event stream resumes
+  let unread = 0;
+  let readUpTo = 0;
+  let stampedFor = null;
+  let lastCartSig = readSession(CART_KEY);
+  let isOpen = false;
+
+  // Messages: one entry per message, found by server id or by client id.
+  const byId = new Map();
+  const byClient = new Map();
+  const outbox = [];
+  let pumping = false;
+
+  function t(key, vars) {
+    let text = loader.strings[key] || ENGLISH[key] || '';
+    for (const name in vars || {}) text = text.split('{' + name + '}').join(vars[name]);
+    return text;
+  }
+
+  // ---------------------------------------------------------------- the panel DOM
+
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value == null || value === false) continue;
+      if (key === 'class') el.className = value;
+      else if (key === 'text') el.textContent = value;
+      else if (key.startsWith('on')) el.addEventListener(key.slice(2), value);
+      else el.setAttribute(key, value === true ? '' : value);
+    }
+    for (const child of children) if (child != null) el.append(child);
+    return el;
+  }
+
+  // Constant icon markup only; nothing a shopper or merchant typed ever goes through innerHTML.
+  function icon(path, size) {
+    const span = h('span', { class: 'parley-icon', 'aria-hidden': 'true' });
+    span.innerHTML =
+      '<svg viewBox="0 0 24 24" width="' + size + '" height="' + size + '" focusable="false">' + path + '</svg>';
+    return span;
+  }
+
+  const statusLine = h('p', { class: 'parley-status' });
+  const alertText = h('span');
+  const alertBox = h(
+    'div',
+    { class: 'parley-alert', role: 'alert', hidden: true },
+    alertText,
+    h('button', { type: 'button', class: 'parley-link', text: t('retry'), onclick: retryConnect }),
+  );
+  const earlier = h('button', {
+    type: 'button',
+    class: 'parley-earlier',
+    hidden: true,
+    text: t('load_earlier'),
+    onclick: loadEarlier,
+  });
+  const greeting = h('p', { class: 'parley-greeting', dir: 'auto', text: t('greeting') });
+  const awayNote = h('p', { class: 'parley-away', dir: 'auto', hidden: true });
+  const log = h('ol', { class: 'parley-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'parley-title' });
+  const typing = h('p', { class: 'parley-typing', role: 'status' });
+  const scroller = h('div', { class: 'parley-scroll' }, earlier, greeting, awayNote, log, typing);
+  const input = h('textarea', {
+    id: 'parley-input',
+    class: 'parley-input',
+    rows: '1',
+    maxlength: String(MAX_LENGTH),
+    placeholder: t('placeholder'),
+    enterkeyhint: 'send',
+    dir: 'auto',
+    autocomplete: 'off',
+  });
+  const form = h(
+    'form',
+    { class: 'parley-composer', novalidate: true },
+    h('label', { class: 'parley-sr', for: 'parley-input', text: t('placeholder') }),
+    input,
+    h(
+      'button',
+      { type: 'submit', class: 'parley-send', 'aria-label': t('send') },
+      icon('<path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/>', 22),
+    ),
+  );
+  const panel = h(
+    'section',
+    {
+      id: 'parley-panel',
+      class: 'parley-panel',
+      role: 'dialog',
+      'aria-modal': 'true',
+      'aria-labelledby': 'parley-title',
+      lang: locale,
+      dir: rtl ? 'rtl' : 'ltr',
+      hidden: true,
+    },
+    h(
+      'header',
+      { class: 'parley-head' },
+      h('div', { class: 'parley-head-text' }, h('h2', { id: 'parley-title', class: 'parley-title', text: t('title') }), statusLine),
+      h(
+        'button',
+        { type: 'button', class: 'parley-close', 'aria-label': t('close'), onclick: () => close() },
+        icon('<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>', 22),
+      ),
+    ),
+    alertBox,
+    scroller,
+    form,
+  );
+  root.appendChild(panel);
+  loader.button.setAttribute('aria-controls', 'parley-panel');
+
+  // ---------------------------------------------------------------- open, close, focus
+
+  function open() {
+    if (isOpen) return;
+    isOpen = true;
+    panel.hidden = false;
+    root.classList.add('parley-open');
+    loader.button.setAttribute('aria-expanded', 'true');
+    if (matchMedia('(max-width: 639.98px)').matches) document.documentElement.classList.add('parley-lock');
+    setUnread(unread);
+    input.focus();
+    connect()
+      .then(() => conversation && loadHistory())
+      .then(() => {
+        scrollToBottom();
+        syncCart();
+        markRead();
+      });
+    startCartPolling();
+  }
+
+  function close() {
+    if (!isOpen) return;
+    isOpen = false;
+    panel.hidden = true;
+    root.classList.remove('parley-open');
+    document.documentElement.classList.remove('parley-lock');
+    loader.button.setAttribute('aria-expanded', 'false');
+    stopCartPolling();
+    stopTyping();
+    setUnread(unread);
+    loader.button.focus();
+  }
+
+  loader.button.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && isOpen) close();
+  });
+
+  panel.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape') {
+      event.preventDefault();
+      close();
+    } else if (event.key === 'Tab') {
+      // Keep focus inside the dialog while it is open.
+      const items = [...panel.querySelectorAll('button, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+        (el) => !el.disabled && el.offsetParent !== null,
+      );
+      if (!items.length) return;
+      const first = items[0];
+      const last = items[items.length - 1];
+      if (event.shiftKey && document.activeElement === first) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && document.activeElement === last) {
+        event.preventDefault();
+        first.focus();
+      }
+    }
+  });
+
+  // ---------------------------------------------------------------- storage and consent
+
+  function storage(kind) {
+    try {
+      return window[kind];
+    } catch (error) {
+      return null; // blocked by the browser's privacy settings
+    }
+  }
+
+  function readSession(key) {
+    try {
+      return storage('sessionStorage').getItem(key);
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function readStored() {
+    for (const kind of ['sessionStorage', 'localStorage']) {
+      try {
+        const value = JSON.parse(storage(kind).getItem(STORE_KEY));
+        if (value && value.token) return value;
+      } catch (error) {
+        /* missing, unreadable or blocked: try the next one */
+      }
+    }
+    return null;
+  }
+
+  function write(kind, key, value) {
+    try {
+      if (value == null) storage(kind).removeItem(key);
+      else storage(kind).setItem(key, value);
+    } catch (error) {
+      /* storage full or blocked: the token simply stays in memory */
+    }
+  }
+
+  let consentAsked = null;
+  let preferencesAllowed = false;
+
+  // Resolves to whether the shopper's consent allows the "preferences" purpose.
+  function askConsent() {
+    if (consentAsked) return consentAsked;
+    consentAsked = new Promise((resolve) => {
+      const shopify = window.Shopify;
+      const ask = () => {
+        try {
+          resolve(!!shopify.customerPrivacy.preferencesProcessingAllowed());
+        } catch (error) {
+          resolve(false);
+        }
+      };
+      if (shopify && shopify.customerPrivacy) return ask();
+      if (!shopify || typeof shopify.loadFeatures !== 'function') return resolve(true); // no consent API here
+      setTimeout(() => resolve(false), 5000); // the API never answered: stay session-only
+      shopify.loadFeatures([{ name: 'consent-tracking-api', version: '0.1' }], (error) =>
+        error ? resolve(false) : ask(),
+      );
+    }).then((allowed) => (preferencesAllowed = allowed));
+    return consentAsked;
+  }
+
+  document.addEventListener('visitorConsentCollected', (event) => {
+    const shopify = window.Shopify;
+    try {
+      preferencesAllowed = !!shopify.customerPrivacy.preferencesProcessingAllowed();
+    } catch (error) {
+      preferencesAllowed = !!(event.detail && event.detail.preferencesAllowed);
+    }
+    consentAsked = Promise.resolve(preferencesAllowed);
+    persist();
+  });
+
+  function persist() {
+    if (!written || !token) return;
+    const value = JSON.stringify({ token: token, visitor: visitorId });
+    write('sessionStorage', STORE_KEY, value);
+    askConsent().then((allowed) => write('localStorage', STORE_KEY, allowed ? value : null));
+  }
+
+  function forget() {
+    write('sessionStorage', STORE_KEY, null);
+    write('localStorage', STORE_KEY, null);
+    write('sessionStorage', CART_KEY, null);
+  }
+
+  // ---------------------------------------------------------------- session and API
+
+  function connect() {
+    if (!sessionPromise) {
+      sessionPromise = startSession().catch((error) => {
+        sessionPromise = null;
+        showAlert(t('error_connect'));
+        throw error;
+      });
+    }
+    return sessionPromise.catch(() => {});
+  }
+
+  function retryConnect() {
+    hideAlert();
+    connect().then(() => {
+      if (isOpen && conversation) loadHistory().then(scrollToBottom);
+    });
+    pump();
+  }
+
+  async function startSession() {
+    const stored = token ? null : readStored();
+    const body = { visitor_token: token || (stored && stored.token) || undefined, locale: locale };
+    let url;
+    if (data.proxy) {
+      url = data.proxy.replace(/\/+$/, '') + '/session';
+    } else if (data.apiBase) {
+      url = data.apiBase.replace(/\/+$/, '') + '/session';
+      body.shop = data.shop;
+    } else {
+      throw new Error('parley: #parley-root needs data-proxy or data-api-base');
+    }
+    const response = await nativeFetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(body),
+      credentials: data.proxy ? 'same-origin' : 'omit',
+    });
+    if (!response.ok) throw new Error('parley: session ' + response.status);
+    adoptSession(await response.json(), stored);
+    hideAlert();
+  }
+
+  function adoptSession(session, stored) {
+    const previous = visitorId;
+    token = session.visitor_token;
+    visitorId = String(session.visitor_id);
+    apiBase = String(session.api_base || data.apiBase || '').replace(/\/+$/, '');
+    settings = session.settings || {};
+    if (stored) {
+      // The stored visitor comes back (perhaps with a refreshed token), or the server
+      // no longer accepts it and issued a new anonymous visitor: then drop the old one.
+      written = stored.visitor === visitorId;
+      if (written) persist();
+      else forget();
+    } else if (previous && previous !== visitorId) {
+      written = false;
+    }
+    if (previous && previous !== visitorId) {
+      conversation = null;
+      stampedFor = null;
+    }
+    if (!data.accent && settings.accent) loader.setAccent(settings.accent);
+    greeting.textContent = settings.greeting || t('greeting');
+    // The shop's own after-hours note, when the team is away.
+    awayNote.textContent = settings.away_message || '';
+    awayNote.hidden = !settings.away_message || (settings.team || {}).state !== 'away';
+    renderStatus();
+    setConversation(session.conversation);
+    setUnread(session.unread || 0);
+    joinTabs();
+  }
+
+  async function api(method, path, body) {
+    await connect();
+    if (!token) throw new Error('parley: no session');
+    const call = () =>
+      nativeFetch(apiBase + path, {
+        method: method,
+        headers: Object.assign(
+          { Authorization: 'Bearer ' + token, Accept: 'application/json' },
+          body === undefined ? {} : { 'Content-Type': 'application/json' },
+        ),
+        body: body === undefined ? undefined : JSON.stringify(body),
+        credentials: 'omit',
+      });
+    const used = token;
+    const response = await call();
+    if (response.status !== 401) return response;
+    // The token expired or was revoked: ask for a session again (once for all the
+    // calls that failed with this token) and retry.
+    if (token === used) {
+      sessionPromise = null;
+      token = null;
+    }
+    await connect();
+    return token ? call() : response;
+  }
+
+  function setConversation(next) {
+    if (!next) return;
+    const changed = !conversation || conversation.id !== next.id;
+    conversation = next;
+    if (changed) {
+      watchCartCalls();
+      startStream();
+      if (isOpen) syncCart();
+    }
+  }
+
+  function showAlert(text) {
+    alertText.textContent = text;
+    alertBox.hidden = false;
+  }
+
+  function hideAlert() {
+    alertBox.hidden = true;
+  }
+
+  // ---------------------------------------------------------------- team status line
+
+  function renderStatus() {
+    const team = settings.team || {};
+    let text = '';
+    if (team.state === 'online') {
+      text = t('online');
+    } else if (team.back_at && !isNaN(Date.parse(team.back_at))) {
+      text = t('back_at', { time: formatBackAt(new Date(team.back_at)) });
+    } else if (team.replies_in_minutes) {
+      text = t('replies_in', { minutes: format({}, team.replies_in_minutes, 'number') });
+    }
+    statusLine.textContent = text;
+  }
+
+  // Formats in the shopper's own time zone (the browser's), in the storefront's language.
+  function format(options, value, kind) {
+    try {
+      return kind === 'number'
+        ? new Intl.NumberFormat(locale).format(value)
+        : new Intl.DateTimeFormat(locale, options).format(value);
+    } catch (error) {
+      return kind === 'number' ? String(value) : new Intl.DateTimeFormat(undefined, options).format(value);
+    }
+  }
+
+  function formatBackAt(date) {
+    const clock = { hour: 'numeric', minute: '2-digit' };
+    const now = new Date();
+    if (date.toDateString() === now.toDateString()) return format(clock, date);
+    if (date - now < 6 * 86400000) return format({ weekday: 'long', ...clock }, date);
+    return format({ month: 'short', day: 'numeric', ...clock }, date);
+  }
+
+  // ---------------------------------------------------------------- messages
+
+  function entryFor(msg) {
+    return (msg.id != null && byId.get(msg.id)) || (msg.client_id && byClient.get(msg.client_id)) || null;
+  }
+
+  // Adds or updates one message. Returns true when it was new to this tab.
+  function upsert(msg, where) {
+    let entry = entryFor(msg);
+    const isNew = !entry;
+    if (isNew) {
+      entry = { msg: {}, el: null };
+      entry.el = renderMessage(entry, msg);
+      entry.el.parleyEntry = entry;
+    }
+    const gotId = !isNew && entry.msg.id == null && msg.id != null;
+    Object.assign(entry.msg, msg);
+    entry.body.textContent = String(entry.msg.body == null ? '' : entry.msg.body);
+    if (msg.id != null) {
+      byId.set(msg.id, entry);
+      lastId = Math.max(lastId, msg.id);
+    }
+    if (msg.client_id) byClient.set(msg.client_id, entry);
+    if (entry.msg.author === 'shopper' && msg.id != null && !['read', 'failed'].includes(entry.msg.state)) {
+      entry.msg.state = msg.read_at ? 'read' : 'delivered';
+    }
+    if (gotId) entry.el.remove(); // sent: it now has its place among the server's messages
+    if (isNew || gotId) place(entry, where);
+    renderMeta(entry);
+    return isNew;
+  }
+
+  function renderMessage(entry, msg) {
+    const author = msg.author || 'agent';
+    entry.body = h('p', { class: 'parley-bubble', dir: 'auto' });
+    entry.meta = h('div', { class: 'parley-meta' });
+    const who = author === 'shopper' ? t('you') : author === 'system' ? '' : t('team');
+    return h(
+      'li',
+      { class: 'parley-msg parley-from-' + author },
+      who ? h('span', { class: 'parley-sr', text: who + ': ' }) : null,
+      entry.body,
+      entry.meta,
+    );
+  }
+
+  // Server messages in id order; the shopper's unsent ones stay at the end.
+  function place(entry, where) {
+    const id = entry.msg.id;
+    if (where === 'top') {
+      log.insertBefore(entry.el, log.firstChild);
+      return;
+    }
+    let after = log.lastElementChild;
+    while (after) {
+      const other = after.parleyEntry.msg;
+      if (id != null && (other.id == null || other.id > id)) after = after.previousElementSibling;
+      else break;
+    }
+    log.insertBefore(entry.el, after ? after.nextSibling : log.firstChild);
+  }
+
+  function renderMeta(entry) {
+    const msg = entry.msg;
+    entry.el.classList.toggle('parley-state-failed', msg.state === 'failed');
+    entry.el.classList.toggle('parley-state-read', msg.state === 'read');
+    const parts = [];
+    if (msg.created_at && !isNaN(Date.parse(msg.created_at))) {
+      parts.push(h('time', { datetime: msg.created_at, text: format({ hour: 'numeric', minute: '2-digit' }, new Date(msg.created_at)) }));
+    }
+    if (msg.author === 'shopper') {
+      if (msg.state === 'delivered' || msg.state === 'read') {
+        parts.push(
+          h('span', { class: 'parley-tick', 'aria-hidden': 'true', text: msg.state === 'read' ? '✓✓' : '✓' }),
+          h('span', { class: 'parley-sr', text: t(msg.state) }),
+        );
+      } else if (msg.state === 'failed') {
+        parts.push(
+          h('span', { text: msg.error || t('error_send') }),
+          h('button', { type: 'button', class: 'parley-link', text: t('retry'), onclick: () => resend(entry) }),
+        );
+      } else {
+        parts.push(h('span', { text: msg.state === 'retrying' ? msg.error || t('retrying') : t('sending') }));
+      }
+    }
+    entry.meta.replaceChildren(...parts);
+  }
+
+  function nearBottom() {
+    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 80;
+  }
+
+  function scrollToBottom() {
+    scroller.scrollTop = scroller.scrollHeight;
+  }
+
+  function onMessage(msg) {
+    if (!msg || msg.internal || (msg.id == null && !msg.client_id)) return;
+    if (msg.conversation_id && (!conversation || msg.conversation_id !== conversation.id)) {
+      setConversation({ id: msg.conversation_id, status: 'open' });
+    }
+    const stick = nearBottom();
+    const isNew = upsert(msg);
+    if (msg.author !== 'shopper') {
+      showTyping(false);
+      const seen = isOpen && document.visibilityState === 'visible';
+      if (isNew && !seen && !msg.read_at && msg.id > readUpTo) setUnread(unread + 1);
+      markRead();
+    }
+    if (stick || msg.author === 'shopper') scrollToBottom();
+  }
+
+  // The latest page of the thread, fetched once: on open, or before this tab's first
+  // stream (without a last id the server would replay the whole thread).
+  function loadHistory() {
+    if (!historyPromise) {
+      historyPromise = fetchPage()
+        .then((page) => {
+          if (!page) throw new Error('parley: history');
+          quietly(() => page.messages.forEach((msg) => msg.internal || upsert(msg)));
+          historyLoaded = true;
+        })
+        .catch(() => {
+          historyPromise = null;
+          if (isOpen) showAlert(t('error_connect'));
+        });
+    }
+    return historyPromise;
+  }
+
+  async function loadEarlier() {
+    if (loadingEarlier || !hasMore || !byId.size) return;
+    loadingEarlier = true;
+    const height = scroller.scrollHeight;
+    const page = await fetchPage(Math.min(...byId.keys())).catch(() => null);
+    loadingEarlier = false;
+    if (!page) return;
+    quietly(() => page.messages.slice().reverse().forEach((msg) => msg.internal || upsert(msg, 'top')));
+    scroller.scrollTop += scroller.scrollHeight - height; // keep the reader's place
+    // Still at the top (a short thread): keep filling.
+    if (hasMore && page.messages.length && scroller.scrollTop < 40) setTimeout(loadEarlier, 0);
+  }
+
+  async function fetchPage(before) {
+    const query = '?limit=50' + (before != null && isFinite(before) ? '&before=' + encodeURIComponent(before) : '');
+    const response = await api('GET', '/messages' + query);
+    if (!response.ok) return null;
+    const page = await response.json();
+    if (page.conversation) setConversation(page.conversation);
+    hasMore = !!page.has_more;
+    earlier.hidden = !hasMore;
+    greeting.hidden = hasMore; // the greeting opens the thread, above its first message
+    if (hasMore) awayNote.hidden = true;
+    page.messages = page.messages || [];
+    return page;
+  }
+
+  // History is not news: keep screen readers from reading a page of old messages aloud.
+  function quietly(fn) {
+    log.setAttribute('aria-live', 'off');
+    fn();
+    setTimeout(() => log.setAttribute('aria-live', 'polite'), 0);
+  }
+
+  // Loads the previous page when the shopper scrolls to the top of the thread.
+  scroller.addEventListener(
+    'scroll',
+    () => {
+      if (scroller.scrollTop < 40 && historyLoaded) loadEarlier();
+    },
+    { passive: true },
+  );
+
+  // ---------------------------------------------------------------- sending
+
+  function uuid() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    const bytes = new Uint8Array(16);
+    if (window.crypto && crypto.getRandomValues) crypto.getRandomValues(bytes);
+    else for (let i = 0; i < 16; i++) bytes[i] = (Math.random() * 256) | 0;
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    const hex = [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+    return hex.replace(/^(.{8})(.{4})(.{4})(.{4})/, '$1-$2-$3-$4-');
+  }
+
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    submit();
+  });
+
+  input.addEventListener('keydown', (event) => {
+    // Enter sends, Shift+Enter breaks the line; never while an IME is composing.
+    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+      event.preventDefault();
+      submit();
+    }
+  });
+
+  input.addEventListener('input', () => {
+    input.style.height = 'auto';
+    input.style.height = Math.min(input.scrollHeight + 2, 140) + 'px';
+    typed();
+  });
+
+  function submit() {
+    const body = input.value.trim();
+    if (!body) return;
+    if (body.length > MAX_LENGTH) {
+      showAlert(t('error_too_long'));
+      return;
+    }
+    hideAlert();
+    input.value = '';
+    input.style.height = '';
+    stopTyping();
+    const msg = { client_id: uuid(), author: 'shopper', body: body, created_at: new Date().toISOString(), state: 'sending' };
+    upsert(msg);
+    scrollToBottom();
+    outbox.push(byClient.get(msg.client_id));
+    pump();
+  }
+
+  function resend(entry) {
+    entry.msg.state = 'sending';
+    entry.msg.error = null;
+    renderMeta(entry);
+    outbox.push(entry);
+    pump();
+  }
+
+  // Sends queued messages one at a time, in order.
+  async function pump() {
+    if (pumping) return;
+    pumping = true;
+    try {
+      while (outbox.length) {
+        await deliver(outbox[0]);
+        outbox.shift();
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  async function deliver(entry) {
+    const msg = entry.msg;
+    let delay = 1000;
+    for (;;) {
+      let response = null;
+      try {
+        await connect();
+        if (!token) throw new Error('parley: offline');
+        if (!written) {
+          written = true; // the shopper wrote: now the visitor may be remembered
+          persist();
+        }
+        const body = { client_id: msg.client_id, body: msg.body };
+        entry.cartSig = null;
+        if (!conversation && cartEnabled) {
+          // The first message carries the cart; a cart that cannot be read never blocks it.
+          const cart = await readCart().catch(() => null);
+          if (cart) {
+            body.cart = cart;
+            entry.cartSig = cartSignature(cart);
+          }
+        }
+        response = await api('POST', '/messages', body);
+      } catch (error) {
+        response = null; // network failure: retry below with the same client_id
+      }
+      if (response && response.ok) {
+        const result = await response.json().catch(() => ({}));
+        delivered(entry, result);
+        return;
+      }
+      if (response && response.status !== 429 && response.status < 500) {
+        const problem = await response.json().catch(() => ({}));
+        msg.state = 'failed';
+        msg.error = problem.error === 'message_too_long' ? t('error_too_long') : t('error_send');
+        renderMeta(entry);
+        return;
+      }
+      msg.state = 'retrying';
+      msg.error = response && response.status === 429 ? t('error_rate') : null;
+      renderMeta(entry);
+      const retryAfter = response && Number(response.headers.get('Retry-After'));
+      await sleep(retryAfter > 0 ? retryAfter * 1000 : delay);
+      delay = Math.min(delay * 2, 30000);
+    }
+  }
+
+  function delivered(entry, result) {
+    const isFirst = !conversation || (result.conversation && result.conversation.id !== conversation.id);
+    if (entry.cartSig) rememberCart(entry.cartSig);
+    if (result.conversation) setConversation(result.conversation);
+    if (result.message) upsert(result.message);
+    else {
+      entry.msg.state = 'delivered';
+      renderMeta(entry);
+    }
+    if (isFirst && conversation) {
+      post({ kind: 'conversation', token: token, visitor: visitorId, conversation: conversation });
+      stampCart();
+    }
+  }
+
+  function sleep(ms) {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  // ---------------------------------------------------------------- typing and read marks
+
+  let typingSentAt = 0;
+  let typingIdle = null;
+  let typingHide = null;
+
+  function typed() {
+    if (!conversation || !token) return;
+    const now = Date.now();
+    if (now - typingSentAt > 3000) {
+      typingSentAt = now;
+      api('POST', '/typing', { typing: true }).catch(() => {});
+    }
+    clearTimeout(typingIdle);
+    typingIdle = setTimeout(stopTyping, 5000);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingIdle);
+    if (!typingSentAt) return;
+    typingSentAt = 0;
+    api('POST', '/typing', { typing: false }).catch(() => {});
+  }
+
+  function showTyping(on) {
+    clearTimeout(typingHide);
+    typing.textContent = on ? t('typing') : '';
+    // Typing is a hint that is not replayed; if "stopped" never arrives, stop anyway.
+    if (on) typingHide = setTimeout(() => showTyping(false), 8000);
+  }
+
+  function markRead() {
+    if (!isOpen || document.visibilityState !== 'visible' || !conversation) return;
+    let upTo = 0;
+    for (const [id, entry] of byId) if (entry.msg.author !== 'shopper' && id > upTo) upTo = id;
+    if (upTo <= readUpTo) {
+      if (unread) setUnread(0);
+      return;
+    }
+    readUpTo = upTo;
+    setUnread(0);
+    api('POST', '/read', { up_to: upTo }).catch(() => {});
+    post({ kind: 'read', up_to: upTo });
+  }
+
+  function onRead(event) {
+    if (!event) return;
+    if (event.by === 'shopper') {
+      // Read in another tab or on another device.
+      readUpTo = Math.max(readUpTo, event.up_to);
+      setUnread(0);
+      return;
+    }
+    for (const [id, entry] of byId) {
+      if (entry.msg.author === 'shopper' && id <= event.up_to && entry.msg.state !== 'read') {
+        entry.msg.state = 'read';
+        renderMeta(entry);
+      }
+    }
+  }
+
+  function setUnread(count) {
+    unread = count;
+    loader.badge.textContent = count > 99 ? '99+' : String(count);
+    loader.badge.hidden = !count || isOpen;
+    loader.button.setAttribute('aria-label', t(count && !isOpen ? 'launcher_unread' : 'launcher'));
+  }
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') markRead();
+  });
+
+  // ---------------------------------------------------------------- events, tabs, stream
+
+  const channel = 'BroadcastChannel' in window ? new BroadcastChannel('parley') : null;
+  let joined = null; // the visitor whose tab group this tab is in
+  let electing = false; // this tab is in the election for that visitor's stream
+  let leader = false;
+  let source = null;
+  let releaseLock = null;
+  let abortLock = null;
+  let heartbeat = null;
+  let lastBeat = 0;
+  let streamFailures = 0;
+  let triedHistory = false;
+
+  function post(message) {
+    if (channel) channel.postMessage(Object.assign({ visitor: visitorId, tab: TAB }, message));
+  }
+
+  function dispatch(type, payload) {
+    if (type === 'message') onMessage(payload);
+    else if (type === 'typing') showTyping(payload && payload.author !== 'shopper' && payload.typing);
+    else if (type === 'read') onRead(payload);
+  }
+
+  if (channel) {
+    channel.onmessage = ({ data: message }) => {
+      if (!message || message.tab === TAB) return;
+      if (message.kind === 'conversation' && message.visitor !== visitorId && !conversation && !outbox.length) {
+        // The shopper started writing in another tab: this tab joins that visitor.
+        token = message.token;
+        visitorId = message.visitor;
+        written = true;
+        persist();
+        joinTabs();
+      }
+      if (message.visitor !== visitorId) return;
+      if (message.kind === 'event') {
+        dispatch(message.type, message.payload);
+      } else if (message.kind === 'conversation') {
+        setConversation(message.conversation);
+        if (isOpen) loadHistory().then(scrollToBottom);
+      } else if (message.kind === 'read') {
+        onRead({ by: 'shopper', up_to: message.up_to });
+      } else if (message.kind === 'who') {
+        if (leader) post({ kind: 'beat' });
+      } else if (message.kind === 'beat') {
+        lastBeat = Date.now();
+        if (leader && message.tab < TAB) stepDown(); // two leaders: the lower tab id keeps it
+      } else if (message.kind === 'bye') {
+        lastBeat = 0;
+      }
+    };
+  }
+
+  // Joins the tab group of the current visitor; it elects a leader once there is a
+  // conversation to stream.
+  function joinTabs() {
+    if (joined === visitorId) return;
+    leaveTabs();
+    joined = visitorId;
+    if (conversation) elect();
+  }
+
+  function leaveTabs() {
+    stepDown();
+    if (abortLock) abortLock.abort();
+    abortLock = null;
+    clearInterval(heartbeat);
+    electing = false;
+    joined = null;
+  }
+
+  function startStream() {
+    if (joined !== visitorId) return; // joinTabs() elects when the session arrives
+    if (!electing) elect();
+    else if (leader && !source) openSource();
+  }
+
+  function elect() {
+    electing = true;
+    if (!channel) return becomeLeader(); // no way to share: every tab streams for itself
+    if (navigator.locks && window.AbortController) {
+      // The lock is held until this tab leaves or closes; the next waiting tab gets it.
+      abortLock = new AbortController();
+      navigator.locks
+        .request('parley-stream:' + visitorId, { signal: abortLock.signal }, () =>
+          new Promise((release) => {
+            releaseLock = release;
+            becomeLeader();
+          }),
+        )
+        .catch(() => {}); // aborted: this tab left the election
+      return;
+    }
+    // No Web Locks: the leader beats every second; 3 s of silence means it is gone.
+    lastBeat = Date.now() - 2500;
+    post({ kind: 'who' });
+    heartbeat = setInterval(() => {
+      if (leader) post({ kind: 'beat' });
+      else if (Date.now() - lastBeat > 3000) {
+        becomeLeader();
+        post({ kind: 'beat' });
+      }
+    }, 1000);
+  }
+
+  function becomeLeader() {
+    leader = true;
+    if (conversation) openSource();
+  }
+
+  function stepDown() {
+    leader = false;
+    if (source) source.close();
+    source = null;
+    if (releaseLock) releaseLock();
+    releaseLock = null;
+  }
+
+  function openSource() {
+    if (source || !token || !apiBase) return;
+    if (!lastId && !historyLoaded && !triedHistory) {
+      triedHistory = true;
+      loadHistory().then(() => leader && !source && openSource());
+      return;
+    }
+    // EventSource cannot send headers: the token rides in the query (per the contract);
+    // last_event_id resumes where this tab group left off when a new leader takes over.
+    const url =
+      apiBase + '/stream?token=' + encodeURIComponent(token) + (lastId ? '&last_event_id=' + encodeURIComponent(lastId) : '');
+    const es = new EventSource(url);
+    source = es;
+    const relay = (type) => (event) => {
+      let payload;
+      try {
+        payload = JSON.parse(event.data);
+      } catch (error) {
+        return;
+      }
+      streamFailures = 0;
+      dispatch(type, payload);
+      post({ kind: 'event', type: type, payload: payload });
+    };
+    es.addEventListener('message', relay('message'));
+    es.addEventListener('typing', relay('typing'));
+    es.addEventListener('read', relay('read'));
+    es.onerror = () => {
+      // EventSource reconnects by itself (with Last-Event-ID) unless the server refused
+      // the stream outright; then reopen after a pause, with a fresh session if needed.
+      if (es.readyState !== EventSource.CLOSED || source !== es) return;
+      source = null;
+      streamFailures += 1;
+      setTimeout(async () => {
+        if (streamFailures >= 3) {
+          streamFailures = 0;
+          sessionPromise = null;
+          await connect();
+        }
+        if (leader && !source) openSource();
+      }, Math.min(30000, 2000 * 2 ** streamFailures));
+    };
+  }
+
+  // Leave the back/forward cache usable: drop the stream and the lock on the way out.
+  window.addEventListener('pagehide', () => {
+    if (leader) post({ kind: 'bye' });
+    leaveTabs();
+  });
+  window.addEventListener('pageshow', (event) => {
+    if (event.persisted && visitorId) joinTabs();
+  });
+
+  // ---------------------------------------------------------------- cart
+
+  let cartTimer = null;
+  let cartPoll = null;
+  let cartAttributes = {};
+
+  async function readCart() {
+    const response = await nativeFetch(cartRoot + 'cart.js', { credentials: 'same-origin', headers: { Accept: 'application/json' } });
+    if (!response.ok) return null;
+    const cart = await response.json();
+    cartAttributes = cart.attributes || {};
+    // Only the fields of the contract's cart: money stays in minor units.
+    return {
+      token: cart.token,
+      currency: cart.currency,
+      total_price: cart.total_price,
+      item_count: cart.item_count,
+      items: (cart.items || []).map((item) => ({
+        variant_id: item.variant_id,
+        product_id: item.product_id,
+        title: item.title,
+        quantity: item.quantity,
+        price: item.price,
+        line_price: item.line_price,
+        url: item.url,
+      })),
+    };
+  }
+
+  // An empty cart may get a new token on every read, so the token only counts once
+  // something is in it.
+  function cartSignature(cart) {
+    return JSON.stringify([
+      cart.item_count ? cart.token : '',
+      cart.total_price,
+      cart.items.map((item) => [item.variant_id, item.quantity]),
+    ]);
+  }
+
+  async function syncCart() {
+    if (!cartEnabled || !conversation || !token) return;
+    try {
+      const cart = await readCart();
+      if (!cart) return;
+      stampCart();
+      const signature = cartSignature(cart);
+      if (signature === lastCartSig) return;
+      const response = await api('PUT', '/cart', cart);
+      if (response.ok) rememberCart(signature);
+    } catch (error) {
+      /* the next change or poll tries again */
+    }
+  }
+
+  function rememberCart(signature) {
+    lastCartSig = signature;
+    if (written) write('sessionStorage', CART_KEY, signature);
+  }
+
+  // Tags the cart with the conversation so the order carries it back (note_attributes).
+  async function stampCart() {
+    if (!cartEnabled || !conversation || stampedFor === conversation.id) return;
+    if (cartAttributes.parley_conversation === conversation.id) {
+      stampedFor = conversation.id;
+      return;
+    }
+    stampedFor = conversation.id;
+    try {
+      const response = await nativeFetch(cartRoot + 'cart/update.js', {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify({ attributes: { parley_conversation: conversation.id } }),
+      });
+      if (!response.ok) stampedFor = null;
+    } catch (error) {
+      stampedFor = null;
+    }
+  }
+
+  function scheduleCartSync() {
+    clearTimeout(cartTimer);
+    cartTimer = setTimeout(syncCart, 500);
+  }
+
+  function startCartPolling() {
+    stopCartPolling();
+    if (cartEnabled) cartPoll = setInterval(() => document.visibilityState === 'visible' && syncCart(), 10000);
+  }
+
+  function stopCartPolling() {
+    clearInterval(cartPoll);
+    cartPoll = null;
+  }
+
+  // Notice the theme's own cart calls (add to cart, quantity changes) right away;
+  // hooked only once there is a conversation the cart belongs to.
+  let watching = false;
+  function watchCartCalls() {
+    if (!cartEnabled || watching) return;
+    watching = true;
+    window.fetch = function (resource) {
+      const result = nativeFetch.apply(null, arguments);
+      try {
+        const url = typeof resource === 'string' ? resource : (resource && resource.url) || String(resource);
+        if (CART_URL.test(url)) result.then(scheduleCartSync, () => {});
+      } catch (error) {
+        /* never let our hook break the theme's request */
+      }
+      return result;
+    };
+    const xhrOpen = XMLHttpRequest.prototype.open;
+    XMLHttpRequest.prototype.open = function (method, url) {
+      try {
+        if (CART_URL.test(String(url))) this.addEventListener('loadend', scheduleCartSync);
+      } catch (error) {
+        /* as above */
+      }
+      return xhrOpen.apply(this, arguments);
+    };
+  }
+
+  // ---------------------------------------------------------------- start
+
+  loader.panel = {
+    open: open,
+    close: close,
+    toggle: () => (isOpen ? close() : open()),
+  };
+
+  if (loader.wantOpen) {
+    open();
+  } else if (readStored()) {
+    // A shopper who wrote before: reconnect quietly so replies and the badge reach them.
+    connect().then(() => {
+      if (conversation) syncCart();
+    });
+  }
+})();

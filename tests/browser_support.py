@@ -1,0 +1,146 @@
+"""What the browser tests stand on: Parley and the Shopify stand-in (with its demo
+storefront) on real loopback sockets, a migrated SQLite file, and the demo shop
+installed through the real App Home flow.
+
+Parley's socket is bound before its app exists, because the stand-in's app proxy
+must know Parley's URL and Parley's settings must know the stand-in's.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from cryptography.fernet import Fernet
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from app import create_app
+from app.config import load_settings
+from app.db import make_engine
+from app.demo import DEMO_SHOP, install_demo_shop
+from app.migrate import upgrade
+from app.platforms.shopify.standin import ShopifyStandin, StandinServer
+from app.platforms.shopify.standin_storefront import Storefront, enable_storefront
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+API_KEY = "parley-browser-client-id"
+CUSTOMER_ID = 7001
+
+
+def artifacts_dir() -> Path:
+    path = Path(os.environ.get("PARLEY_ARTIFACTS", "artifacts")) / "screenshots"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def chromium_available() -> bool:
+    return Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class _NotReady:
+    def __call__(self, environ: dict, start_response: Callable) -> list[bytes]:
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
+        return [b"starting"]
+
+
+class LiveServer:
+    """A WSGI app on a loopback socket in a daemon thread; the app may be attached after binding."""
+
+    def __init__(self, app: Any = None):
+        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app or _NotReady(), threaded=True,
+                                                   request_handler=_QuietHandler)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"live-{self._server.server_port}", daemon=True)
+
+    def serve(self, app: Any) -> "LiveServer":
+        self._server.app = app
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class Stack:
+    app: Any
+    services: Any
+    standin: ShopifyStandin
+    storefront: Storefront
+    parley_url: str
+    standin_url: str
+    shop_id: int
+
+    @property
+    def storefront_url(self) -> str:
+        return f"{self.standin_url}/store/{DEMO_SHOP}/"
+
+
+def start_stack(tmp: Path):
+    """(Stack, stop): Parley and the stand-in serving, the demo shop installed."""
+    api_secret = "parley-browser-secret-" + secrets.token_hex(8)
+    parley_server = LiveServer()
+    standin = ShopifyStandin(API_KEY, api_secret)
+    standin.add_shop(DEMO_SHOP, name="Parley Demo Store")
+    storefront = enable_storefront(standin, parley_server.url)
+    storefront.add_demo_customer(DEMO_SHOP, CUSTOMER_ID)
+    standin_server = StandinServer(standin).start()
+
+    database_url = f"sqlite:///{tmp / 'parley.db'}"
+    upgrade(make_engine(database_url))
+    settings = load_settings(
+        environ={"PARLEY_ENV": "test"},
+        database_url=database_url,
+        shopify_api_key=API_KEY,
+        shopify_api_secret=api_secret,
+        secret_key=secrets.token_urlsafe(32),
+        token_encryption_key=Fernet.generate_key().decode(),
+        shopify_standin_url=standin_server.url,
+        app_url=parley_server.url,
+        sse_heartbeat_seconds=1.0,
+        sse_poll_seconds=0.5,
+        demo=True,
+        # Every browser request comes from 127.0.0.1; the per-visitor limit stays as shipped.
+        rate_limit_ip="100000/minute",
+    )
+    app = create_app(settings)
+    app.extensions["parley.demo_standin"] = standin
+    status = install_demo_shop(app, standin)
+    if status != 200:
+        raise RuntimeError(f"installing {DEMO_SHOP} answered HTTP {status}")
+    parley_server.serve(app)
+
+    from app import shops
+    from app.models import Platform
+
+    services = app.extensions["parley"]
+    with services.db.session() as session:
+        shop_id = shops.find_installed_shop(session, Platform.shopify, DEMO_SHOP).id
+
+    def stop() -> None:
+        parley_server.stop()
+        standin_server.stop()
+        storefront.close()
+
+    stack = Stack(app, services, standin, storefront, parley_server.url, standin_server.url, shop_id)
+    return stack, stop

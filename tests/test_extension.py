@@ -1,0 +1,848 @@
+"""The Shopify theme app extension (extensions/parley-chat).
+
+Four kinds of checks:
+- Shopify's own theme-check, run with the app-extension configuration that
+  `shopify app build/deploy` uses (tools/theme-check);
+- the storefront budget: the loader every page view downloads, and the locale files;
+- the app embed block's markup, rendered with python-liquid and a stand-in `t` filter;
+- the widget itself, in a real Chromium, against a stand-in for the storefront API
+  (docs/storefront-api.md) that runs on a second origin, as Parley does behind the
+  app proxy.
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import html.parser
+import itertools
+import json
+import os
+import re
+import shutil
+import subprocess
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+EXTENSION = ROOT / "extensions" / "parley-chat"
+ASSETS = EXTENSION / "assets"
+LOCALES = EXTENSION / "locales"
+BLOCK = EXTENSION / "blocks" / "parley-embed.liquid"
+THEME_CHECK = ROOT / "tools" / "theme-check"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+LANGUAGES = ("he", "ar", "et", "pl", "ru")
+LOADER_BUDGET = 4000  # gzip bytes: every storefront page view pays for the loader
+LOCALE_FILE_LIMIT = 15_000  # bytes; Shopify rejects larger locale files in an extension
+FORBIDDEN_TAGS = ("javascript", "stylesheet", "include", "layout", "section", "sections")
+
+
+def _unavailable(reason: str):
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}: CI must run it for real", pytrace=False)
+    pytest.skip(reason)
+
+
+# --------------------------------------------------------------------------- theme-check
+
+
+@pytest.fixture(scope="module")
+def node() -> str:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if not npm or not node:
+        _unavailable("npm is not installed, so Shopify's theme-check (a Node package) cannot run")
+    if not (THEME_CHECK / "node_modules").is_dir():
+        subprocess.run(
+            [npm, "ci", "--prefix", str(THEME_CHECK), "--no-audit", "--no-fund"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
+    return node
+
+
+def _theme_check(node: str, directory: Path) -> tuple[int, dict]:
+    result = subprocess.run(
+        [node, str(THEME_CHECK / "run.mjs"), str(directory)], capture_output=True, text=True, timeout=300
+    )
+    assert result.stdout, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_theme_check_finds_no_errors_in_the_extension(node):
+    status, report = _theme_check(node, EXTENSION)
+    errors = [offense for offense in report["offenses"] if offense["severity"] == "error"]
+    assert errors == [], json.dumps(errors, indent=2)
+    assert status == 0
+    assert report["config"] == "theme-check:theme-app-extension"
+    assert {"AssetSizeAppBlockJavaScript", "AssetSizeAppBlockCSS", "AppBlockValidTags", "AppBlockMissingSchema"} <= set(
+        report["checks"]
+    )
+
+
+def test_theme_check_fails_an_extension_with_a_forbidden_tag_and_a_missing_translation(node, tmp_path):
+    broken = tmp_path / "parley-chat"
+    shutil.copytree(EXTENSION, broken)
+    block = broken / "blocks" / "parley-embed.liquid"
+    block.write_text(block.read_text().replace("></div>", "></div>{% javascript %}1{% endjavascript %}", 1))
+    (broken / "locales" / "pl.json").write_text('{"parley": {}}')
+
+    status, report = _theme_check(node, broken)
+
+    failed = {offense["check"] for offense in report["offenses"] if offense["severity"] == "error"}
+    assert status == 1
+    assert {"AppBlockValidTags", "MatchingTranslations"} <= failed
+
+
+# --------------------------------------------------------------------------- budget
+
+
+def test_loader_stays_within_4000_gzip_bytes():
+    source = (ASSETS / "parley-loader.js").read_bytes()
+    for level in (9, 6):  # gzip -9 and plain gzip
+        assert len(gzip.compress(source, compresslevel=level)) <= LOADER_BUDGET
+    gzip_tool = shutil.which("gzip")
+    if gzip_tool:
+        for args in ([gzip_tool, "-9", "-c"], [gzip_tool, "-c"]):
+            assert len(subprocess.run(args, input=source, capture_output=True, check=True).stdout) <= LOADER_BUDGET
+    # theme-check's AssetSizeAppBlockJavaScript compares the file's size on disk to 10,000.
+    assert len(source) < 10_000
+
+
+def _keys(tree: dict, prefix: str = "") -> set[str]:
+    keys = set()
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            keys |= _keys(value, f"{prefix}{key}.")
+        else:
+            keys.add(prefix + key)
+    return keys
+
+
+def _locale(name: str) -> dict:
+    return json.loads((LOCALES / name).read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("kind", ["", ".schema"])
+def test_every_language_has_exactly_the_default_keys(kind):
+    default = _keys(_locale(f"en.default{kind}.json"))
+    assert default
+    for language in LANGUAGES:
+        assert _keys(_locale(f"{language}{kind}.json")) == default, language
+
+
+def test_locale_files_fit_shopify_limit():
+    files = sorted(LOCALES.glob("*.json"))
+    assert len(files) == 2 * (1 + len(LANGUAGES))
+    for path in files:
+        assert path.stat().st_size <= LOCALE_FILE_LIMIT, path.name
+
+
+def test_translations_are_real_and_keep_their_placeholders():
+    english = _locale("en.default.json")["parley"]
+    for language in LANGUAGES:
+        strings = _locale(f"{language}.json")["parley"]
+        assert "{{ minutes }}" in strings["replies_in"], language
+        assert "{{ time }}" in strings["back_at"], language
+        same = [key for key in english if strings[key] == english[key]]
+        assert same == [], f"{language} keeps English for {same}"
+
+
+# --------------------------------------------------------------------------- the block
+
+
+def _block_source() -> str:
+    return BLOCK.read_text(encoding="utf-8")
+
+
+def _schema() -> dict:
+    match = re.search(r"{%-?\s*schema\s*-?%}(.*?){%-?\s*endschema\s*-?%}", _block_source(), re.S)
+    assert match
+    return json.loads(match.group(1))
+
+
+def test_block_uses_none_of_the_tags_app_blocks_forbid():
+    source = _block_source()
+    for tag in FORBIDDEN_TAGS:
+        assert not re.search(r"{%-?\s*" + tag + r"\b", source), tag
+
+
+def test_block_is_a_body_app_embed_with_its_settings():
+    schema = _schema()
+    assert schema["target"] == "body"
+    assert schema["javascript"] == "parley-loader.js"
+    assert schema["stylesheet"] == "parley.css"
+    settings = {setting["id"]: setting for setting in schema["settings"]}
+    assert (settings["accent"]["type"], settings["accent"]["default"]) == ("color", "#008060")
+    assert (settings["position"]["type"], settings["position"]["default"]) == ("select", "right")
+    assert [option["value"] for option in settings["position"]["options"]] == ["left", "right"]
+    assert (settings["hide_on_mobile"]["type"], settings["hide_on_mobile"]["default"]) == ("checkbox", False)
+    labels = [schema["name"]] + [setting["label"] for setting in schema["settings"]]
+    assert all(label.startswith("t:") for label in labels)
+
+
+def test_block_renders_no_customer_identity():
+    markup = re.sub(r"{%-?\s*comment\s*-?%}.*?{%-?\s*endcomment\s*-?%}", "", _block_source(), flags=re.S)
+    assert "customer" not in markup
+
+
+def render_block(root_url="/", language="en", escape_translations=True, strings=None, **settings) -> str:
+    """Renders the embed as Shopify would, with a `t` filter reading our locale files.
+
+    Shopify HTML-escapes translations whose key does not end in _html; escape_translations
+    toggles that, since the block must produce the same attributes either way.
+    """
+    from liquid import Environment
+
+    default = _locale("en.default.json")
+    chosen = default if language == "en" else _locale(f"{language}.json")
+    if strings:
+        chosen = {"parley": {**chosen["parley"], **strings}}
+
+    def translate(key, **variables):
+        group, name = key.split(".")
+        text = chosen[group].get(name) or default[group][name]
+        for variable, value in variables.items():
+            text = re.sub(r"{{\s*" + variable + r"\s*}}", str(value), text)
+        return html.escape(text) if escape_translations else text
+
+    environment = Environment()
+    environment.filters["t"] = translate
+    source = re.sub(r"{%-?\s*schema\s*-?%}.*?{%-?\s*endschema\s*-?%}", "", _block_source(), flags=re.S)
+    block_settings = {"accent": "#008060", "position": "right", "hide_on_mobile": False, **settings}
+    return environment.from_string(source).render(
+        routes={"root_url": root_url},
+        shop={"permanent_domain": "fjord-gear.myshopify.com"},
+        request={"locale": {"iso_code": language}},
+        block={"settings": block_settings},
+    )
+
+
+class _RootAttributes(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.attributes = None
+
+    def handle_starttag(self, tag, attrs):
+        if dict(attrs).get("id") == "parley-root":
+            self.attributes = dict(attrs)
+
+
+def root_attributes(markup: str) -> dict:
+    parser = _RootAttributes()
+    parser.feed(markup)
+    assert parser.attributes is not None
+    return parser.attributes
+
+
+@pytest.mark.parametrize(
+    ("root_url", "proxy", "cart_root"),
+    [("/", "/apps/parley", "/"), ("/fr", "/fr/apps/parley", "/fr/"), ("/en-ca", "/en-ca/apps/parley", "/en-ca/")],
+)
+def test_block_builds_the_proxy_path_under_the_locale_root(root_url, proxy, cart_root):
+    attributes = root_attributes(render_block(root_url=root_url))
+    assert attributes["data-proxy"] == proxy
+    assert attributes["data-root"] == cart_root
+
+
+def test_block_passes_settings_and_every_storefront_string():
+    attributes = root_attributes(render_block(language="he", position="left", hide_on_mobile=True, accent="#112233"))
+    assert attributes["data-shop"] == "fjord-gear.myshopify.com"
+    assert attributes["data-locale"] == "he"
+    assert (attributes["data-accent"], attributes["data-position"], attributes["data-hide-mobile"]) == (
+        "#112233",
+        "left",
+        "true",
+    )
+    hebrew = _locale("he.json")["parley"]
+    for key, text in hebrew.items():
+        expected = text.replace("{{ minutes }}", "{minutes}").replace("{{ time }}", "{time}")
+        assert attributes["data-t-" + key.replace("_", "-")] == expected, key
+
+
+@pytest.mark.parametrize("escape_translations", [True, False])
+def test_block_attributes_survive_quotes_in_a_merchant_edited_translation(escape_translations):
+    tricky = 'Say "hi" & we\'ll <answer>'
+    markup = render_block(escape_translations=escape_translations, strings={"greeting": tricky})
+    assert root_attributes(markup)["data-t-greeting"] == tricky
+
+
+# --------------------------------------------------------------------------- the widget in Chromium
+
+
+class FakeParley:
+    """A stand-in for Parley's storefront API and for the Shopify storefront around it.
+
+    Two origins, like production: the storefront (pages, theme assets, cart.js, and the
+    app proxy path /apps/parley/session) and the app (api_base, with CORS for the
+    storefront). It keeps only what the widget's behaviour can be checked against.
+    """
+
+    def __init__(self):
+        self.lock = threading.Condition()
+        self.tokens: dict[str, str] = {}
+        self.conversations: dict[str, str] = {}
+        self.messages: list[dict] = []
+        self.hints: list[tuple[int, str, str, dict]] = []
+        self.calls: list[tuple[str, str, object]] = []
+        self.cart = {"token": "c1-cart?key=k", "currency": "EUR", "attributes": {}, "items": []}
+        self.cart_updates: list[dict] = []
+        self.failures_before_next_post = 0
+        self.open_streams = 0
+        self.most_streams = 0
+        self.pages: dict[str, str] = {}
+        self.storefront_url = ""
+        self.api_url = ""
+        self._ids = itertools.count(1)
+        self._hint_ids = itertools.count(1)
+
+    # -- state the tests drive
+
+    def add_to_cart(self, variant_id: int, title: str, price: int):
+        self.cart["items"].append(
+            {"variant_id": variant_id, "product_id": variant_id + 1000, "title": title, "quantity": 1,
+             "price": price, "line_price": price, "url": f"/products/{variant_id}", "sku": "X", "vendor": "V"}
+        )
+
+    def cart_json(self) -> dict:
+        items = self.cart["items"]
+        return {**self.cart, "item_count": sum(i["quantity"] for i in items), "total_price": sum(i["line_price"] for i in items)}
+
+    def _store(self, visitor: str, author: str, body: str, client_id: str | None = None) -> dict:
+        conversation = self.conversations.setdefault(visitor, "conv-" + uuid.uuid4().hex[:8])
+        message = {
+            "id": next(self._ids),
+            "client_id": client_id or str(uuid.uuid4()),
+            "conversation_id": conversation,
+            "author": author,
+            "body": body,
+            "created_at": datetime.now(timezone.utc).isoformat(),
+            "read_at": None,
+            "_visitor": visitor,
+        }
+        self.messages.append(message)
+        self.lock.notify_all()
+        return message
+
+    def agent_says(self, body: str) -> dict:
+        with self.lock:
+            visitor = next(iter(self.conversations))
+            return self._store(visitor, "agent", body)
+
+    def agent_reads(self):
+        with self.lock:
+            visitor = next(iter(self.conversations))
+            up_to = max(m["id"] for m in self.messages if m["_visitor"] == visitor)
+            self.hints.append((next(self._hint_ids), visitor, "read", {"up_to": up_to, "by": "agent"}))
+            self.lock.notify_all()
+
+    def stored(self, author="shopper") -> list[dict]:
+        with self.lock:
+            return [m for m in self.messages if m["author"] == author]
+
+    def calls_to(self, method: str, path: str) -> list:
+        with self.lock:
+            return [body for (m, p, body) in self.calls if m == method and p.endswith(path)]
+
+    # -- the two web apps
+
+    def storefront_app(self):
+        from flask import Flask, Response, jsonify, request, send_from_directory
+
+        app = Flask("storefront")
+
+        @app.get("/page/<name>")
+        def page(name):
+            return Response(self.pages[name], mimetype="text/html")
+
+        @app.get("/cdn/assets/<path:name>")
+        def asset(name):
+            return send_from_directory(ASSETS, name, max_age=0)
+
+        @app.get("/cart.js")
+        @app.get("/<prefix>/cart.js")
+        def cart_js(prefix=None):
+            with self.lock:
+                self.calls.append(("GET", request.path, None))
+                return jsonify(self.cart_json())
+
+        @app.post("/cart/update.js")
+        @app.post("/<prefix>/cart/update.js")
+        def cart_update(prefix=None):
+            body = request.get_json()
+            with self.lock:
+                self.calls.append(("POST", request.path, body))
+                self.cart_updates.append(body)
+                self.cart["attributes"].update(body.get("attributes", {}))
+                return jsonify(self.cart_json())
+
+        @app.post("/apps/parley/session")
+        @app.post("/<prefix>/apps/parley/session")
+        def session(prefix=None):
+            body = request.get_json()
+            with self.lock:
+                self.calls.append(("POST", request.path, body))
+                visitor = self.tokens.get(body.get("visitor_token") or "")
+                if visitor is None:
+                    visitor = "v-" + uuid.uuid4().hex[:8]
+                    self.tokens["tok-" + visitor] = visitor
+                conversation = self.conversations.get(visitor)
+                return jsonify(
+                    {
+                        "visitor_token": "tok-" + visitor,
+                        "visitor_id": visitor,
+                        "api_base": self.api_url + "/api/storefront/v1",
+                        "identified": False,
+                        "conversation": {"id": conversation, "status": "open"} if conversation else None,
+                        "unread": 0,
+                        "settings": {
+                            "greeting": None,
+                            "accent": "#008060",
+                            "team": {"state": "away", "replies_in_minutes": 5, "back_at": None},
+                        },
+                    }
+                )
+
+        return app
+
+    def api_app(self):
+        from flask import Flask, Response, jsonify, request
+
+        app = Flask("parley-api")
+        prefix = "/api/storefront/v1"
+
+        @app.after_request
+        def cors(response):
+            response.headers["Access-Control-Allow-Origin"] = self.storefront_url
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, PUT, OPTIONS"
+            return response
+
+        @app.route(prefix + "/<path:anything>", methods=["OPTIONS"])
+        def preflight(anything):
+            return Response(status=204)
+
+        def visitor_or_none(token=None):
+            token = token or request.headers.get("Authorization", "").removeprefix("Bearer ")
+            return self.tokens.get(token)
+
+        def unauthorized():
+            return jsonify({"error": "invalid_token", "message": "The visitor token is not valid."}), 401
+
+        def public(message):
+            return {k: v for k, v in message.items() if not k.startswith("_")}
+
+        @app.get(prefix + "/messages")
+        def messages():
+            visitor = visitor_or_none()
+            if visitor is None:
+                return unauthorized()
+            before = request.args.get("before", type=int)
+            limit = request.args.get("limit", 50, type=int)
+            with self.lock:
+                self.calls.append(("GET", request.full_path, None))
+                mine = [m for m in self.messages if m["_visitor"] == visitor and (before is None or m["id"] < before)]
+                page = mine[-limit:]
+                conversation = self.conversations.get(visitor)
+                return jsonify(
+                    {
+                        "conversation": {"id": conversation, "status": "open"} if conversation else None,
+                        "messages": [public(m) for m in page],
+                        "has_more": len(mine) > len(page),
+                    }
+                )
+
+        @app.post(prefix + "/messages")
+        def post_message():
+            visitor = visitor_or_none()
+            if visitor is None:
+                return unauthorized()
+            body = request.get_json()
+            with self.lock:
+                self.calls.append(("POST", request.path, body))
+                if self.failures_before_next_post:
+                    self.failures_before_next_post -= 1
+                    return jsonify({"error": "unavailable", "message": "Try again."}), 503
+                for message in self.messages:
+                    if message["_visitor"] == visitor and message["client_id"] == body["client_id"]:
+                        return jsonify({"message": public(message), "conversation": {"id": message["conversation_id"]}}), 200
+                message = self._store(visitor, "shopper", body["body"], body["client_id"])
+                return jsonify({"message": public(message), "conversation": {"id": message["conversation_id"], "status": "open"}}), 201
+
+        @app.put(prefix + "/cart")
+        @app.post(prefix + "/typing")
+        @app.post(prefix + "/read")
+        def hints():
+            if visitor_or_none() is None:
+                return unauthorized()
+            with self.lock:
+                self.calls.append((request.method, request.path, request.get_json()))
+            return Response(status=204)
+
+        @app.get(prefix + "/stream")
+        def stream():
+            visitor = visitor_or_none(request.args.get("token"))
+            if visitor is None:
+                return unauthorized()
+            last = request.headers.get("Last-Event-ID") or request.args.get("last_event_id")
+            with self.lock:
+                sent = int(last) if last else max((m["id"] for m in self.messages), default=0)
+                hint_seen = max((h[0] for h in self.hints), default=0)
+
+            def events():
+                nonlocal sent, hint_seen
+                with self.lock:
+                    self.open_streams += 1
+                    self.most_streams = max(self.most_streams, self.open_streams)
+                try:
+                    yield "retry: 1000\n\n"
+                    while True:
+                        with self.lock:
+                            self.lock.wait(timeout=0.3)
+                            fresh = [m for m in self.messages if m["_visitor"] == visitor and m["id"] > sent]
+                            hints = [h for h in self.hints if h[1] == visitor and h[0] > hint_seen]
+                        for message in fresh:
+                            sent = message["id"]
+                            yield f"id: {sent}\nevent: message\ndata: {json.dumps(public(message))}\n\n"
+                        for hint in hints:
+                            hint_seen = hint[0]
+                            yield f"event: {hint[2]}\ndata: {json.dumps(hint[3])}\n\n"
+                        yield ": ping\n\n"
+                finally:
+                    with self.lock:
+                        self.open_streams -= 1
+
+            return Response(events(), mimetype="text/event-stream", headers={"Cache-Control": "no-store"})
+
+        return app
+
+
+PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><title>Fjord Gear</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/cdn/assets/parley.css">{head}</head>
+<body><main><h1>Fjord Gear</h1><p>Wool socks, warm hats.</p><a href="#top">A link on the page</a></main>
+{block}
+<script src="/cdn/assets/parley-loader.js?v=17" defer></script>
+</body></html>"""
+
+
+def add_page(fake: FakeParley, name: str, language="en", root_url="/", head="", early=False, **settings):
+    page = PAGE.format(lang=language, head=head, block=render_block(root_url, language, **settings))
+    if early:  # the loader in <head>, running before the block's markup exists
+        loader = '<script src="/cdn/assets/parley-loader.js?v=17" defer></script>'
+        page = page.replace(loader, "").replace("</head>", loader.replace(" defer", "") + "</head>")
+    fake.pages[name] = page
+    return f"{fake.storefront_url}/page/{name}"
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _unavailable("Playwright is not installed (pip install -e '.[dev]')")
+    executable = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
+    if not Path(executable).exists():
+        _unavailable(f"no Chromium at {executable} (apt-get install chromium, or set PARLEY_CHROMIUM)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def fake():
+    from werkzeug.serving import make_server
+
+    fake = FakeParley()
+    servers = [make_server("127.0.0.1", 0, fake.storefront_app(), threaded=True),
+               make_server("127.0.0.1", 0, fake.api_app(), threaded=True)]
+    fake.storefront_url = f"http://127.0.0.1:{servers[0].server_port}"
+    # "localhost" makes the API a different origin from the storefront, as in production.
+    fake.api_url = f"http://localhost:{servers[1].server_port}"
+    threads = [threading.Thread(target=server.serve_forever, daemon=True) for server in servers]
+    for thread in threads:
+        thread.start()
+    yield fake
+    for server in servers:
+        server.shutdown()
+
+
+@pytest.fixture
+def context(chromium):
+    context = chromium.new_context()
+    context.set_default_timeout(10_000)
+    yield context
+    context.close()
+
+
+def wait_for(condition, timeout=10.0, message="condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+def expect(locator):
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(locator)
+
+
+def storage(page) -> dict:
+    return page.evaluate(
+        "() => ({local: {...localStorage}, session: {...sessionStorage}, cookie: document.cookie})"
+    )
+
+
+def send(page, text: str):
+    page.fill("#parley-input", text)
+    page.press("#parley-input", "Enter")
+
+
+def test_a_page_view_draws_only_the_launcher_and_stores_nothing(fake, context):
+    url = add_page(fake, "home")
+    page = context.new_page()
+    requests = []
+    page.on("request", lambda request: requests.append(request.url.removeprefix(fake.storefront_url)))
+
+    page.goto(url)
+    launcher = page.locator("#parley-root .parley-launcher")
+    launcher.wait_for()
+    page.wait_for_timeout(500)
+
+    assert sorted(requests) == ["/cdn/assets/parley-loader.js?v=17", "/cdn/assets/parley.css", "/page/home"]
+    assert fake.calls == []
+    assert storage(page) == {"local": {}, "session": {}, "cookie": ""}
+    assert launcher.evaluate("b => b.tagName") == "BUTTON"
+    assert launcher.get_attribute("aria-label") == "Chat with us"
+    assert launcher.get_attribute("aria-expanded") == "false"
+    assert launcher.evaluate("b => getComputedStyle(b).position") == "fixed"
+    assert page.evaluate("() => getComputedStyle(document.querySelector('.parley-launcher')).backgroundColor") == (
+        "rgb(0, 128, 96)"
+    )
+
+
+def test_loader_waits_for_the_block_when_it_runs_first(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "early", early=True))
+    page.locator("#parley-root .parley-launcher").wait_for()
+    assert page.locator(".parley-launcher").count() == 1
+
+
+def test_phones_get_a_full_screen_panel_and_16px_input_or_no_launcher(fake, chromium):
+    phone = chromium.new_context(viewport={"width": 375, "height": 700}, has_touch=True)
+    try:
+        page = phone.new_page()
+        page.goto(add_page(fake, "phone"))
+        page.click("#parley-root .parley-launcher")
+        panel = page.locator("#parley-panel")
+        panel.wait_for()
+        assert panel.bounding_box() == {"x": 0, "y": 0, "width": 375, "height": 700}
+        assert page.locator("#parley-input").evaluate("el => getComputedStyle(el).fontSize") == "16px"
+
+        hidden = phone.new_page()
+        hidden.goto(add_page(fake, "phone-hidden", hide_on_mobile=True))
+        hidden.wait_for_function("() => document.querySelector('#parley-root .parley-launcher')")
+        assert hidden.locator("#parley-root .parley-launcher").is_hidden()
+    finally:
+        phone.close()
+
+
+def test_hovering_fetches_the_panel_from_the_loaders_folder_without_a_session(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    with page.expect_request("**/cdn/assets/parley-panel.js"):
+        page.hover("#parley-root .parley-launcher")
+    page.wait_for_timeout(300)
+    assert fake.calls == []
+    assert storage(page)["session"] == {} and storage(page)["local"] == {}
+
+
+def test_first_message_is_stored_once_despite_a_retry_and_tags_the_cart(fake, context):
+    fake.add_to_cart(7, "Wool socks", 1290)
+    fake.failures_before_next_post = 1
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+
+    page.click("#parley-root .parley-launcher")
+    panel = page.locator("#parley-panel")
+    panel.wait_for()
+    assert page.evaluate("() => document.activeElement.id") == "parley-input"
+    wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+    expect(page.locator(".parley-status")).to_have_text("Usually replies in 5 min")
+    expect(page.locator(".parley-greeting")).to_have_text("Hi! How can we help?")
+
+    # Shift+Enter breaks the line; Enter sends.
+    page.fill("#parley-input", "<img src=x onerror=\"window.pwned=1\">Do you ship")
+    page.press("#parley-input", "Shift+Enter")
+    page.keyboard.type("to Tallinn?")
+    assert fake.calls_to("POST", "/messages") == []
+    page.press("#parley-input", "Enter")
+
+    wait_for(lambda: fake.stored(), message="the message to be stored")
+    page.locator(".parley-from-shopper .parley-tick").wait_for()
+    attempts = fake.calls_to("POST", "/messages")
+    assert len(attempts) == 2 and attempts[0]["client_id"] == attempts[1]["client_id"]
+    assert len(fake.stored()) == 1
+    text = '<img src=x onerror="window.pwned=1">Do you ship\nto Tallinn?'
+    assert fake.stored()[0]["body"] == text
+    assert page.locator(".parley-from-shopper .parley-bubble").inner_text() == text
+    assert page.locator("#parley-panel img").count() == 0
+    assert page.evaluate("() => window.pwned") is None
+
+    cart = attempts[-1]["cart"]
+    assert cart["token"] == "c1-cart?key=k" and cart["total_price"] == 1290
+    assert cart["items"] == [
+        {"variant_id": 7, "product_id": 1007, "title": "Wool socks", "quantity": 1, "price": 1290,
+         "line_price": 1290, "url": "/products/7"}
+    ]
+    conversation = fake.stored()[0]["conversation_id"]
+    wait_for(lambda: fake.cart_updates, message="the cart attribute")
+    page.wait_for_timeout(300)
+    assert fake.cart_updates == [{"attributes": {"parley_conversation": conversation}}]
+
+    # Written, and this page has no Customer Privacy API: remembered in both stores.
+    remembered = storage(page)
+    assert json.loads(remembered["session"]["parley:visitor"])["token"].startswith("tok-")
+    assert remembered["local"]["parley:visitor"] == remembered["session"]["parley:visitor"]
+    assert remembered["cookie"] == ""
+
+
+def test_replies_stream_in_with_badge_ticks_and_read_marks(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    page.click("#parley-root .parley-launcher")
+    send(page, "Hello")
+    wait_for(lambda: fake.open_streams == 1, message="the event stream")
+
+    # Tab stays inside the dialog; Escape closes it and returns focus to the launcher.
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        assert page.evaluate("() => document.getElementById('parley-panel').contains(document.activeElement)")
+    page.keyboard.press("Escape")
+    assert page.locator("#parley-panel").is_hidden()
+    assert page.evaluate("() => document.activeElement.className") == "parley-launcher"
+    launcher = page.locator("#parley-root .parley-launcher")
+    assert launcher.get_attribute("aria-expanded") == "false"
+
+    reply = fake.agent_says("Yes, we ship to Estonia.")
+    badge = page.locator(".parley-badge")
+    badge.wait_for()
+    assert badge.inner_text() == "1"
+    assert launcher.get_attribute("aria-label") == "Chat with us (new messages)"
+
+    launcher.click()
+    page.get_by_text("Yes, we ship to Estonia.").wait_for()
+    wait_for(lambda: {"up_to": reply["id"]} in fake.calls_to("POST", "/read"), message="the read mark")
+    assert badge.is_hidden()
+    assert page.locator(".parley-log").get_attribute("aria-live") == "polite"
+
+    fake.agent_reads()
+    page.wait_for_function("() => document.querySelector('.parley-from-shopper .parley-tick').textContent === '✓✓'")
+
+    # Typing is announced to the shop, throttled.
+    page.locator("#parley-input").press_sequentially("Gre", delay=30)
+    wait_for(lambda: fake.calls_to("POST", "/typing"), message="typing")
+    assert fake.calls_to("POST", "/typing") == [{"typing": True}]
+
+
+def test_tabs_share_one_stream_and_hand_it_over(fake, context):
+    url = add_page(fake, "home")
+    first = context.new_page()
+    first.goto(url)
+    first.click("#parley-root .parley-launcher")
+    send(first, "Hi from tab one")
+    wait_for(lambda: fake.open_streams == 1, message="the first tab's stream")
+    first.keyboard.press("Escape")
+
+    # A second tab of the same shopper: the stored visitor brings the panel back quietly.
+    second = context.new_page()
+    second.goto(url)
+    wait_for(lambda: len(fake.calls_to("POST", "/apps/parley/session")) == 2, message="the second session")
+    second.wait_for_timeout(1000)
+    assert fake.open_streams == 1 and fake.most_streams == 1
+
+    fake.agent_says("Both tabs hear this")
+    for page in (first, second):
+        page.wait_for_function("() => document.querySelector('.parley-badge').textContent === '1'")
+
+    first.close()
+    fake.agent_says("After the handover")
+    second.wait_for_function("() => document.querySelector('.parley-badge').textContent === '2'")
+    wait_for(lambda: fake.open_streams == 1, message="one stream after the handover")
+
+    # Reading in one tab clears the badge everywhere.
+    second.click("#parley-root .parley-launcher")
+    second.wait_for_function("() => document.querySelectorAll('.parley-msg').length === 3")
+    assert second.locator(".parley-badge").is_hidden()
+    wait_for(lambda: fake.calls_to("POST", "/read"), message="the read mark")
+
+
+def test_hebrew_storefront_under_a_locale_root_is_right_to_left(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "he", language="he", root_url="/he", position="left"))
+    launcher = page.locator("#parley-root .parley-launcher")
+    launcher.wait_for()
+    assert page.locator("#parley-root").get_attribute("dir") == "rtl"
+    assert launcher.get_attribute("aria-label") == _locale("he.json")["parley"]["launcher"]
+    # "left" means the inline start; in right-to-left that is the physical right.
+    box = launcher.bounding_box()
+    assert box["x"] > page.viewport_size["width"] / 2
+
+    launcher.click()
+    assert page.locator("#parley-panel").get_attribute("dir") == "rtl"
+    assert page.locator("#parley-input").get_attribute("placeholder") == _locale("he.json")["parley"]["placeholder"]
+    wait_for(lambda: fake.calls_to("POST", "/he/apps/parley/session"), message="the session through /he/apps/parley")
+    assert fake.calls_to("POST", "/he/apps/parley/session")[0]["locale"] == "he"
+    expect(page.locator(".parley-status")).to_have_text("בדרך כלל עונים תוך 5 דק'")
+    send(page, "שלום")
+    wait_for(lambda: fake.calls_to("GET", "/he/cart.js"), message="cart.js under the locale root")
+
+
+CONSENT_API = """<script>
+window.Shopify = {
+  allowed: false,
+  loadFeatures(features, done) {
+    window.Shopify.customerPrivacy = { preferencesProcessingAllowed: () => window.Shopify.allowed };
+    setTimeout(done, 10);
+  },
+};
+</script>"""
+
+
+def test_without_preferences_consent_the_visitor_stays_in_the_session(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "consent", head=CONSENT_API))
+    page.click("#parley-root .parley-launcher")
+    wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+    assert storage(page)["session"] == {}  # nothing before the shopper writes
+
+    send(page, "Hello")
+    wait_for(lambda: fake.stored(), message="the message")
+    page.wait_for_timeout(200)
+    remembered = storage(page)
+    assert "parley:visitor" in remembered["session"]
+    assert remembered["local"] == {}
+
+    page.evaluate(
+        "() => { Shopify.allowed = true; document.dispatchEvent(new CustomEvent('visitorConsentCollected',"
+        " {detail: {preferencesAllowed: true}})); }"
+    )
+    page.wait_for_function("() => !!localStorage.getItem('parley:visitor')")
+    page.evaluate(
+        "() => { Shopify.allowed = false; document.dispatchEvent(new CustomEvent('visitorConsentCollected',"
+        " {detail: {preferencesAllowed: false}})); }"
+    )
+    page.wait_for_function("() => !localStorage.getItem('parley:visitor')")
+    assert "parley:visitor" in storage(page)["session"]
