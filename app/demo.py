@@ -82,7 +82,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
                 f"  Demo page            {base}/demo",
                 f"  Demo storefront      {storefront_url(f'http://{host}:{port + 1}')}  (shopper: the chat widget)",
                 f"  Demo inbox           {base}/demo/inbox  (merchant: reply to shoppers)",
-                f"  Merchant app (admin) {base}/demo/admin",
+                f"  Support page         {base}/demo/support",
                 f"  Landing page         {base}/",
                 f"  Health               {base}/healthz",
                 f"  Shopify stand-in     http://{host}:{port + 1}/store/{DEMO_SHOP}/admin/oauth/authorize",

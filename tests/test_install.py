@@ -303,3 +303,18 @@ def test_tokens_never_reach_the_log(client, standin, services, caplog):
     ]
     logged = caplog.text + repr(current) + str(current)
     assert all(secret not in logged for secret in secrets_seen)
+
+
+def test_install_learns_the_custom_domain_so_its_storefront_may_call_the_api(client, standin, services):
+    standin.add_shop(SHOP, name="Fjord Gear", primary_domain="fjordgear.com")
+    app_home(client, standin)
+    from urllib.parse import urlencode
+
+    session = client.post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
+    response = client.post(
+        "/api/storefront/v1/typing",
+        json={"typing": True},
+        headers={"Authorization": f"Bearer {session['visitor_token']}", "Origin": "https://fjordgear.com"},
+    )
+    assert response.status_code == 204
+    assert response.headers["Access-Control-Allow-Origin"] == "https://fjordgear.com"

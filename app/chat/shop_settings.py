@@ -19,6 +19,8 @@ DEFAULTS: dict[str, Any] = {
     "away_message": None,
     "storefront_origins": [],
     "saved_replies": [],
+    # Learnt from Shopify at install (the custom domain); not a merchant setting.
+    "primary_origin": None,
     "notification_email": None,
 }
 

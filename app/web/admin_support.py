@@ -233,8 +233,14 @@ def show_settings():
     who = staff()
     with parley().db.session() as session:
         settings = get_settings(session, who.shop.id)
-    public = {k: v for k, v in settings.items() if k != "widget_last_seen"}
-    return jsonify(settings=public, embed=_embed_status(who.shop, settings))
+    return jsonify(settings=_public(settings), embed=_embed_status(who.shop, settings))
+
+
+SYSTEM_KEYS = ("widget_last_seen", "primary_origin")
+
+
+def _public(settings: dict) -> dict:
+    return {k: v for k, v in settings.items() if k not in SYSTEM_KEYS}
 
 
 @bp.put("/settings")
@@ -245,8 +251,7 @@ def update_settings():
         for key, value in clean.items():
             put_setting(session, who.shop.id, key, value)
         settings = get_settings(session, who.shop.id)
-    public = {k: v for k, v in settings.items() if k != "widget_last_seen"}
-    return jsonify(settings=public, embed=_embed_status(who.shop, settings))
+    return jsonify(settings=_public(settings), embed=_embed_status(who.shop, settings))
 
 
 # -- live updates ------------------------------------------------------------------------

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from decimal import Decimal
+from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
 from sqlmodel import Session, select
 
 from app import shops
 from app.demo import DEMO_SHOP, SECOND_SHOP, storefront_url
 from app.models import CartSnapshot, Conversation, Message, Platform, Shop, Visitor
+from app.platforms.shopify.requests import normalize_shop
 from app.web.context import parley
 from app.web.errors import APIError
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
+
+SUPPORT_PAGE = re.compile(r"/app(/[A-Za-z0-9_-]+)*")  # where the demo sign-in may lead
 
 
 def _standin():
@@ -46,6 +51,26 @@ def open_admin():
     shop = request.args.get("shop", DEMO_SHOP)
     token = _standin().mint_id_token(shop)
     return redirect(url_for("shopify_auth.app_home", embedded="1", shop=shop, id_token=token))
+
+
+@bp.get("/id-token")
+def id_token():
+    """The demo's stand-in for `shopify.idToken()`: a fresh ID token for the Support page's fetches."""
+    token = _standin().mint_id_token(normalize_shop(request.args.get("shop", DEMO_SHOP)))
+    return Response(token, mimetype="text/plain", headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/support")
+def support():
+    """Open the Support page as the demo shop's merchant, without Shopify: a fresh ID token
+    on the URL, as the admin would load it. `next` is a page of the app (default: the inbox)."""
+    shop = normalize_shop(request.args.get("shop") or DEMO_SHOP)
+    path, _, query = (request.args.get("next") or "/app").partition("?")
+    if not SUPPORT_PAGE.fullmatch(path):
+        raise APIError(400, "invalid_next", "next must be a page of the Support app, such as /app/settings")
+    params = [(k, v) for k, v in parse_qsl(query) if k not in ("id_token", "shop", "embedded")]
+    params += [("embedded", "1"), ("shop", shop), ("id_token", _standin().mint_id_token(shop))]
+    return redirect(f"{path}?{urlencode(params)}")
 
 
 @bp.post("/data-request")

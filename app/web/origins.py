@@ -20,6 +20,8 @@ _CACHE_SECONDS = 30.0
 def shop_origins(shop: Shop, settings: dict) -> set[str]:
     origins = {f"https://{shop.domain}"}
     origins.update(o.rstrip("/") for o in settings.get("storefront_origins") or [] if isinstance(o, str))
+    if isinstance(settings.get("primary_origin"), str):
+        origins.add(settings["primary_origin"])
     standin = parley().settings.shopify_standin_url
     if standin:  # development: the stand-in serves the demo storefront
         origins.add(origin_of(standin))
@@ -38,8 +40,10 @@ class _KnownOrigins:
             services = parley()
             with services.db.session() as session:
                 shops = session.exec(select(Shop).where(Shop.install_state == InstallState.installed)).all()
-                rows = session.exec(select(ShopSetting).where(ShopSetting.key == "storefront_origins")).all()
-            extra = {o for row in rows for o in (row.value or []) if isinstance(o, str)}
+                rows = session.exec(
+                    select(ShopSetting).where(ShopSetting.key.in_(("storefront_origins", "primary_origin")))
+                ).all()
+            extra = {o for row in rows for o in (row.value if isinstance(row.value, list) else [row.value]) if isinstance(o, str)}
             origins = {f"https://{s.domain}" for s in shops} | {o.rstrip("/") for o in extra}
             if services.settings.shopify_standin_url:
                 origins.add(origin_of(services.settings.shopify_standin_url))

@@ -51,7 +51,7 @@ class AdminResult:
 
 SHOP_QUERY = """
 query ShopBasics {
-  shop { id name myshopifyDomain ianaTimezone currencyCode }
+  shop { id name myshopifyDomain ianaTimezone currencyCode primaryDomain { url } }
 }
 """
 

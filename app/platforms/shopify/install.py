@@ -30,7 +30,8 @@ from app.db import Database, utcnow
 from app.encryption import TokenCipher
 from app.models import Platform, Shop
 from app.platforms.shopify.admin_api import SHOP_QUERY, AdminAPI, AdminAPIError
-from app.platforms.shopify.http import browser_url, client_kwargs, make_client
+from app.chat.shop_settings import put_setting
+from app.platforms.shopify.http import browser_url, client_kwargs, make_client, origin_of
 from app.platforms.shopify.requests import IdToken, ShopifyRequestError, shopify_app
 
 log = logging.getLogger(__name__)
@@ -155,20 +156,26 @@ class ShopifyInstaller:
     # -- shared ---------------------------------------------------------------
 
     def _store_install(self, domain: str, grant: shops.TokenGrant) -> Shop:
-        name = self._fetch_shop_name(domain, grant.access_token)
+        name, primary_origin = self._fetch_shop_basics(domain, grant.access_token)
         with self.db.transaction() as session:
             shop = shops.record_install(session, self.cipher, Platform.shopify, domain, grant, self.clock(), name=name)
+            if primary_origin:
+                # Shoppers browse the custom domain; the widget's API calls come from there.
+                put_setting(session, shop.id, "primary_origin", primary_origin)
         log.info("installed %s (scopes %s)", domain, grant.scopes)
         return shop
 
-    def _fetch_shop_name(self, domain: str, access_token: str) -> str | None:
+    def _fetch_shop_basics(self, domain: str, access_token: str) -> tuple[str | None, str | None]:
+        """The shop's name and its storefront's primary origin (custom domain)."""
         api = AdminAPI(domain, access_token, self.settings.shopify_api_version, self.settings.shopify_standin_url)
         try:
-            return (api.execute(SHOP_QUERY).data.get("shop") or {}).get("name")
+            shop = api.execute(SHOP_QUERY).data.get("shop") or {}
         except AdminAPIError as exc:
-            # The install stands without the name; it is cosmetic and fetched again next install.
-            log.warning("could not read the name of %s: %s", domain, exc)
-            return None
+            # The install stands without them; both are fetched again on the next install.
+            log.warning("could not read the basics of %s: %s", domain, exc)
+            return None, None
+        url = (shop.get("primaryDomain") or {}).get("url")
+        return shop.get("name"), (origin_of(url) if isinstance(url, str) and url.startswith("https://") else None)
 
 
 def _grant_from_shopifyapp(token) -> shops.TokenGrant:

@@ -63,6 +63,8 @@ SCHEMA_SDL = """
 scalar DateTime
 scalar Decimal
 scalar UnsignedInt64
+scalar URL
+type Domain { id: ID! host: String! url: URL! sslEnabled: Boolean! }
 enum CurrencyCode { AUD BRL CAD CHF CZK DKK EUR GBP INR JPY MXN NOK NZD PLN SEK USD }
 enum OrderSortKeys { CREATED_AT ID NUMBER PROCESSED_AT TOTAL_PRICE UPDATED_AT }
 enum OrderDisplayFinancialStatus { AUTHORIZED EXPIRED PAID PARTIALLY_PAID PARTIALLY_REFUNDED PENDING
@@ -71,6 +73,7 @@ enum OrderDisplayFulfillmentStatus { FULFILLED IN_PROGRESS ON_HOLD OPEN PARTIALL
   PENDING_FULFILLMENT REQUEST_DECLINED RESTOCKED SCHEDULED UNFULFILLED }
 type Shop {
   id: ID! name: String! myshopifyDomain: String! ianaTimezone: String! currencyCode: CurrencyCode! email: String!
+  primaryDomain: Domain!
 }
 type CustomerEmailAddress { emailAddress: String }
 type MoneyV2 { amount: Decimal! currencyCode: CurrencyCode! }
@@ -108,6 +111,7 @@ class _Shop:
     name: str
     timezone: str
     currency: str
+    primary_domain: str = ""
     customers: dict[int, dict] = field(default_factory=dict)
     orders: dict[int, dict] = field(default_factory=dict)  # each order carries its customer_id
     throttled: int = 0
@@ -169,12 +173,13 @@ class ShopifyStandin:
     # ---- test setup -------------------------------------------------------------
 
     def add_shop(self, domain: str, *, name: str | None = None, timezone: str = "Europe/Tallinn",
-                 currency: str = "EUR") -> None:
+                 currency: str = "EUR", primary_domain: str | None = None) -> None:
+        """`primary_domain` is the shop's custom domain (e.g. fjordgear.com); default: the myshopify one."""
         self._check_currency(currency)
         with self._lock:
             handle = domain.removesuffix(".myshopify.com")
             self._shops[domain] = _Shop(domain, len(self._shops) + 1, name or handle.replace("-", " ").title(),
-                                        timezone, currency)
+                                        timezone, currency, primary_domain or domain)
 
     def add_customer(self, domain: str, customer_id: int, *, first_name: str, last_name: str, email: str,
                      orders: list[dict] | None = None) -> None:
@@ -478,7 +483,9 @@ class ShopifyStandin:
         return {
             "shop": {"id": _gid("Shop", shop.number), "name": shop.name, "myshopifyDomain": shop.domain,
                      "ianaTimezone": shop.timezone, "currencyCode": shop.currency,
-                     "email": f"owner@{shop.domain}"},
+                     "email": f"owner@{shop.domain}",
+                     "primaryDomain": {"id": _gid("Domain", shop.number), "host": shop.primary_domain,
+                                       "url": f"https://{shop.primary_domain}", "sslEnabled": True}},
             "customer": lambda _info, id: self._customer_node(shop, _gid_number(id, "Customer")),
             "order": lambda _info, id: self._order_node(shop, shop.orders.get(_gid_number(id, "Order"))),
         }

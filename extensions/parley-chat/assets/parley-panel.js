@@ -739,6 +739,8 @@
     const msg = entry.msg;
     let delay = 1000;
     for (;;) {
+      // The stream may have confirmed it while an answer was lost: stored, so stop.
+      if (msg.id != null) return;
       let response = null;
       try {
         await connect();
@@ -773,6 +775,7 @@
         renderMeta(entry);
         return;
       }
+      if (msg.id != null) return;
       msg.state = 'retrying';
       msg.error = response && response.status === 429 ? t('error_rate') : null;
       renderMeta(entry);

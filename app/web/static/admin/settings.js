@@ -1,0 +1,300 @@
+// Settings: the chat widget's greeting and colour, business hours, saved replies,
+// notifications; the app embed's status; customer data requests. The server checks
+// every value and names the field it refuses, and the page shows the reason there.
+
+import { ApiError, api, idToken, wireNavigation } from './api.js';
+import { ago, clock, h, replace, toast } from './ui.js';
+
+const DAYS = [
+  ['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'],
+  ['fri', 'Friday'], ['sat', 'Saturday'], ['sun', 'Sunday'],
+];
+// When the browser cannot list time zones (Intl.supportedValuesOf is recent).
+const FALLBACK_ZONES = [
+  'UTC', 'Europe/London', 'Europe/Dublin', 'Europe/Lisbon', 'Europe/Paris', 'Europe/Berlin', 'Europe/Madrid',
+  'Europe/Rome', 'Europe/Amsterdam', 'Europe/Stockholm', 'Europe/Oslo', 'Europe/Copenhagen', 'Europe/Warsaw',
+  'Europe/Helsinki', 'Europe/Tallinn', 'Europe/Riga', 'Europe/Vilnius', 'Europe/Athens', 'Europe/Istanbul',
+  'Europe/Kyiv', 'Europe/Moscow', 'Asia/Jerusalem', 'Asia/Dubai', 'Asia/Riyadh', 'Asia/Kolkata', 'Asia/Singapore',
+  'Asia/Shanghai', 'Asia/Tokyo', 'Australia/Sydney', 'Pacific/Auckland', 'America/Sao_Paulo', 'America/New_York',
+  'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Toronto', 'America/Mexico_City',
+];
+
+const form = document.getElementById('settings-form');
+const field = (id) => document.getElementById(id);
+const hoursEl = field('hours');
+const savedEl = field('saved');
+let loaded = null; // the settings as the server last answered
+
+// ------------------------------------------------------------------ the embed card
+
+function renderEmbed(embed) {
+  const card = field('embed-card');
+  card.setAttribute('aria-busy', 'false');
+  if (embed.active) {
+    card.className = 'card banner banner-success';
+    replace(
+      card,
+      h('div', {}, h('h2', {}, 'Widget is live'),
+        h('p', { class: 'subdued' }, `The chat widget was last seen on your storefront ${ago(embed.last_seen)} (${clock(embed.last_seen)}).`)),
+    );
+    return;
+  }
+  card.className = 'card banner banner-warning';
+  replace(
+    card,
+    h('div', {}, h('h2', {}, 'Turn on the chat widget in your theme'),
+      h('p', {}, 'Parley is installed, but shoppers cannot see the chat until the Parley app embed is switched on in your theme. One click opens the theme editor with it selected; then save the theme.')),
+    h('a', { class: 'button primary', href: embed.activate_url, target: '_top', rel: 'noopener' }, 'Turn on the chat widget'),
+  );
+}
+
+// ------------------------------------------------------------------ business hours
+
+function intervalRow(day, [start, end] = ['09:00', '17:00']) {
+  const row = h(
+    'div',
+    { class: 'interval' },
+    h('input', { type: 'time', value: start, 'aria-label': `${day} opens`, 'data-part': 'start' }),
+    h('span', { class: 'subdued' }, '–'),
+    h('input', { type: 'time', value: end, 'aria-label': `${day} closes`, 'data-part': 'end' }),
+    h('button', { type: 'button', class: 'button plain small', onclick: () => { row.remove(); syncClosed(); } }, 'Remove'),
+  );
+  return row;
+}
+
+function syncClosed() {
+  for (const dayEl of hoursEl.querySelectorAll('[data-day]')) {
+    dayEl.querySelector('.closed').hidden = dayEl.querySelectorAll('.interval').length > 0;
+  }
+}
+
+function renderHours(hours) {
+  const weekly = (hours && hours.weekly) || {};
+  replace(
+    hoursEl,
+    DAYS.map(([key, label]) => {
+      const intervals = h('div', { class: 'intervals' }, (weekly[key] || []).map((pair) => intervalRow(label, pair)));
+      return h(
+        'div',
+        { class: 'day', dataset: { day: key } },
+        h('span', { class: 'day-name' }, label),
+        h('div', { class: 'day-body' },
+          h('span', { class: 'closed subdued' }, 'Closed'),
+          intervals,
+          h('p', { class: 'field-error', 'data-error-for': `hours.weekly.${key}`, hidden: true })),
+        h('button', { type: 'button', class: 'button plain small', onclick: () => { intervals.append(intervalRow(label)); syncClosed(); } }, 'Add hours'),
+      );
+    }),
+  );
+  syncClosed();
+}
+
+function collectHours() {
+  const weekly = {};
+  for (const dayEl of hoursEl.querySelectorAll('[data-day]')) {
+    weekly[dayEl.dataset.day] = [...dayEl.querySelectorAll('.interval')].map((row) => [
+      row.querySelector('[data-part="start"]').value,
+      row.querySelector('[data-part="end"]').value,
+    ]);
+  }
+  return { timezone: field('timezone').value, weekly };
+}
+
+function fillZones(current) {
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf('timeZone');
+  } catch {
+    zones = FALLBACK_ZONES;
+  }
+  const all = [...new Set(['UTC', current, ...zones].filter(Boolean))];
+  replace(field('timezone'), all.map((zone) => h('option', { value: zone }, zone.replace(/_/g, ' '))));
+  field('timezone').value = current || 'UTC';
+}
+
+// ------------------------------------------------------------------ saved replies
+
+function savedRow({ shortcut = '', text = '' } = {}) {
+  const row = h(
+    'div',
+    { class: 'saved-row' },
+    h('label', { class: 'shortcut' }, h('span', { class: 'subdued' }, '/'),
+      h('input', { value: shortcut, 'data-part': 'shortcut', placeholder: 'shipping', 'aria-label': 'Shortcut', spellcheck: 'false' })),
+    h('textarea', { rows: 2, 'data-part': 'text', placeholder: 'We ship within 24 hours…', 'aria-label': 'Reply text' }, text),
+    h('button', { type: 'button', class: 'button plain small', onclick: () => { row.remove(); renumberSaved(); } }, 'Remove'),
+    h('p', { class: 'field-error', hidden: true }),
+  );
+  return row;
+}
+
+function renumberSaved() {
+  [...savedEl.children].forEach((row, index) => {
+    row.querySelector('.field-error').dataset.errorFor = `saved_replies[${index}]`;
+  });
+}
+
+function collectSaved() {
+  return [...savedEl.children].map((row) => ({
+    shortcut: row.querySelector('[data-part="shortcut"]').value.trim().replace(/^\//, ''),
+    text: row.querySelector('[data-part="text"]').value,
+  }));
+}
+
+// ------------------------------------------------------------------ the form
+
+function fill(settings) {
+  loaded = settings;
+  field('greeting').value = settings.greeting || '';
+  field('accent').value = settings.accent || '';
+  field('accent-picker').value = /^#[0-9a-f]{6}$/i.test(settings.accent || '') ? settings.accent : '#008060';
+  fillZones((settings.hours && settings.hours.timezone) || 'UTC');
+  renderHours(settings.hours);
+  field('replies_in_minutes').value = settings.replies_in_minutes ?? '';
+  field('away_message').value = settings.away_message || '';
+  replace(savedEl, (settings.saved_replies || []).map(savedRow));
+  renumberSaved();
+  field('notification_email').value = settings.notification_email || '';
+  field('storefront_origins').value = (settings.storefront_origins || []).join('\n');
+}
+
+/** Free text the widget shows: left empty while unset, it stays unset. */
+function optionalText(name, payload) {
+  const value = field(name).value.trim();
+  if (value || loaded[name]) payload[name] = value || null;
+}
+
+function collect() {
+  const payload = {};
+  optionalText('greeting', payload);
+  optionalText('away_message', payload);
+  payload.accent = field('accent').value.trim();
+  payload.hours = collectHours();
+  const minutes = field('replies_in_minutes').value.trim();
+  payload.replies_in_minutes = /^\d+$/.test(minutes) ? Number(minutes) : minutes;
+  payload.saved_replies = collectSaved();
+  payload.notification_email = field('notification_email').value.trim() || null;
+  payload.storefront_origins = field('storefront_origins').value.split(/\s+/).map((o) => o.trim()).filter(Boolean);
+  return payload;
+}
+
+function clearErrors() {
+  for (const el of form.querySelectorAll('.field-error')) {
+    el.hidden = true;
+    el.textContent = '';
+  }
+  for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+}
+
+/** Where a refused field's reason goes: its own slot, else its parent's ("saved_replies[2].shortcut" → "saved_replies[2]"). */
+function errorSlot(name) {
+  let key = name || '';
+  while (key) {
+    const slot = form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+    if (slot) return slot;
+    const shorter = key.replace(/(\.[^.[\]]+|\[\d+\])$/, '');
+    if (shorter === key) break;
+    key = shorter;
+  }
+  return field('form-error');
+}
+
+function showError(name, message) {
+  const slot = errorSlot(name);
+  slot.textContent = message;
+  slot.hidden = false;
+  const container = slot.closest('.field, .day, .saved-row');
+  const part = (name || '').split('.').pop();
+  const input = (name && field(name))
+    || (container && (container.querySelector(`[data-part="${CSS.escape(part)}"]`) || container.querySelector('input:not([type=color]), select, textarea')));
+  if (input) {
+    input.setAttribute('aria-invalid', 'true');
+    input.focus({ preventScroll: true });
+  }
+  slot.scrollIntoView({ block: 'center' });
+}
+
+async function save(event) {
+  event.preventDefault();
+  clearErrors();
+  const button = field('save');
+  button.disabled = true;
+  try {
+    const data = await api('PUT', '/admin/api/settings', collect());
+    fill(data.settings);
+    renderEmbed(data.embed);
+    toast('Settings saved');
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 400) {
+      showError(error.field, error.message);
+    } else {
+      showError('', error.message);
+      toast(error.message, { error: true });
+    }
+  } finally {
+    button.disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ customer data requests
+
+async function download(id) {
+  try {
+    const response = await fetch('/admin/api/exports/' + encodeURIComponent(id), { headers: { Authorization: 'Bearer ' + (await idToken()) } });
+    if (!response.ok) throw new Error(`Parley answered ${response.status}`);
+    const url = URL.createObjectURL(await response.blob());
+    h('a', { href: url, download: `parley-customer-data-${id}.json` }).click();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+  } catch (error) {
+    toast(`The download failed: ${error.message}`, { error: true });
+  }
+}
+
+async function loadExports() {
+  const list = field('exports-list');
+  try {
+    const { exports } = await api('GET', '/admin/api/exports');
+    if (!exports.length) {
+      replace(list, h('p', { class: 'subdued' }, 'No customer has asked for their data.'));
+      return;
+    }
+    replace(
+      list,
+      h('table', { class: 'table' },
+        h('thead', {}, h('tr', {}, h('th', {}, 'Requested'), h('th', {}, 'Customer'), h('th', {}, 'Conversations'), h('th', {}))),
+        h('tbody', {}, exports.map((e) => h('tr', {},
+          h('td', {}, clock(e.created_at)),
+          h('td', {}, e.customer_email || e.customer_id || ''),
+          h('td', {}, String(e.conversations)),
+          h('td', {}, h('button', { type: 'button', class: 'button small', onclick: () => download(e.id) }, 'Download JSON')))))),
+    );
+  } catch (error) {
+    replace(list, h('p', { class: 'notice notice-warning' }, error.message));
+  }
+}
+
+// ------------------------------------------------------------------ wiring
+
+field('accent-picker').addEventListener('input', (event) => {
+  field('accent').value = event.target.value;
+});
+field('accent').addEventListener('input', (event) => {
+  if (/^#[0-9a-f]{6}$/i.test(event.target.value)) field('accent-picker').value = event.target.value;
+});
+field('add-saved').addEventListener('click', () => {
+  const row = savedRow();
+  savedEl.append(row);
+  renumberSaved();
+  row.querySelector('input').focus();
+});
+form.addEventListener('submit', save);
+wireNavigation();
+
+try {
+  const data = await api('GET', '/admin/api/settings');
+  fill(data.settings);
+  renderEmbed(data.embed);
+  form.hidden = false;
+} catch (error) {
+  replace(field('embed-card'), h('p', { class: 'notice notice-warning' }, error.message));
+}
+loadExports();
