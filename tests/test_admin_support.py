@@ -449,3 +449,18 @@ def test_expired_stream_ticket_gets_401(client, standin, services, monkeypatch):
     monkeypatch.undo()
     response = client.get(f"/admin/api/stream?ticket={ticket}")
     assert (response.status_code, response.get_json()["error"]) == (401, "expired_ticket")
+
+
+def test_greeting_can_be_reset_to_the_widgets_own(client, standin, services):
+    install(services, SHOP)
+    client.put("/admin/api/settings", json={"greeting": "Hello from us"}, headers=bearer(standin))
+    reset = client.put("/admin/api/settings", json={"greeting": None}, headers=bearer(standin))
+    assert reset.status_code == 200
+    assert reset.get_json()["settings"]["greeting"] is None
+
+
+def test_stream_ticket_says_where_a_fresh_page_starts(client, standin, services):
+    install(services, SHOP)
+    sent = shopper_writes(client, standin, SHOP, "hello")
+    ticket = client.post("/admin/api/stream-ticket", headers=bearer(standin)).get_json()
+    assert ticket["last_event_id"] == sent["message"]["id"]

@@ -70,10 +70,9 @@ def validate_settings(changes: Any) -> dict[str, Any]:
         raise SettingError("settings", "settings must be a JSON object")
     clean: dict[str, Any] = {}
     for key, value in changes.items():
-        if key == "greeting":
-            clean[key] = _text(value, key, 300)
-        elif key == "away_message":
-            clean[key] = _text(value, key, 500)
+        if key in ("greeting", "away_message"):
+            # null or empty goes back to the widget's own words, in the shopper's language.
+            clean[key] = None if value is None or value == "" else _text(value, key, 300 if key == "greeting" else 500)
         elif key == "accent":
             if not isinstance(value, str) or not _COLOUR.match(value):
                 raise SettingError(key, "accent must be a colour like #008060")

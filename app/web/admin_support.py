@@ -13,7 +13,9 @@ from sqlmodel import select
 from app.chat import conversations as chat
 from app.chat import inbox
 from app.chat.shop_settings import SettingError, get_settings, put_setting, validate_settings
-from app.models import CartSnapshot, Conversation, OrderLink, Shop, Visitor
+import sqlalchemy as sa
+
+from app.models import CartSnapshot, Conversation, Message, OrderLink, Shop, Visitor
 from app.realtime.sse import event_stream, parse_last_event_id
 from app.web.context import parley
 from app.web.errors import APIError, error_response
@@ -266,7 +268,10 @@ def stream_ticket():
     """EventSource cannot send the ID token, so it presents this short-lived ticket instead."""
     who = staff()
     ticket = _tickets().dumps({"s": who.shop.id, "u": who.user_id})
-    return jsonify(ticket=ticket, expires_in=TICKET_SECONDS)
+    with parley().db.session() as session:
+        latest = session.exec(select(sa.func.max(Message.id)).where(Message.shop_id == who.shop.id)).one()
+    # A page that has just loaded starts its stream here instead of replaying the shop's history.
+    return jsonify(ticket=ticket, expires_in=TICKET_SECONDS, last_event_id=latest or 0)
 
 
 @bp.get("/stream")
