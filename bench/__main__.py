@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 import sys
 
-from bench import delivery, webhooks
+from bench import delivery, inbox, webhooks, widget
 
 
 def main() -> int:
-    results = {"webhooks": webhooks.run(), "delivery": delivery.run()}
+    results = {
+        "widget": widget.run(),
+        "webhooks": webhooks.run(),
+        "delivery": delivery.run(),
+        "inbox": inbox.run(),
+    }
     json.dump(results, sys.stdout, indent=2)
     print()
     return 0
