@@ -294,7 +294,11 @@ class Chat:
                 .execution_options(synchronize_session=False)
             )
         if result.rowcount:
-            self._publish(Event(shop_channel(shop_id), "read", {"visitor_id": visitor_id, "up_to": up_to, "by": "shopper"}))
+            with self.db.session() as session:
+                conversation = latest_conversation(session, visitor_id)
+            data = {"visitor_id": visitor_id, "conversation_id": conversation.id if conversation else None, "up_to": up_to, "by": "shopper"}
+            # The shop sees which thread was read; the shopper's other devices clear their badge.
+            self._publish(Event(shop_channel(shop_id), "read", data), Event(visitor_channel(visitor_id), "read", {"up_to": up_to, "by": "shopper"}))
 
     def agent_read(self, shop_id: int, conversation_id: str, up_to: int) -> None:
         now = self.clock()
