@@ -8,6 +8,8 @@ must know Parley's URL and Parley's settings must know the stand-in's.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import os
 import secrets
 import threading
@@ -94,6 +96,29 @@ class Stack:
     @property
     def storefront_url(self) -> str:
         return f"{self.standin_url}/store/{DEMO_SHOP}/"
+
+
+@contextmanager
+def launch_chromium(timeout_ms: int):
+    """Debian's Chromium through Playwright; never a downloaded browser. Missing: skip, or fail under CI."""
+    import pytest
+
+    from tests.conftest import IN_CI
+
+    if not chromium_available():
+        reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser"
+        if IN_CI:
+            pytest.fail(f"CI=true and {reason}", pytrace=False)
+        pytest.skip(reason)
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=timeout_ms)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def start_stack(tmp: Path):

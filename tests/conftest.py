@@ -19,6 +19,9 @@ from app import create_app
 from app.config import load_settings
 from app.db import Database, make_engine
 from app.migrate import upgrade
+from app import shops
+from app.db import utcnow
+from app.models import Platform  # importing app.models registers the tables create_all makes
 from app.platforms.shopify.standin import ShopifyStandin, StandinServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -116,3 +119,12 @@ def client(app):
 @pytest.fixture
 def services(app):
     return app.extensions["parley"]
+
+
+@pytest.fixture
+def shop_id(services) -> int:
+    """The test shop, installed with a token the stand-in does not know (no Admin API calls)."""
+    with services.db.transaction() as session:
+        return shops.record_install(
+            session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
+        ).id

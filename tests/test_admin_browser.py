@@ -17,8 +17,7 @@ from sqlmodel import select
 
 from app.chat.shop_settings import get_settings, put_setting
 from app.models import AuthorKind, Message
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, artifacts_dir, chromium_available, start_stack
-from tests.conftest import IN_CI
+from tests.browser_support import artifacts_dir, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 AGENT_BUBBLES = ".parley-log .parley-from-agent .parley-bubble"
@@ -37,18 +36,8 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser"
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium(TIMEOUT_MS) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -19,8 +19,7 @@ from sqlmodel import select
 
 from app.demo import DEMO_SHOP
 from app.models import AuthorKind, CartSnapshot, Conversation, Message, Visitor
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, CUSTOMER_ID, artifacts_dir, chromium_available, start_stack
-from tests.conftest import IN_CI
+from tests.browser_support import artifacts_dir, CUSTOMER_ID, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 SHOPPER_BUBBLES = ".parley-log .parley-from-shopper .parley-bubble"
@@ -40,18 +39,8 @@ def stack(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    if not chromium_available():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser"
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch_chromium(TIMEOUT_MS) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -22,14 +22,6 @@ API = "/api/storefront/v1"
 STOREFRONT = f"https://{SHOP}"
 
 
-@pytest.fixture
-def shop_id(services) -> int:
-    with services.db.transaction() as session:
-        return shops.record_install(
-            session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
-        ).id
-
-
 def proxy_session(client, standin, customer_id: str = "", body: dict | None = None, shop: str = SHOP):
     query = standin.proxy_query(shop, logged_in_customer_id=customer_id)
     return client.post(f"/proxy/session?{urlencode(query)}", json=body or {})

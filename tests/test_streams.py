@@ -9,9 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from app import create_app, shops
-from app.db import utcnow
-from app.models import Platform
+from app import create_app
 from app.realtime.broker import Event, InProcessBroker
 from app.realtime.sse import event_stream, parse_last_event_id, sse
 from tests.conftest import SHOP
@@ -50,14 +48,6 @@ def _parse(text: str) -> dict:
         key, _, value = line.partition(": ")
         event[key] = json.loads(value) if key == "data" else value
     return event
-
-
-@pytest.fixture
-def shop_id(services) -> int:
-    with services.db.transaction() as session:
-        return shops.record_install(
-            session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
-        ).id
 
 
 def start(client, standin) -> dict:
