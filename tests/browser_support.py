@@ -101,15 +101,10 @@ class Stack:
 @contextmanager
 def launch_chromium(timeout_ms: int):
     """Debian's Chromium through Playwright; never a downloaded browser. Missing: skip, or fail under CI."""
-    import pytest
-
-    from tests.conftest import IN_CI
+    from tests.conftest import service_unavailable
 
     if not chromium_available():
-        reason = f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser"
-        if IN_CI:
-            pytest.fail(f"CI=true and {reason}", pytrace=False)
-        pytest.skip(reason)
+        service_unavailable(f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser")
     from playwright.sync_api import expect, sync_playwright
 
     expect.set_options(timeout=timeout_ms)

@@ -15,19 +15,8 @@ from app.platforms.shopify.admin_api import (
     AdminAPIUnavailable,
     retry_after_for,
 )
+from app.platforms.shopify.customer_context import CUSTOMER_QUERY
 from tests.conftest import SHOP
-
-CUSTOMER_QUERY = """
-query CustomerContext($id: ID!) {
-  customer(id: $id) {
-    id displayName numberOfOrders
-    defaultEmailAddress { emailAddress }
-    orders(first: 5, sortKey: CREATED_AT, reverse: true) {
-      nodes { id name displayFinancialStatus totalPriceSet { shopMoney { amount currencyCode } } }
-    }
-  }
-}
-"""
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ import html
 import html.parser
 import itertools
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -29,13 +28,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_support import launch_chromium
+from tests.conftest import service_unavailable
+
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extensions" / "parley-chat"
 ASSETS = EXTENSION / "assets"
 LOCALES = EXTENSION / "locales"
 BLOCK = EXTENSION / "blocks" / "parley-embed.liquid"
 THEME_CHECK = ROOT / "tools" / "theme-check"
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 LANGUAGES = ("he", "ar", "et", "pl", "ru")
 LOADER_BUDGET = 4000  # gzip bytes: every storefront page view pays for the loader
@@ -43,10 +44,6 @@ LOCALE_FILE_LIMIT = 15_000  # bytes; Shopify rejects larger locale files in an e
 FORBIDDEN_TAGS = ("javascript", "stylesheet", "include", "layout", "section", "sections")
 
 
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: CI must run it for real", pytrace=False)
-    pytest.skip(reason)
 
 
 # --------------------------------------------------------------------------- theme-check
@@ -56,7 +53,7 @@ def _unavailable(reason: str):
 def node() -> str:
     npm, node = shutil.which("npm"), shutil.which("node")
     if not npm or not node:
-        _unavailable("npm is not installed, so Shopify's theme-check (a Node package) cannot run")
+        service_unavailable("npm is not installed, so Shopify's theme-check (a Node package) cannot run")
     if not (THEME_CHECK / "node_modules").is_dir():
         subprocess.run(
             [npm, "ci", "--prefix", str(THEME_CHECK), "--no-audit", "--no-fund"],
@@ -544,17 +541,8 @@ def add_page(fake: FakeParley, name: str, language="en", root_url="/", head="", 
 
 @pytest.fixture(scope="module")
 def chromium():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("Playwright is not installed (pip install -e '.[dev]')")
-    executable = os.environ.get("PARLEY_CHROMIUM", "/usr/bin/chromium")
-    if not Path(executable).exists():
-        _unavailable(f"no Chromium at {executable} (apt-get install chromium, or set PARLEY_CHROMIUM)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
+    with launch_chromium(timeout_ms=15_000) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -22,16 +22,12 @@ from app import create_app, shops
 from app.db import utcnow
 from app.models import Platform
 from app.realtime.broker import Event, RedisBroker
-from tests.conftest import IN_CI, SHOP
+from tests.conftest import SHOP, service_unavailable
 from tests.test_streams import Stream
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-def _unavailable(reason: str):
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: CI must exercise Redis for real", pytrace=False)
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +35,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError as exc:
-        _unavailable(f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__})")
+        service_unavailable(f"Redis is not reachable at {REDIS_URL} ({exc.__class__.__name__})")
     return REDIS_URL
 
 
@@ -69,7 +65,7 @@ class PrivateRedis:
     def __init__(self, tmp_path):
         binary = shutil.which("redis-server")
         if binary is None:
-            _unavailable("redis-server is not installed")
+            service_unavailable("redis-server is not installed")
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlmodel import select
 
@@ -16,9 +16,9 @@ from app.chat.shop_settings import SettingError, get_settings, put_setting, vali
 import sqlalchemy as sa
 
 from app.models import CartSnapshot, Conversation, Message, OrderLink, Shop, Visitor
-from app.realtime.sse import event_stream, parse_last_event_id
 from app.web.context import parley
 from app.web.errors import APIError, error_response
+from app.web.event_streams import sse_response
 from app.web.shopify_session import RETRY_HEADER, installed_shop, verify_bearer
 
 bp = Blueprint("admin_support", __name__, url_prefix="/admin/api")
@@ -288,17 +288,8 @@ def stream():
         shop = session.get(Shop, shop_id)
         if shop is None or shop.install_state.value != "installed":
             return error_response(401, "not_installed", "Parley is not installed on this shop", RETRY_HEADER)
-    last_id = parse_last_event_id(request.headers.get("Last-Event-ID"), request.args.get("last_event_id"))
 
     def fetch_after(after: int) -> list[tuple[int, dict]]:
         return [(m.id, chat.message_json(m)) for m in services.chat.shop_messages_after(shop_id, after)]
 
-    events = event_stream(
-        services.broker,
-        [chat.shop_channel(shop_id)],
-        last_id,
-        fetch_after,
-        heartbeat=services.settings.sse_heartbeat_seconds,
-        poll=services.settings.sse_poll_seconds,
-    )
-    return Response(stream_with_context(events), mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return sse_response([chat.shop_channel(shop_id)], fetch_after)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, jsonify, request, stream_with_context
+from flask import Blueprint, Response, jsonify, request
 from sqlmodel import Session, select
 
 from app.chat import conversations as chat
@@ -14,9 +14,9 @@ from app.chat.shop_settings import get_settings
 from app.chat.visitor_tokens import InvalidVisitorToken, VisitorClaim
 from app.commerce.carts import CartError, parse_cart
 from app.models import Conversation, InstallState, Shop
-from app.realtime.sse import event_stream, parse_last_event_id
 from app.web.context import parley
 from app.web.errors import APIError
+from app.web.event_streams import sse_response
 from app.web.origins import add_cors_headers, check_origin
 from app.web.rate_limits import limited_by_visitor_and_ip, limiter
 
@@ -224,22 +224,9 @@ def read():
 def stream():
     who = caller(request.args.get("token") or None)
     services = parley()
-    last_id = parse_last_event_id(request.headers.get("Last-Event-ID"), request.args.get("last_event_id"))
     shop_id, visitor_id = who.shop.id, who.claim.visitor_id
 
     def fetch_after(after: int) -> list[tuple[int, dict]]:
         return [(m.id, chat.message_json(m)) for m in services.chat.shopper_messages_after(shop_id, visitor_id, after)]
 
-    events = event_stream(
-        services.broker,
-        [chat.visitor_channel(visitor_id)],
-        last_id,
-        fetch_after,
-        heartbeat=services.settings.sse_heartbeat_seconds,
-        poll=services.settings.sse_poll_seconds,
-    )
-    return Response(
-        stream_with_context(events),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    return sse_response([chat.visitor_channel(visitor_id)], fetch_after)
