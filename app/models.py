@@ -92,6 +92,10 @@ class Shop(SQLModel, table=True):
     refresh_token_expires_at: datetime | None = _time()
     # Bumped on every token write; a refresh commits only if nobody else refreshed first.
     token_version: int = Field(default=0, nullable=False)
+    # Saleor only: the app's id in that Saleor (Dashboard tokens name it) and the
+    # cached JWKS (JSON) that signs its webhooks and tokens.
+    app_id: str | None = Field(default=None, max_length=255)
+    jwks: str | None = Field(default=None, sa_type=sa.Text)
     installed_at: datetime | None = _time()
     uninstalled_at: datetime | None = _time()
     created_at: datetime = _created()
@@ -198,6 +202,9 @@ class CartSnapshot(SQLModel, table=True):
     total: Decimal | None = _money()
     item_count: int = Field(default=0, nullable=False)
     lines: Any = Field(default=None, sa_type=sa.JSON)
+    # Where the merchant can send the shopper back to finish (a checkout webhook's
+    # abandoned_checkout_url), for the abandoned-cart follow-up list.
+    checkout_url: str | None = Field(default=None, sa_type=sa.Text)
     created_at: datetime = _created()
 
 
@@ -225,6 +232,8 @@ class OrderLink(SQLModel, table=True):
     ordered_at: datetime | None = _time()
     # The payload's own `updated_at`: an older delivery never overwrites a newer one.
     source_updated_at: datetime | None = _time()
+    # Why the order is kept but not counted (no currency, a negative amount); None counts.
+    flag: str | None = Field(default=None, max_length=40)
     created_at: datetime = _created()
 
 
@@ -243,6 +252,8 @@ class WebhookEvent(SQLModel, table=True):
     payload: str = Field(sa_type=sa.Text, nullable=False)
     received_at: datetime = _created()
     processed_at: datetime | None = _time()
+    # Processing tries so far; a payload that keeps failing is given up on, not retried forever.
+    attempts: int = Field(default=0, nullable=False)
     # Set when processing gave up on the payload, for the merchant to see.
     error: str | None = Field(default=None, sa_type=sa.Text)
 

@@ -1,0 +1,154 @@
+"""Which conversation produced an order: marked on the order itself, not guessed.
+
+Platforms translate their payloads into `OrderFacts` (app/platforms/<name>/…) and
+call `attribute_order`. The rules, strongest first:
+
+1. `conversation`: the order carries the conversation id (Shopify: the cart
+   attribute the widget wrote, arriving as a note attribute; Saleor: the checkout
+   metadata Parley stamped, copied onto the order).
+2. `cart_token`: the order's cart (or Saleor checkout) token matches a cart
+   snapshot taken during a conversation.
+3. `customer`: the order's customer is a visitor identified in a conversation
+   active within the attribution window before the order.
+
+A link, once made, keeps its conversation and rule; later deliveries of the same
+order only update its money and status, and only when they are newer.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from app.models import CartSnapshot, Conversation, OrderLink, Visitor
+
+RULES = ("conversation", "cart_token", "customer")
+DEFAULT_WINDOW = timedelta(days=7)
+CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """An order as attribution needs it, whatever platform it came from."""
+
+    order_id: str
+    name: str | None = None
+    ordered_at: datetime | None = None
+    updated_at: datetime | None = None
+    # The conversation id the order says it came from (unverified: checked against the shop).
+    conversation_hint: str | None = None
+    # Without any `?key=` part.
+    cart_token: str | None = None
+    customer_id: str | None = None
+    email: str | None = None
+    total: Decimal | None = None
+    refunded: Decimal = Decimal(0)
+    currency: str | None = None
+    financial_status: str | None = None
+    cancelled_at: datetime | None = None
+
+
+def flag_for(facts: OrderFacts) -> str | None:
+    """Why an order must not be counted, though it is kept; None when it counts."""
+    if not facts.currency or not CURRENCY.match(facts.currency):
+        return "missing_currency"
+    if facts.total is None:
+        return "missing_amount"
+    if facts.total < 0 or facts.refunded < 0:
+        return "negative_amount"
+    return None
+
+
+def counts(link: OrderLink) -> bool:
+    """An order counts towards revenue unless flagged, cancelled or fully refunded."""
+    if link.flag or link.cancelled_at is not None or link.total is None:
+        return False
+    return net_revenue(link) > 0
+
+
+def net_revenue(link: OrderLink) -> Decimal:
+    return (link.total or Decimal(0)) - (link.refunded or Decimal(0))
+
+
+def find_conversation(session: Session, shop_id: int, facts: OrderFacts, window: timedelta) -> tuple[Conversation, str] | None:
+    """The conversation the order came from and the rule that says so, strongest first."""
+    if facts.conversation_hint:
+        conversation = session.get(Conversation, facts.conversation_hint[:36])
+        # A conversation of another shop named in an order is ignored, never linked.
+        if conversation is not None and conversation.shop_id == shop_id:
+            return conversation, "conversation"
+    if facts.cart_token:
+        conversation = session.exec(
+            select(Conversation)
+            .join(CartSnapshot, CartSnapshot.conversation_id == Conversation.id)
+            .where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == facts.cart_token)
+            .order_by(CartSnapshot.id.desc())
+            .limit(1)
+        ).first()
+        if conversation is not None:
+            return conversation, "cart_token"
+    if facts.customer_id or facts.email:
+        when = facts.ordered_at
+        identified = []
+        if facts.customer_id:
+            identified.append(Visitor.customer_id == facts.customer_id)
+        if facts.email:
+            identified.append(sa.func.lower(Visitor.email) == facts.email.lower())
+        query = (
+            select(Conversation)
+            .join(Visitor, Visitor.id == Conversation.visitor_id)
+            .where(Visitor.shop_id == shop_id, sa.or_(*identified))
+            .order_by(Conversation.created_at.desc())
+            .limit(1)
+        )
+        if when is not None:
+            # Active within the window before the order: its last message (or its start) is recent enough.
+            active = sa.func.coalesce(Conversation.last_message_at, Conversation.created_at)
+            query = query.where(active >= when - window, Conversation.created_at <= when)
+        conversation = session.exec(query).first()
+        if conversation is not None:
+            return conversation, "customer"
+    return None
+
+
+def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: timedelta = DEFAULT_WINDOW) -> str:
+    """Link or update the order; returns what happened: linked, updated, stale or unattributed."""
+    link = session.exec(select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == facts.order_id)).first()
+    if link is not None:
+        if facts.updated_at is not None and link.source_updated_at is not None and facts.updated_at <= link.source_updated_at:
+            return "stale"
+        _apply(link, facts)
+        session.add(link)
+        session.flush()
+        return "updated"
+    found = find_conversation(session, shop_id, facts, window)
+    if found is None:
+        return "unattributed"
+    conversation, rule = found
+    link = OrderLink(shop_id=shop_id, conversation_id=conversation.id, order_id=facts.order_id, rule=rule)
+    _apply(link, facts)
+    try:
+        # Two deliveries of the same new order may race; the unique key keeps one link.
+        with session.begin_nested():
+            session.add(link)
+    except sa.exc.IntegrityError:
+        return "duplicate"
+    return f"linked:{rule}"
+
+
+def _apply(link: OrderLink, facts: OrderFacts) -> None:
+    link.order_name = facts.name or link.order_name
+    link.customer_id = facts.customer_id or link.customer_id
+    link.total = facts.total
+    link.refunded = facts.refunded
+    link.currency = facts.currency
+    link.financial_status = facts.financial_status
+    link.cancelled_at = facts.cancelled_at
+    link.ordered_at = facts.ordered_at or link.ordered_at
+    link.source_updated_at = facts.updated_at
+    link.flag = flag_for(facts)
