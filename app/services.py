@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from sqlalchemy.engine import Connection, Engine
 
@@ -13,10 +13,14 @@ from app.chat.visitor_tokens import VisitorTokens
 from app.config import Settings
 from app.db import Database, make_engine, utcnow
 from app.encryption import TokenCipher
+from app.platforms.saleor.apps import SaleorApps
 from app.platforms.shopify.admin_api import AdminAPI
 from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.install import ShopifyInstaller
 from app.realtime.broker import Broker, make_broker
+
+if TYPE_CHECKING:
+    from app.event_worker import EventWorker
 
 
 @dataclass
@@ -29,6 +33,9 @@ class Parley:
     chat: Chat
     visitor_tokens: VisitorTokens
     customer_context: CustomerContext = None  # type: ignore[assignment]
+    saleor: SaleorApps = None  # type: ignore[assignment]
+    # Set by `parley serve` / `parley demo`; tests process events explicitly (app/event_worker.py).
+    event_worker: "EventWorker | None" = None
     clock: Callable[[], datetime] = field(default=utcnow)
 
     @classmethod
@@ -49,6 +56,7 @@ class Parley:
         parley.shopify = ShopifyInstaller(settings, db, cipher, clock=lambda: parley.clock())
         parley.chat = Chat(db, broker, clock=lambda: parley.clock())
         parley.customer_context = CustomerContext(parley.admin_api)
+        parley.saleor = SaleorApps(db, cipher)
         return parley
 
     def admin_api(self, shop_domain: str) -> AdminAPI:

@@ -1,0 +1,55 @@
+"""Parley's installations in Saleor instances, keyed by API URL.
+
+A Saleor installation is a `Shop` row with `platform=saleor`, `domain` = the
+`Saleor-Api-Url` (`https://…/graphql/`), the app token encrypted like Shopify's
+(`access_token_enc`), `app_id` = our App's global id in that Saleor, and `jwks`
+= the cached key set that signs its webhooks and tokens.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from sqlmodel import Session
+
+from app import shops
+from app.db import Database
+from app.encryption import TokenCipher
+from app.models import Platform, Shop
+from app.platforms.saleor.keys import KeyRing, fetch_jwks
+
+
+class SaleorApps:
+    def __init__(self, db: Database, cipher: TokenCipher, fetch: Callable[[str], str] = fetch_jwks):
+        self.db = db
+        self.cipher = cipher
+        # How a JWKS is fetched; tests and the demo point it at the stand-in only by URL.
+        self.fetch = fetch
+
+    def find(self, session: Session, api_url: str) -> Shop | None:
+        """The installed Saleor with this API URL, or None."""
+        return shops.find_installed_shop(session, Platform.saleor, api_url)
+
+    def keyring(self, shop: Shop) -> KeyRing:
+        """The shop's keys: its cached JWKS, refetched (and stored) once on an unknown `kid`."""
+        shop_id, api_url = shop.id, shop.domain
+
+        def load() -> str | None:
+            with self.db.session() as session:
+                row = session.get(Shop, shop_id)
+                return row.jwks if row is not None else None
+
+        def store(jwks: str) -> None:
+            with self.db.transaction() as session:
+                row = session.get(Shop, shop_id)
+                if row is not None:
+                    row.jwks = jwks
+                    session.add(row)
+
+        return KeyRing(api_url, load, store, self.fetch)
+
+    def token(self, shop: Shop) -> str:
+        """The app token Saleor gave at install (decrypted; never log it)."""
+        if not shop.access_token_enc:
+            raise LookupError(f"{shop.domain} has no app token")
+        return self.cipher.decrypt(shop.access_token_enc)
