@@ -1,4 +1,4 @@
-"""The `parley` command: serve, demo, db upgrade."""
+"""The `parley` command: serve, worker, demo, db upgrade."""
 
 from __future__ import annotations
 
@@ -35,13 +35,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
         def load(self):
             from app import create_app
 
-            return create_app(settings)
+            app = create_app(settings)
+            if settings.event_worker:
+                # In each worker process, after the fork: a thread does not survive one.
+                app.extensions["parley"].start_event_worker()
+            return app
 
     print(
         f"Parley ({settings.env}) on http://{args.host}:{port} with {workers} gevent worker(s); public URL {settings.app_url}",
         flush=True,
     )
     Server().run()
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """Webhook event processing alone, for deployments that keep it out of the web processes."""
+    import signal
+    import threading
+
+    from app.config import load_settings
+    from app.db import make_engine
+    from app.event_worker import EventWorker
+    from app.migrate import upgrade
+    from app.services import Parley
+
+    settings = load_settings()
+    upgrade(make_engine(settings.database_url))
+    worker = EventWorker(Parley.build(settings), interval=settings.event_sweep_seconds)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    worker.start()
+    print(f"Parley event worker: sweeping every {settings.event_sweep_seconds:g} s", flush=True)
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    worker.stop()
     return 0
 
 
@@ -81,6 +111,9 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--port", type=int, help="Parley's port (default: $PORT or 8000); the stand-in uses the next one")
     demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     demo.set_defaults(func=cmd_demo)
+
+    worker = sub.add_parser("worker", help="process stored webhook events (when PARLEY_EVENT_WORKER=off for the web)")
+    worker.set_defaults(func=cmd_worker)
 
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)

@@ -64,6 +64,10 @@ class Settings:
     # database while the broker is unreachable.
     sse_heartbeat_seconds: float = 15.0
     sse_poll_seconds: float = 2.0
+    # Process stored webhook events in the web process (PARLEY_EVENT_WORKER=off when a
+    # separate `parley worker` does it), and sweep for leftovers this often.
+    event_worker: bool = True
+    event_sweep_seconds: float = 30.0
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -104,6 +108,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
             values[attr] = raw
     if environ.get("PARLEY_DEMO", "").strip().lower() in ("1", "true", "yes"):
         values["demo"] = True
+    if environ.get("PARLEY_EVENT_WORKER", "").strip().lower() in ("0", "off", "false", "no"):
+        values["event_worker"] = False
     values.update(overrides)
 
     known = {f.name for f in fields(Settings)}

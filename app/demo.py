@@ -73,6 +73,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     standin_server = WSGIServer((host, port + 1), standin.app, log=None)
     standin_server.start()
     status = install_demo_shop(app, standin)
+    app.extensions["parley"].start_event_worker()
     base = f"http://{host}:{port}"
     print(
         "\n".join(

@@ -205,6 +205,8 @@ class CartSnapshot(SQLModel, table=True):
     # Where the merchant can send the shopper back to finish (a checkout webhook's
     # abandoned_checkout_url), for the abandoned-cart follow-up list.
     checkout_url: str | None = Field(default=None, sa_type=sa.Text)
+    # A cart or checkout webhook's own `updated_at`: an older delivery is not stored over it.
+    source_updated_at: datetime | None = _time()
     created_at: datetime = _created()
 
 

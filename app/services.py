@@ -73,5 +73,14 @@ class Parley:
         token = self.shopify.access_token(shop)
         return AdminAPI(shop_domain, token, self.settings.shopify_api_version, self.settings.shopify_standin_url)
 
+    def start_event_worker(self) -> None:
+        """Process webhook events in the background of this process (not under tests,
+        which process them explicitly with app.event_worker.run_pending)."""
+        from app.event_worker import EventWorker
+
+        if self.event_worker is None:
+            self.event_worker = EventWorker(self, interval=self.settings.event_sweep_seconds)
+            self.event_worker.start()
+
     def now(self) -> datetime:
         return self.clock()

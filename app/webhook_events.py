@@ -9,6 +9,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from app.models import Platform, WebhookEvent
@@ -38,6 +40,24 @@ def record_once(
     except sa.exc.IntegrityError:
         return None
     return event
+
+
+def insert_once(
+    session: Session, platform: Platform, event_id: str, topic: str, shop_domain: str, payload: str, now: datetime
+) -> bool:
+    """Store an event for later processing in one statement; False when already stored.
+
+    The acknowledgement path: one INSERT … ON CONFLICT DO NOTHING, no read first,
+    so a delivery is answered as soon as one row is committed.
+    """
+    values = dict(
+        platform=platform, event_id=event_id, topic=topic, shop_domain=shop_domain, payload=payload,
+        received_at=now, attempts=0,
+    )
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["platform", "event_id"])
+    return session.execute(statement).rowcount == 1
 
 
 def mark_processed(session: Session, event: WebhookEvent, now: datetime, error: str | None = None) -> None:

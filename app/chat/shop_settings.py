@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     # Learnt from Shopify at install (the custom domain); not a merchant setting.
     "primary_origin": None,
     "notification_email": None,
+    # How long after chatting an identified customer's order still counts as chat's
+    # (the weakest attribution rule), and how long a cart waits before it is "abandoned".
+    "attribution_window_days": 7,
 }
 
 
@@ -103,6 +106,10 @@ def validate_settings(changes: Any) -> dict[str, Any]:
         elif key == "notification_email":
             if value is not None and (not isinstance(value, str) or not _EMAIL.match(value) or len(value) > 320):
                 raise SettingError(key, "notification_email must be an e-mail address")
+            clean[key] = value
+        elif key == "attribution_window_days":
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 90:
+                raise SettingError(key, "attribution_window_days must be a whole number of days from 1 to 90")
             clean[key] = value
         elif key == "storefront_origins":
             if not isinstance(value, list) or not all(isinstance(o, str) and o.startswith("https://") and len(o) < 200 for o in value):

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from sqlmodel import Session, select
+
+from app.chat.priority import priority_at
+from app.models import CartSnapshot, Conversation
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_LINES = 250
@@ -108,3 +114,70 @@ def parse_cart(data: Any) -> Cart:
     if token is not None and (not isinstance(token, str) or len(token) > 255):
         raise CartError("token must be text of at most 255 characters")
     return Cart(token=token, currency=currency, total=total, item_count=item_count, lines=tuple(lines))
+
+
+@dataclass(frozen=True)
+class CartFacts:
+    """A cart or checkout as a platform webhook reports it (money already Decimal)."""
+
+    token: str
+    currency: str | None
+    total: Decimal | None
+    item_count: int
+    lines: tuple[CartLine, ...]
+    updated_at: datetime | None = None
+    conversation_hint: str | None = None
+    checkout_url: str | None = None
+
+
+def follow_cart(session: Session, shop_id: int, facts: CartFacts, now: datetime) -> str:
+    """Keep a chatter's cart current from the platform's own word on it.
+
+    Only carts already seen in a conversation (by token, or named by the cart
+    attribute) are followed: Parley is not a cart tracker for every visitor.
+    Returns what happened: stored, unchanged, stale or unknown.
+    """
+    token = strip_cart_key(facts.token)
+    known = session.exec(
+        select(CartSnapshot).where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == token).order_by(CartSnapshot.id.desc())
+    ).all()
+    conversation = None
+    if facts.conversation_hint:
+        found = session.get(Conversation, facts.conversation_hint[:36])
+        conversation = found if found is not None and found.shop_id == shop_id else None
+    if conversation is None and known:
+        conversation = session.get(Conversation, known[0].conversation_id)
+    if conversation is None:
+        return "unknown"
+    newest = max((s.source_updated_at for s in known if s.source_updated_at), default=None)
+    if facts.updated_at is not None and newest is not None and facts.updated_at <= newest:
+        return "stale"
+    lines = [line.as_json() for line in facts.lines]
+    latest = next((s for s in known if s.conversation_id == conversation.id), None)
+    checkout_url = facts.checkout_url or (latest.checkout_url if latest else None)
+    currency = facts.currency or (latest.currency if latest else None)
+    if latest is not None and (latest.total, latest.lines, latest.checkout_url, latest.currency) == (facts.total, lines, checkout_url, currency):
+        latest.source_updated_at = facts.updated_at or latest.source_updated_at
+        session.add(latest)
+        return "unchanged"
+    session.add(
+        CartSnapshot(
+            shop_id=shop_id,
+            conversation_id=conversation.id,
+            cart_token=token,
+            currency=currency,
+            total=facts.total,
+            item_count=facts.item_count,
+            lines=lines,
+            checkout_url=checkout_url,
+            source_updated_at=facts.updated_at,
+            created_at=now,
+        )
+    )
+    if currency:
+        conversation.cart_value = facts.total
+        conversation.cart_currency = currency
+        conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
+        session.add(conversation)
+    session.flush()
+    return "stored"

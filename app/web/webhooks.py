@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from app import event_worker
 from app.platforms.shopify import webhooks as shopify_webhooks
 from app.web.context import parley
 
@@ -22,6 +23,19 @@ def _receive(allowed: set[str]):
     if delivery.topic not in allowed:
         return jsonify(error="unexpected_topic", message=f"{delivery.topic} is not delivered to this address"), 400
     outcome = shopify_webhooks.handle(services.db, delivery, services.now())
+    return jsonify(status=outcome), 200
+
+
+@bp.post("/commerce")
+def commerce_events():
+    """Orders, carts and checkouts: stored, acknowledged, then processed by the event worker."""
+    services = parley()
+    delivery = shopify_webhooks.parse_delivery(
+        services.shopify.app, request.method, request.url, request.headers, request.get_data(cache=False)
+    )
+    outcome = shopify_webhooks.store(services.db, delivery, services.now())
+    if outcome == "stored":
+        event_worker.received(services)
     return jsonify(status=outcome), 200
 
 

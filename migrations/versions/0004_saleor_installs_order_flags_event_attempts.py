@@ -7,6 +7,7 @@ Create Date: 2026-11-23 12:56:09.454501
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+import app.db
 
 # Existing webhook events get attempts = 0 through the server default.
 
@@ -20,6 +21,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('cart_snapshot', schema=None) as batch_op:
         batch_op.add_column(sa.Column('checkout_url', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('source_updated_at', app.db.UTCDateTime(), nullable=True))
 
     with op.batch_alter_table('order_link', schema=None) as batch_op:
         batch_op.add_column(sa.Column('flag', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=True))
@@ -45,5 +47,6 @@ def downgrade() -> None:
         batch_op.drop_column('flag')
 
     with op.batch_alter_table('cart_snapshot', schema=None) as batch_op:
+        batch_op.drop_column('source_updated_at')
         batch_op.drop_column('checkout_url')
 

@@ -10,15 +10,19 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from sqlmodel import Session
 
 from app import shops, webhook_events
 from app.chat import privacy
+from app.chat.shop_settings import get_settings
+from app.commerce.attribution import attribute_order
+from app.commerce.carts import follow_cart
 from app.db import Database
 from app.models import Platform, Shop, WebhookEvent
+from app.platforms.shopify import commerce
 from app.platforms.shopify.requests import SHOP_DOMAIN, ShopifyRequestError
 
 log = logging.getLogger(__name__)
@@ -115,6 +119,51 @@ def validate_payload(delivery: Delivery) -> None:
     """Reject a payload that the topic's handler could not act on, before storing it."""
     if delivery.topic in ("customers/data_request", "customers/redact"):
         _customer_of(delivery.payload)
+    commerce.validate(delivery.topic, delivery.payload)
+
+
+def store(db: Database, delivery: Delivery, now: datetime) -> str:
+    """Commerce topics: record the delivery for the event worker and nothing else, so
+    the acknowledgement costs one INSERT. Returns stored or duplicate."""
+    if delivery.topic not in commerce.TOPICS:
+        raise ShopifyRequestError(400, "unknown_topic", f"{delivery.topic} is not delivered to this address")
+    validate_payload(delivery)
+    with db.transaction() as session:
+        fresh = webhook_events.insert_once(
+            session, Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body, now
+        )
+    return "stored" if fresh else "duplicate"
+
+
+def process_event(parley, session: Session, event: WebhookEvent) -> None:
+    """The event worker's entry for Shopify events (app/event_worker.py)."""
+    from app.event_worker import PermanentError
+
+    try:
+        payload = json.loads(event.payload)
+    except json.JSONDecodeError:
+        raise PermanentError("the stored payload is not JSON") from None
+    shop = shops.find_installed_shop(session, Platform.shopify, event.shop_domain)
+    if shop is None:
+        return  # uninstalled or erased since: nothing of this shop to update
+    now = parley.now()
+    try:
+        if event.topic in commerce.ORDER_TOPICS:
+            window = timedelta(days=get_settings(session, shop.id)["attribution_window_days"])
+            outcome = attribute_order(session, shop.id, commerce.order_facts(payload), window)
+        elif event.topic in commerce.CART_TOPICS:
+            outcome = follow_cart(session, shop.id, commerce.cart_facts(payload), now)
+        elif event.topic in commerce.CHECKOUT_TOPICS:
+            facts = commerce.checkout_facts(payload)
+            outcome = follow_cart(session, shop.id, facts, now) if facts else "no_cart"
+        elif event.topic in HANDLERS:
+            HANDLERS[event.topic](session, shop, event, payload, now)
+            outcome = "processed"
+        else:
+            raise PermanentError(f"Parley does not process {event.topic}")
+    except ShopifyRequestError as exc:
+        raise PermanentError(exc.message) from None
+    log.info("%s %s for %s: %s", event.topic, event.event_id, event.shop_domain, outcome)
 
 
 def handle(db: Database, delivery: Delivery, now: datetime) -> str:

@@ -150,6 +150,7 @@ function fill(settings) {
   fillZones((settings.hours && settings.hours.timezone) || 'UTC');
   renderHours(settings.hours);
   field('replies_in_minutes').value = settings.replies_in_minutes ?? '';
+  field('attribution_window_days').value = settings.attribution_window_days ?? '';
   field('away_message').value = settings.away_message || '';
   replace(savedEl, (settings.saved_replies || []).map(savedRow));
   renumberSaved();
@@ -171,6 +172,8 @@ function collect() {
   payload.hours = collectHours();
   const minutes = field('replies_in_minutes').value.trim();
   payload.replies_in_minutes = /^\d+$/.test(minutes) ? Number(minutes) : minutes;
+  const days = field('attribution_window_days').value.trim();
+  payload.attribution_window_days = /^\d+$/.test(days) ? Number(days) : days;
   payload.saved_replies = collectSaved();
   payload.notification_email = field('notification_email').value.trim() || null;
   payload.storefront_origins = field('storefront_origins').value.split(/\s+/).map((o) => o.trim()).filter(Boolean);
