@@ -56,8 +56,13 @@ def insert_once(
     )
     dialect = session.get_bind().dialect.name
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(WebhookEvent).values(**values).on_conflict_do_nothing(index_elements=["platform", "event_id"])
-    return session.execute(statement).rowcount == 1
+    statement = (
+        insert(WebhookEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(WebhookEvent.id)  # rowcount is not reliable for this statement across drivers
+    )
+    return session.execute(statement).first() is not None
 
 
 def mark_processed(session: Session, event: WebhookEvent, now: datetime, error: str | None = None) -> None:
