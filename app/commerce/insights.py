@@ -20,7 +20,8 @@ Definitions (the Insights page shows them too):
   count (app/commerce/attribution.py: not cancelled, not fully refunded, not
   flagged). Revenue is the sum of net revenue (total − refunded) per currency,
   exact, never added across currencies. Links that do not count are reported by
-  reason, checked in this order: flagged, cancelled, refunded.
+  reason, checked in this order: flagged (including a link without a currency),
+  cancelled, refunded. An order without `ordered_at` falls in no period.
 - **Chat conversion**: conversations started in the period with at least one
   counted order (whenever it was placed) ÷ conversations started; none without
   conversations.
@@ -194,7 +195,9 @@ def compute(
 
     # 3. Orders of the period's conversations, whenever placed: chat conversion.
     their_orders = session.exec(
-        select(OrderLink).join(Conversation, Conversation.id == OrderLink.conversation_id).where(in_period)
+        select(OrderLink)
+        .join(Conversation, Conversation.id == OrderLink.conversation_id)
+        .where(in_period, OrderLink.shop_id == shop_id)
     ).all()
     converted = len({link.conversation_id for link in their_orders if counts(link)})
 

@@ -1,46 +1,204 @@
-// Insights: what chat earns. The figures come from /admin/api/insights; until that
-// exists (404) the page says so rather than showing numbers nobody measured.
+// Insights: what chat earns, for a chosen period. Every figure comes from
+// /admin/api/insights; the charts arrive as SVG drawn by Parley's server.
 
-import { ApiError, api, wireNavigation } from './api.js';
-import { h, replace } from './ui.js';
+import { ApiError, api, idToken, wireNavigation } from './api.js';
+import { conversationPath, customerName, day, duration, h, money, replace, toast } from './ui.js';
 
-const card = document.getElementById('insights');
+const $ = (id) => document.getElementById(id);
+const form = $('period');
+const card = $('insights');
+const download = $('download');
+const RULES = {
+  conversation: 'Marked on the order',
+  cart_token: 'Cart seen in the chat',
+  customer: 'Signed-in customer chatted',
+};
+const SVG = 'http://www.w3.org/2000/svg';
+let zone = 'UTC';
 
-function label(key) {
-  const words = key.replace(/_/g, ' ');
-  return words.charAt(0).toUpperCase() + words.slice(1);
+/** Today in the shop's time zone as YYYY-MM-DD (en-CA writes dates that way). */
+function shopToday() {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone: zone }).format(new Date());
+  } catch {
+    return new Date().toISOString().slice(0, 10);
+  }
 }
+
+function daysBefore(iso, days) {
+  const date = new Date(iso + 'T00:00:00Z');
+  date.setUTCDate(date.getUTCDate() - days);
+  return date.toISOString().slice(0, 10);
+}
+
+function query() {
+  const params = new URLSearchParams();
+  if ($('from').value) params.set('from', $('from').value);
+  if ($('to').value) params.set('to', $('to').value);
+  return params.toString();
+}
+
+function figure(labelText, value, detail) {
+  return h('div', { class: 'figure' }, h('span', { class: 'subdued' }, labelText), h('strong', {}, value), detail ? h('span', { class: 'subdued figure-detail' }, detail) : null);
+}
+
+const seconds = (value) => (value === null || value === undefined ? '—' : duration(value));
+const amounts = (list) => (list.length ? list.map((m) => money(m.amount, m.currency)).join(' · ') : '—');
 
 function figures(data) {
-  // Whatever the API reports, shown as it reports it: scalar figures as tiles,
-  // nested groups as their own rows of tiles.
-  const tiles = [];
-  const groups = [];
-  for (const [key, value] of Object.entries(data)) {
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) groups.push([key, value]);
-    else if (!Array.isArray(value)) tiles.push(h('div', { class: 'figure' }, h('span', { class: 'subdued' }, label(key)), h('strong', {}, value === null ? '—' : String(value))));
-  }
-  return [
-    tiles.length ? h('div', { class: 'figures' }, tiles) : null,
-    groups.map(([key, value]) => h('section', {}, h('h2', {}, label(key)), figures(value))),
-  ];
+  const c = data.conversations;
+  const left = data.orders.not_counted;
+  const notCounted = Object.entries(left).filter(([, n]) => n).map(([why, n]) => `${n} ${why}`);
+  const revenue = data.revenue.length
+    ? data.revenue.map((m) => h('span', { class: 'figure-line' }, money(m.amount, m.currency)))
+    : '—';
+  return h('div', { class: 'figures' },
+    figure('Conversations started', String(c.started), `${c.answered} answered · ${c.resolved} resolved`),
+    figure('First response, median', seconds(data.first_response_seconds.median), `p90 ${seconds(data.first_response_seconds.p90)}`),
+    figure('Resolution, median', seconds(data.resolution_seconds.median)),
+    figure('Orders after a chat', String(data.orders.counted), notCounted.length ? `Not counted: ${notCounted.join(', ')}` : null),
+    h('div', { class: 'figure' }, h('span', { class: 'subdued' }, 'Revenue after a chat'), h('strong', {}, revenue)),
+    figure('Chat conversion', data.conversion.percent === null ? '—' : `${data.conversion.percent} %`,
+      `${data.conversion.converted} of ${data.conversion.conversations} conversations`),
+    figure('Abandoned carts', String(data.abandoned_carts.count), `${amounts(data.abandoned_carts.value)} · ${data.abandoned_carts.still_open} still open`),
+  );
 }
 
-wireNavigation();
-card.setAttribute('aria-busy', 'true');
-try {
-  const data = await api('GET', '/admin/api/insights');
-  replace(card, figures(data.insights || data));
-} catch (error) {
-  if (error instanceof ApiError && error.status === 404) {
-    replace(
-      card,
-      h('h2', {}, 'Insights are being prepared'),
-      h('p', { class: 'subdued' }, 'First-response time, conversations, and the orders and revenue that followed a chat will appear here.'),
-    );
-  } else {
-    replace(card, h('p', { class: 'notice notice-warning' }, error.message));
-  }
-} finally {
-  card.setAttribute('aria-busy', 'false');
+function rules(data) {
+  return data.by_rule.map((rule) => h('tr', {},
+    h('td', {}, RULES[rule.rule] || rule.rule),
+    h('td', {}, String(rule.orders)),
+    h('td', {}, amounts(rule.revenue)),
+  ));
 }
+
+function safeUrl(url) {
+  // Checkout links come from order webhooks: only ever an http(s) link, never javascript:.
+  try {
+    const parsed = new URL(url);
+    return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
+  } catch {
+    return null;
+  }
+}
+
+function abandoned(data) {
+  const carts = data.abandoned_carts;
+  $('abandoned-summary').textContent = carts.count
+    ? `Carts left without an order for ${data.attribution_window_days} days or more, biggest first.` + (carts.truncated ? ` The first ${carts.carts.length} are shown; the CSV has all ${carts.count}.` : '')
+    : 'No abandoned carts in this period.';
+  return carts.carts.map((cart) => {
+    const checkout = cart.checkout_url && safeUrl(cart.checkout_url);
+    return h('tr', {},
+      h('td', {}, h('a', { href: conversationPath(cart.conversation_id), 'data-nav': true }, customerName(cart.customer)),
+        cart.customer.email && cart.customer.name ? h('div', { class: 'subdued' }, cart.customer.email) : null),
+      h('td', {}, String(cart.item_count)),
+      h('td', { class: 'cart-price' }, money(cart.value, cart.currency)),
+      h('td', {}, cart.titles.join(', ')),
+      h('td', {}, day(cart.at)),
+      h('td', {}, checkout ? h('a', { href: checkout, target: '_blank', rel: 'noopener noreferrer' }, 'Checkout') : null),
+    );
+  });
+}
+
+/**
+ * The only markup this page takes from a string: an SVG chart Parley's server drew and
+ * escaped (app/web/charts.py). Parsed as XML, never as HTML, and only an <svg> root is kept.
+ */
+function chart(svg) {
+  const parsed = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
+  if (parsed.namespaceURI !== SVG || parsed.localName !== 'svg') return h('p', { class: 'subdued' }, 'The chart could not be drawn.');
+  return document.importNode(parsed, true);
+}
+
+function show(data) {
+  zone = data.period.timezone;
+  $('from').value = data.period.from;
+  $('to').value = data.period.to;
+  $('period-zone').textContent = `${data.period.days} days, in the shop's time zone (${data.period.timezone}).`;
+  $('window-days').textContent = String(data.attribution_window_days);
+  replace(card, figures(data));
+  replace($('chart-conversations'), chart(data.charts.conversations));
+  replace($('chart-revenue'), chart(data.charts.revenue));
+  replace($('rules'), rules(data));
+  replace($('abandoned'), abandoned(data));
+  download.disabled = false;
+}
+
+function periodError(message) {
+  const error = $('period-error');
+  error.textContent = message || '';
+  error.hidden = !message;
+  for (const id of ['from', 'to']) $(id).setAttribute('aria-invalid', message ? 'true' : 'false');
+}
+
+async function load() {
+  card.setAttribute('aria-busy', 'true');
+  periodError(null);
+  const params = query();
+  try {
+    show(await api('GET', '/admin/api/insights' + (params ? '?' + params : '')));
+    // Keep the period on the address (beside shop/host), so a reload shows the same figures.
+    const url = new URL(location.href);
+    url.searchParams.set('from', $('from').value);
+    url.searchParams.set('to', $('to').value);
+    history.replaceState(history.state, '', url.pathname + url.search);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 400) periodError(error.message);
+    else replace(card, h('p', { class: 'notice notice-warning' }, error.message));
+  } finally {
+    card.setAttribute('aria-busy', 'false');
+  }
+}
+
+/** The CSV needs the ID token like every API call, so a plain link would not do: fetch, then save the blob. */
+async function downloadCsv() {
+  download.disabled = true;
+  try {
+    let response = null;
+    for (const fresh of [false, true]) {
+      response = await fetch('/admin/api/insights.csv?' + query(), {
+        headers: { Authorization: 'Bearer ' + (await idToken({ fresh })) },
+        cache: 'no-store',
+      });
+      if (!(response.status === 401 && response.headers.get('X-Shopify-Retry-Invalid-Session-Request') === '1')) break;
+    }
+    if (!response.ok) {
+      const data = await response.json().catch(() => null);
+      throw new Error((data && data.message) || `Parley answered ${response.status}.`);
+    }
+    const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+    const href = URL.createObjectURL(await response.blob());
+    const link = h('a', { href, download: name ? name[1] : 'parley-insights.csv', hidden: true });
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+  } catch (error) {
+    toast(error instanceof TypeError ? 'Parley could not be reached. Check your connection.' : error.message, { error: true });
+  } finally {
+    download.disabled = false;
+  }
+}
+
+form.addEventListener('submit', (event) => {
+  event.preventDefault();
+  load();
+});
+for (const button of form.querySelectorAll('[data-days]')) {
+  button.addEventListener('click', () => {
+    const to = shopToday();
+    $('to').value = to;
+    $('from').value = daysBefore(to, Number(button.dataset.days) - 1);
+    load();
+  });
+}
+download.addEventListener('click', downloadCsv);
+
+wireNavigation();
+{
+  const start = new URLSearchParams(location.search);
+  if (start.get('from')) $('from').value = start.get('from');
+  if (start.get('to')) $('to').value = start.get('to');
+}
+load();
