@@ -52,6 +52,9 @@ class Settings:
     token_encryption_key: str = ""
     # Base URL of the local Shopify stand-in; development and tests only.
     shopify_standin_url: str | None = None
+    # Comma-separated Saleor API URLs (https://shop.example/graphql/) allowed to install
+    # Parley; empty = any. In production an http:// API URL must be listed here.
+    saleor_allowed_api_urls: str = ""
     demo: bool = False
     # Seconds of clock skew tolerated on ID tokens.
     id_token_leeway: int = 10
@@ -89,6 +92,7 @@ _ENV_NAMES = {
     "secret_key": "SECRET_KEY",
     "token_encryption_key": "TOKEN_ENCRYPTION_KEY",
     "shopify_standin_url": "SHOPIFY_STANDIN_URL",
+    "saleor_allowed_api_urls": "SALEOR_ALLOWED_API_URLS",
     "rate_limit_visitor": "RATE_LIMIT_VISITOR",
     "rate_limit_ip": "RATE_LIMIT_IP",
 }

@@ -1,0 +1,209 @@
+"""Saleor checkouts beside conversations: the cart snapshot, and the conversation id
+stamped onto the checkout's metadata so the order made from it names the
+conversation (Saleor copies checkout metadata onto the order).
+
+Stamping is idempotent: the checkout is read first and written only when our key
+does not already hold this conversation. That matters because every metadata write
+fires CHECKOUT_UPDATED on a default 3.23 (useLegacyUpdateWebhookEmission), and
+that webhook leads back here.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlmodel import Session, select
+
+from app import shops
+from app.chat.conversations import Chat, shop_channel
+from app.commerce.carts import CURRENCY, Cart, CartLine
+from app.models import CartSnapshot, Conversation, Shop
+from app.platforms.saleor.api import SaleorAPI, SaleorAPIError, SaleorTokenRefused, money, permission_denied
+from app.platforms.saleor.global_ids import checkout_id as to_checkout_id
+from app.platforms.saleor.global_ids import checkout_token
+from app.platforms.saleor.metadata import CONVERSATION_KEY, metadata_value
+from app.realtime.broker import Event
+
+if TYPE_CHECKING:
+    from app.services import Parley
+
+log = logging.getLogger(__name__)
+
+# `app { id }` rides along: a revoked token makes Saleor answer anonymously (checkout
+# metadata is public), so only this field tells us the installation is gone.
+STAMP_CHECK = """
+query ParleyStampCheck($id: ID!, $key: String!) {
+  app { id }
+  checkout(id: $id) { id metafield(key: $key) }
+}
+"""
+STAMP = """
+mutation ParleyStamp($id: ID!, $input: [MetadataInput!]!) {
+  updateMetadata(id: $id, input: $input) { errors { field code message } }
+}
+"""
+CHECKOUT_QUERY = """
+query ParleyCheckout($id: ID!) {
+  app { id }
+  checkout(id: $id) {
+    id token email updatedAt
+    user { id email }
+    metadata { key value }
+    totalPrice { gross { amount currency } }
+    lines { id quantity variant { id name sku product { name } } totalPrice { gross { amount currency } } }
+  }
+}
+"""
+
+
+class CheckoutUnavailable(Exception):
+    """The checkout could not be read (gone, Saleor down, or Parley uninstalled); the message says which."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def api_for(parley: "Parley", shop: Shop) -> SaleorAPI:
+    return SaleorAPI(shop.domain, parley.saleor.token(shop))
+
+
+def stamp_checkout(parley: "Parley", shop: Shop, checkout_token_or_id: str, conversation_id: str,
+                   *, session: Session | None = None) -> bool:
+    """Write the conversation id onto the checkout unless it is already there; True when written.
+
+    A refused token marks the shop uninstalled (in `session` when given, so the
+    event worker's transaction carries it). Saleor being down raises SaleorAPIError.
+    """
+    gid = to_checkout_id(checkout_token_or_id)
+    if gid is None:
+        raise ValueError("not a Saleor checkout id or token")
+    api = api_for(parley, shop)
+    try:
+        result = api.execute(STAMP_CHECK, {"id": gid, "key": CONVERSATION_KEY}, partial_ok=True)
+        if _token_refused(result.data, result.errors):
+            raise SaleorTokenRefused("the app token no longer answers app { id }")
+    except SaleorTokenRefused:
+        uninstall(parley, shop, session)
+        return False
+    checkout = result.data.get("checkout")
+    if not isinstance(checkout, dict):
+        return False  # completed or deleted: the order already carries what it carried
+    if checkout.get("metafield") == conversation_id:
+        return False
+    return _write_stamp(api, gid, conversation_id)
+
+
+def remember_checkout(parley: "Parley", shop: Shop, conversation_id: str, checkout_id: str) -> dict:
+    """The widget reported its checkout: snapshot it beside the conversation, stamp it,
+    and return the cart JSON. Raises CheckoutUnavailable, or LookupError for a
+    conversation of another shop."""
+    gid = to_checkout_id(checkout_id)
+    if gid is None:
+        raise CheckoutUnavailable("invalid_checkout", "checkout_id is not a Saleor checkout id or token")
+    with parley.db.session() as session:
+        conversation = session.get(Conversation, conversation_id)
+        if conversation is None or conversation.shop_id != shop.id:
+            raise LookupError("no such conversation in this shop")
+    api = api_for(parley, shop)
+    try:
+        result = api.execute(CHECKOUT_QUERY, {"id": gid}, partial_ok=True)
+        if _token_refused(result.data, result.errors):
+            raise SaleorTokenRefused("the app token no longer answers app { id }")
+    except SaleorTokenRefused:
+        uninstall(parley, shop)
+        raise CheckoutUnavailable("uninstalled", "Saleor refused Parley's app token; the app was removed") from None
+    except SaleorAPIError as exc:
+        raise CheckoutUnavailable("saleor_unavailable", f"Saleor could not be asked for the checkout ({exc})") from None
+    checkout = result.data.get("checkout")
+    if not isinstance(checkout, dict):
+        raise CheckoutUnavailable("checkout_not_found", "Saleor knows no such checkout")
+    cart = cart_from_checkout(checkout)
+    if cart is None:
+        raise CheckoutUnavailable("invalid_checkout", "the checkout has no readable total or currency")
+    with parley.db.transaction() as session:
+        conversation = session.get(Conversation, conversation_id)
+        changed = Chat._store_cart(session, conversation, cart, parley.now())  # noqa: SLF001 - the chat's own snapshot rule
+    if changed:
+        parley.broker.publish(Event(shop_channel(shop.id), "cart", {"conversation_id": conversation_id}))
+    if metadata_value(checkout.get("metadata")) != conversation_id:
+        try:
+            _write_stamp(api, gid, conversation_id)
+        except SaleorAPIError as exc:  # the snapshot still links the order by its checkout token
+            log.warning("stamping checkout for %s failed: %s", shop.domain, exc)
+    return cart_json(cart, checkout.get("email"))
+
+
+def record_snapshot(parley: "Parley", session: Session, conversation: Conversation, checkout: dict) -> bool:
+    """Keep a webhook's view of the checkout beside the conversation (deduplicated)."""
+    cart = cart_from_checkout(checkout)
+    if cart is None:
+        return False
+    return Chat._store_cart(session, conversation, cart, parley.now())  # noqa: SLF001
+
+
+def conversation_for_checkout(session: Session, shop_id: int, token: str) -> Conversation | None:
+    """The latest conversation that saw this checkout (a cart snapshot with its token)."""
+    return session.exec(
+        select(Conversation)
+        .join(CartSnapshot, CartSnapshot.conversation_id == Conversation.id)
+        .where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == token)
+        .order_by(CartSnapshot.id.desc())
+        .limit(1)
+    ).first()
+
+
+def cart_from_checkout(checkout: dict) -> Cart | None:
+    """A Saleor `Checkout` (API answer or webhook payload, amounts as Decimal) as a Parley Cart."""
+    gross = ((checkout.get("totalPrice") or {}).get("gross")) or {}
+    total, currency = money(gross.get("amount")), gross.get("currency")
+    if total is None or not isinstance(currency, str) or not CURRENCY.match(currency):
+        return None
+    lines = []
+    for line in checkout.get("lines") or []:
+        if not isinstance(line, dict):
+            continue
+        quantity = line.get("quantity") if isinstance(line.get("quantity"), int) else 0
+        line_total = money((((line.get("totalPrice") or {}).get("gross")) or {}).get("amount")) or Decimal(0)
+        variant = line.get("variant") or {}
+        product = (variant.get("product") or {}).get("name") or ""
+        title = product if variant.get("name") in (None, "", product) else f"{product} – {variant['name']}"
+        unit = (line_total / quantity).quantize(Decimal("0.0001")).normalize() if quantity else line_total
+        lines.append(CartLine(title=title[:500], quantity=quantity, price=unit, line_price=line_total,
+                              variant_id=variant.get("id"), product_id=None, url=None))
+    return Cart(token=checkout_token(checkout.get("token") or checkout.get("id")), currency=currency, total=total,
+                item_count=sum(line.quantity for line in lines), lines=tuple(lines))
+
+
+def cart_json(cart: Cart, email: str | None = None) -> dict[str, Any]:
+    return {"token": cart.token, "currency": cart.currency, "total": str(cart.total), "item_count": cart.item_count,
+            "lines": [line.as_json() for line in cart.lines], "email": email}
+
+
+def uninstall(parley: "Parley", shop: Shop, session: Session | None = None) -> None:
+    """Saleor refused our token: the app was deleted (Saleor ≤ 3.23.4 never tells the app itself)."""
+    log.info("Saleor %s refused Parley's token; marking it uninstalled", shop.domain)
+    if session is not None:
+        row = session.get(Shop, shop.id)
+        if row is not None:
+            shops.mark_uninstalled(session, row, parley.now())
+        return
+    with parley.db.transaction() as own:
+        row = own.get(Shop, shop.id)
+        if row is not None:
+            shops.mark_uninstalled(own, row, parley.now())
+
+
+def _write_stamp(api: SaleorAPI, gid: str, conversation_id: str) -> bool:
+    result = api.execute(STAMP, {"id": gid, "input": [{"key": CONVERSATION_KEY, "value": conversation_id}]})
+    errors = ((result.data.get("updateMetadata") or {}).get("errors")) or []
+    if errors:
+        raise SaleorAPIError(f"updateMetadata refused: {errors[0].get('message') or errors[0].get('code')}")
+    return True
+
+
+def _token_refused(data: dict, errors: list[dict]) -> bool:
+    return data.get("app") is None and permission_denied(errors)
