@@ -37,7 +37,7 @@ def create_app(config: "Settings | Mapping[str, object] | None" = None, *, bind=
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    from app.web import admin_api, admin_pages, admin_support, app_proxy, errors, health, shopify_auth, storefront, webhooks
+    from app.web import admin_api, admin_insights, admin_pages, admin_support, app_proxy, errors, health, saleor_app, saleor_dashboard, shopify_auth, storefront, webhooks
     from app.web.rate_limits import limiter
 
     limiter.init_app(app)
@@ -47,9 +47,12 @@ def create_app(config: "Settings | Mapping[str, object] | None" = None, *, bind=
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin_api.bp)
     app.register_blueprint(admin_support.bp)
+    app.register_blueprint(admin_insights.bp)
     app.register_blueprint(admin_pages.bp)
     app.register_blueprint(storefront.bp)
     app.register_blueprint(app_proxy.bp)
+    app.register_blueprint(saleor_dashboard.bp)
+    app.register_blueprint(saleor_app.bp)
     if settings.demo:
         from app.web import demo
 

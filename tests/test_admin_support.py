@@ -122,6 +122,48 @@ def test_no_admin_endpoint_lets_one_shop_touch_anothers_data(app, client, standi
     assert len(checked) >= 14
 
 
+@pytest.mark.parametrize("victim", ["shopify", "another_saleor"])
+def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, client, standin, services, victim):
+    """The same sweep with a Saleor Dashboard token: Saleor A against a Shopify shop, and
+    against a second Saleor (tokens and keys made in tests/test_saleor_dashboard.py)."""
+    from tests.test_saleor_dashboard import (
+        API_A, API_B, APP_A, APP_B, RecordingContext, claims_for, dashboard, install_saleor, saleor_shopper_writes, sign,
+    )
+    from joserfc.jwk import RSAKey
+
+    services.saleor_context = RecordingContext()
+    key_a, key_b = (RSAKey.generate_key(2048, parameters={"kid": kid}) for kid in ("iso-a", "iso-b"))
+    install_saleor(services, API_A, APP_A, key_a)
+    saleor_shopper_writes(client, API_A, "hello from Saleor A")
+    if victim == "shopify":
+        standin.add_shop(OTHER, name="Other Shop")
+        b = install(services, OTHER)
+        theirs = shopper_writes(client, standin, OTHER, f"{SECRET_MARKER} private question")
+    else:
+        b = install_saleor(services, API_B, APP_B, key_b)
+        theirs = saleor_shopper_writes(client, API_B, f"{SECRET_MARKER} private question")
+    with services.db.transaction() as session:
+        put_setting(session, b, "greeting", f"{SECRET_MARKER} greeting")
+        session.add(DataExport(shop_id=b, customer_id="1", content={"note": SECRET_MARKER}))
+    with services.db.session() as session:
+        export_id = session.exec(select(DataExport.id).where(DataExport.shop_id == b)).one()
+    ids = {"conversation_id": theirs["conversation"]["id"], "export_id": export_id}
+    headers = dashboard(sign(key_a, claims_for()))
+    before = _state_of(services, b)
+    checked = []
+    for rule, method in _admin_routes(app):
+        response = client.open(_fill(rule, ids), method=method, json=BODIES.get(rule.rule, {}), headers=headers)
+        body = response.get_data(as_text=True) if not response.is_streamed else ""
+        assert response.status_code in (200, 201, 204, 400, 401, 404), f"{method} {rule.rule}: {response.status_code}"
+        assert SECRET_MARKER not in body, f"{method} {rule.rule} leaked the other shop's data to Saleor A"
+        assert ids["conversation_id"] not in body, f"{method} {rule.rule} leaked the other shop's conversation"
+        response.close()
+        checked.append(f"{method} {rule.rule}:{response.status_code}")
+    assert "GET /admin/api/inbox:200" in checked, "Saleor A's token must be accepted for its own shop"
+    assert _state_of(services, b) == before, "an endpoint changed the other shop's data with Saleor A's token"
+    assert len(checked) >= 14
+
+
 def test_a_token_for_another_shop_cannot_read_through_a_stream_ticket(client, standin, services, two_shops):
     ticket = client.post("/admin/api/stream-ticket", headers=bearer(standin, SHOP)).get_json()["ticket"]
     response = client.get(f"/admin/api/stream?ticket={ticket}", buffered=False)

@@ -1,4 +1,5 @@
-"""The admin page's JSON API, authenticated by the App Bridge ID token on every request."""
+"""The admin page's JSON API, authenticated on every request by the admin's token
+(Shopify's App Bridge ID token or the Saleor Dashboard token; app/web/admin_auth.py)."""
 
 from __future__ import annotations
 
@@ -10,16 +11,15 @@ from sqlmodel import select
 from app.models import DataExport
 from app.web.context import parley
 from app.web.errors import APIError
-from app.web.shopify_session import installed_shop, verify_bearer
+from app.web.admin_auth import staff
 
 bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
 
 @bp.get("/exports")
 def list_exports():
-    token = verify_bearer()
+    shop = staff().shop
     with parley().db.session() as session:
-        shop = installed_shop(session, token)
         exports = session.exec(
             select(DataExport).where(DataExport.shop_id == shop.id).order_by(DataExport.created_at.desc()).limit(100)
         ).all()
@@ -40,9 +40,8 @@ def list_exports():
 
 @bp.get("/exports/<export_id>")
 def download_export(export_id: str):
-    token = verify_bearer()
+    shop = staff().shop
     with parley().db.session() as session:
-        shop = installed_shop(session, token)
         export = session.exec(
             select(DataExport).where(DataExport.id == export_id, DataExport.shop_id == shop.id)
         ).first()

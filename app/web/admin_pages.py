@@ -12,7 +12,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, make_response, redirect, render_template, request, url_for
 from sqlmodel import select
 
 from app import shops
@@ -41,7 +41,9 @@ def loads_app_bridge() -> bool:
 
 
 def carried_query() -> str:
-    return urlencode([(k, request.args[k]) for k in CARRIED_PARAMS if request.args.get(k)])
+    # Another host (the Saleor Dashboard) names the parameters its pages carry in `g`.
+    params = g.get("admin_carried_params", CARRIED_PARAMS)
+    return urlencode([(k, request.args[k]) for k in params if request.args.get(k)])
 
 
 def latest_event_id(shop_id: int) -> int:
@@ -54,8 +56,14 @@ def latest_event_id(shop_id: int) -> int:
 
 def admin_boot(shop: Shop) -> dict:
     """What the page's scripts start from; rendered as JSON into the document."""
+    if g.get("admin_boot") is not None:
+        return g.admin_boot  # another host's glue (app/web/saleor_dashboard.py)
     settings = parley().settings
     return {
+        # Which admin hosts the page, so the scripts pick the matching glue; `base` is
+        # where this host mounts the pages (Saleor's live under /saleor).
+        "platform": "shopify",
+        "base": "",
         "shop": shop.domain,
         "shopName": shop.name or shop.domain,
         "host": request.args.get("host", ""),
@@ -101,9 +109,14 @@ def _document(template: str, **context):
             ).first()
             if found is None:
                 raise APIError(404, "not_found", "There is no such conversation in this shop.")
+    return render_document(template, shop, visit.headers, **context)
+
+
+def render_document(template: str, shop: Shop, headers: dict[str, str], **context) -> Response:
+    """A Support page for whichever admin hosts it: same templates, the host's headers."""
     response = make_response(render_template(template, shop=shop, **context))
-    response.headers.update(visit.headers)
-    response.headers["Cache-Control"] = "no-store"  # the URL carries a token; the page is per staff member
+    response.headers.update(headers)
+    response.headers["Cache-Control"] = "no-store"  # the URL may carry a token; the page is per staff member
     return response
 
 

@@ -4,7 +4,7 @@ is scoped to that shop."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
 
 from flask import Blueprint, Response, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,28 +15,18 @@ from app.chat import inbox
 from app.chat.shop_settings import SettingError, get_settings, put_setting, validate_settings
 import sqlalchemy as sa
 
-from app.models import CartSnapshot, Conversation, Message, OrderLink, Shop, Visitor
+from app.models import CartSnapshot, Conversation, Message, OrderLink, Platform, Shop, Visitor
+from app.web.admin_auth import Staff, staff  # noqa: F401  (Staff: re-exported for callers of this module)
 from app.web.context import parley
 from app.web.errors import APIError, error_response
 from app.web.event_streams import sse_response
-from app.web.shopify_session import RETRY_HEADER, installed_shop, verify_bearer
+from app.web.shopify_session import RETRY_HEADER
+from app.web.storefront import saleor_snippet
 
 bp = Blueprint("admin_support", __name__, url_prefix="/admin/api")
+log = logging.getLogger(__name__)
 
 TICKET_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class Staff:
-    shop: Shop
-    user_id: str | None
-
-
-def staff() -> Staff:
-    token = verify_bearer()
-    with parley().db.session() as session:
-        shop = installed_shop(session, token)
-    return Staff(shop=shop, user_id=token.user_id)
 
 
 def json_body() -> dict:
@@ -203,16 +193,59 @@ def customer(conversation_id: str):
             raise APIError(404, "not_found", "no such conversation in this shop")
         visitor = session.get(Visitor, conversation.visitor_id)
     if visitor is None or not visitor.customer_id:
-        return jsonify(customer=None, orders=[], source="none", notice="The shopper has not signed in, so Shopify cannot tell who they are.")
-    found = services.customer_context.lookup(who.shop.domain, visitor.customer_id)
-    person = found.get("customer")
-    if found["source"] == "live" and person:
-        # Keep the name and e-mail beside the visitor so the inbox and search can show them.
-        with services.db.transaction() as session:
-            stored = session.get(Visitor, visitor.id)
-            stored.name, stored.email = person.get("name") or stored.name, person.get("email") or stored.email
-            session.add(stored)
+        found = {"customer": None, "orders": [], "source": "none", "notice": _anonymous_notice(who.shop)}
+    else:
+        found = _customer_context(who.shop, visitor)
+        person = found.get("customer")
+        if found["source"] == "live" and person:
+            # Keep the name and e-mail beside the visitor so the inbox and search can show them.
+            with services.db.transaction() as session:
+                stored = session.get(Visitor, visitor.id)
+                stored.name, stored.email = person.get("name") or stored.name, person.get("email") or stored.email
+                session.add(stored)
+    if who.shop.platform == Platform.saleor:
+        found["checkout"] = _saleor_checkout(who.shop, conversation_id)
     return jsonify(found)
+
+
+def _anonymous_notice(shop: Shop) -> str:
+    platform = "Saleor" if shop.platform == Platform.saleor else "Shopify"
+    return f"The shopper has not signed in, so {platform} cannot tell who they are."
+
+
+def _saleor_context():
+    """Saleor's customer and checkout look-ups. Imported here so that a Shopify-only
+    deployment (or a checkout of this code without the Saleor adapter) still starts."""
+    from app.platforms.saleor.context import SaleorCommerceContext
+
+    services = parley()
+    shared = getattr(services, "saleor_context", None)
+    return shared if shared is not None else SaleorCommerceContext(services)
+
+
+def _saleor_checkout(shop: Shop, conversation_id: str) -> dict | None:
+    """The live checkout (lines, total) behind the conversation's latest cart, if Saleor has it."""
+    with parley().db.session() as session:
+        token = session.exec(
+            select(CartSnapshot.cart_token)
+            .where(CartSnapshot.conversation_id == conversation_id, CartSnapshot.shop_id == shop.id)
+            .order_by(CartSnapshot.id.desc())
+            .limit(1)
+        ).first()
+    if not token:
+        return None
+    try:
+        return _saleor_context().checkout(shop, token)
+    except Exception:  # the adapter's own failures must not take the customer panel down
+        log.warning("checkout look-up failed for %s", shop.domain, exc_info=True)
+        return None
+
+
+def _customer_context(shop: Shop, visitor: Visitor) -> dict:
+    """The platform's answer about a signed-in shopper, in one shape for both."""
+    if shop.platform == Platform.saleor:
+        return _saleor_context().lookup(shop, visitor.customer_id, visitor.email)
+    return parley().customer_context.lookup(shop.domain, visitor.customer_id)
 
 
 # -- settings --------------------------------------------------------------------------
@@ -220,6 +253,9 @@ def customer(conversation_id: str):
 
 def _embed_status(shop: Shop, settings: dict) -> dict:
     last_seen = settings.get("widget_last_seen")
+    if shop.platform == Platform.saleor:
+        # No theme editor to switch an embed on: the storefront pastes one script tag.
+        return {"active": bool(last_seen), "last_seen": last_seen, "activate_url": None, "snippet": saleor_snippet(shop)}
     return {
         "active": bool(last_seen),
         "last_seen": last_seen,

@@ -1,4 +1,7 @@
-"""CORS for the storefront API: only the shop's own storefront origins may call it."""
+"""CORS for the storefront API: only the shop's own storefront origins may call it.
+
+Shopify: the permanent domain, the custom domain learnt at install, and the
+merchant's `storefront_origins`. Saleor: the merchant's `storefront_origins` only."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import time
 from flask import Response, request
 from sqlmodel import select
 
-from app.models import InstallState, Shop, ShopSetting
+from app.models import InstallState, Platform, Shop, ShopSetting
 from app.platforms.shopify.http import origin_of
 from app.web.context import parley
 from app.web.errors import APIError
@@ -18,7 +21,10 @@ _CACHE_SECONDS = 30.0
 
 
 def shop_origins(shop: Shop, settings: dict) -> set[str]:
-    origins = {f"https://{shop.domain}"}
+    # A Shopify shop's storefront answers on its permanent domain. A Saleor has no
+    # storefront domain at all (its `domain` is the API URL; storefronts are separate
+    # apps anywhere), so only the merchant's own list counts.
+    origins = {f"https://{shop.domain}"} if shop.platform == Platform.shopify else set()
     origins.update(o.rstrip("/") for o in settings.get("storefront_origins") or [] if isinstance(o, str))
     if isinstance(settings.get("primary_origin"), str):
         origins.add(settings["primary_origin"])
@@ -39,7 +45,9 @@ class _KnownOrigins:
         if time.monotonic() - self._at > _CACHE_SECONDS:
             services = parley()
             with services.db.session() as session:
-                shops = session.exec(select(Shop).where(Shop.install_state == InstallState.installed)).all()
+                shops = session.exec(
+                    select(Shop).where(Shop.install_state == InstallState.installed, Shop.platform == Platform.shopify)
+                ).all()
                 rows = session.exec(
                     select(ShopSetting).where(ShopSetting.key.in_(("storefront_origins", "primary_origin")))
                 ).all()

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify, request, send_from_directory
+from markupsafe import escape
 from sqlmodel import Session, select
 
 from app.chat import conversations as chat
@@ -13,7 +14,10 @@ from app.chat.hours import HoursError, parse_hours, team_status
 from app.chat.shop_settings import get_settings
 from app.chat.visitor_tokens import InvalidVisitorToken, VisitorClaim
 from app.commerce.carts import CartError, parse_cart
-from app.models import Conversation, InstallState, Shop
+from app.config import ROOT
+from app.models import Conversation, InstallState, Platform, Shop
+from app.platforms.saleor.customer_tokens import CustomerTokenError, SaleorCustomer, verify_customer_token
+from app.platforms.saleor.keys import JWKSUnavailable
 from app.web.context import parley
 from app.web.errors import APIError
 from app.web.event_streams import sse_response
@@ -22,6 +26,14 @@ from app.web.rate_limits import limited_by_visitor_and_ip, limiter
 
 bp = Blueprint("storefront", __name__, url_prefix="/api/storefront/v1")
 API_PATH = "/api/storefront/v1"
+# Shopify's CDN serves the widget from the theme app extension; other storefronts load
+# the very same files from Parley (nested into a blueprint without a prefix; see
+# app/web/saleor_dashboard.py). One source, two hosts: nothing is forked.
+widget_bp = Blueprint("widget", __name__)
+WIDGET_DIR = ROOT / "extensions" / "parley-chat" / "assets"
+WIDGET_FILES = {"parley.js": "parley-loader.js", "parley-loader.js": "parley-loader.js",
+                "parley-panel.js": "parley-panel.js", "parley.css": "parley.css"}
+WIDGET_MAX_AGE = 300  # unhashed names: a short cache lets a new version reach storefronts soon
 
 
 @bp.after_request
@@ -76,8 +88,9 @@ def json_body() -> dict:
 # -- sessions -------------------------------------------------------------------
 
 
-def start_session(shop: Shop, body: dict, customer_id: str | None) -> dict:
-    """Shared by the direct session call and the app proxy's signed one."""
+def start_session(shop: Shop, body: dict, customer_id: str | None, customer_email: str | None = None) -> dict:
+    """Shared by the direct session call and the app proxy's signed one. `customer_id`
+    and `customer_email` come only from a signed channel."""
     services = parley()
     visitor_id = None
     token = body.get("visitor_token")
@@ -91,6 +104,9 @@ def start_session(shop: Shop, body: dict, customer_id: str | None) -> dict:
     now = services.now()
     with services.db.transaction() as session:
         visitor = chat.resume_visitor(session, shop.id, visitor_id, customer_id, locale, now)
+        if customer_id and customer_email and visitor.email != customer_email:
+            visitor.email = customer_email
+            session.add(visitor)
         conversation = chat.latest_conversation(session, visitor.id)
         unread = chat.unread_for_shopper(session, visitor.id)
         settings = get_settings(session, shop.id)
@@ -129,21 +145,63 @@ def _note_widget_seen(session: Session, shop_id: int, settings: dict, now) -> No
 @bp.post("/session")
 @limiter.limit(lambda: parley().settings.rate_limit_ip, scope="session")
 def direct_session():
-    """Anonymous sessions for storefronts without a signed channel (Saleor, plain pages)."""
+    """Sessions for storefronts without a signed proxy (Saleor, plain pages): anonymous,
+    unless a Saleor storefront sends its customer's access token, which is verified."""
     body = json_body()
     domain = body.get("shop")
     if not isinstance(domain, str) or not domain:
         raise APIError(400, "missing_shop", "name the shop this widget belongs to")
     services = parley()
+    # A Saleor is named by its API URL, kept as Saleor sends it; Shopify domains are lowercase.
+    names = {domain.strip(), domain.strip().lower()}
     with services.db.session() as session:
         shop = session.exec(
-            select(Shop).where(Shop.domain == domain.strip().lower(), Shop.install_state == InstallState.installed)
+            select(Shop).where(Shop.domain.in_(names), Shop.install_state == InstallState.installed).order_by(Shop.id)
         ).first()
         if shop is None:
             raise APIError(404, "unknown_shop", "this shop does not use Parley")
         settings = get_settings(session, shop.id)
     check_origin(shop, settings)
-    return jsonify(start_session(shop, body, customer_id=None))
+    customer = saleor_customer(shop, body.get("customer_access_token"))
+    return jsonify(
+        start_session(shop, body, customer_id=customer.customer_id if customer else None,
+                      customer_email=customer.email if customer else None)
+    )
+
+
+def saleor_customer(shop: Shop, token: object) -> SaleorCustomer | None:
+    """The signed-in customer of a Saleor storefront, from their access token; None without one."""
+    if token is None or token == "":
+        return None
+    if not isinstance(token, str) or len(token) > 8192:
+        raise APIError(400, "invalid_customer_token", "customer_access_token must be the customer's Saleor access token")
+    if shop.platform != Platform.saleor:
+        raise APIError(400, "customer_token_not_supported", "this shop identifies its customers through its app proxy, not a token")
+    services = parley()
+    try:
+        return verify_customer_token(services.saleor, shop, token, services.now().timestamp())
+    except CustomerTokenError as exc:
+        # Refused outright rather than served anonymously: the page asked for this
+        # customer, and a silent downgrade would hide a broken (or forged) sign-in.
+        raise APIError(401, "invalid_customer_token", f"the customer token is not valid for this shop: {exc}") from None
+    except JWKSUnavailable:
+        raise APIError(503, "saleor_unavailable", "the shop's signing keys could not be fetched; try again shortly") from None
+
+
+def saleor_snippet(shop: Shop) -> str:
+    """The one line a Saleor storefront pastes into its pages to show the chat."""
+    src = parley().settings.app_url + "/widget/parley.js"
+    return f'<script src="{escape(src)}" data-shop="{escape(shop.domain)}" async></script>'
+
+
+@widget_bp.get("/widget/<name>")
+def widget_file(name: str):
+    if name not in WIDGET_FILES:
+        raise APIError(404, "not_found", "no such widget file")
+    response = send_from_directory(WIDGET_DIR, WIDGET_FILES[name], max_age=WIDGET_MAX_AGE)
+    # Storefronts on any origin load it with a plain <script>/<link> tag.
+    response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    return response
 
 
 # -- messages ----------------------------------------------------------------------
@@ -188,6 +246,42 @@ def send():
     return jsonify(message=chat.message_json(sent.message), conversation=chat.conversation_json(sent.conversation)), (
         201 if sent.created else 200
     )
+
+
+# remember_checkout's refusals: the shopper's input, a checkout Saleor no longer has, or
+# Saleor itself (5xx: worth retrying; the widget tries again on its next sync).
+CHECKOUT_ERRORS = {"invalid_checkout": 400, "checkout_not_found": 404, "uninstalled": 404, "saleor_unavailable": 503}
+
+
+@bp.post("/checkout")
+@limited_by_visitor_and_ip
+def report_checkout():
+    """`window.Parley.setCheckout(id)`: ties the shopper's Saleor checkout to their
+    conversation (a cart snapshot now, checkout metadata for the order later)."""
+    who = caller()
+    if who.shop.platform != Platform.saleor:
+        raise APIError(400, "not_supported", "only Saleor storefronts report a checkout; Shopify carts come with each message")
+    try:
+        # Imported here: the Saleor checkout adapter is optional for a Shopify-only deployment.
+        from app.platforms.saleor.checkouts import CheckoutUnavailable, remember_checkout
+        from app.platforms.saleor.global_ids import checkout_id
+    except ImportError:
+        raise APIError(503, "not_available", "this Parley cannot read Saleor checkouts") from None
+    raw = json_body().get("checkout_id")
+    if not isinstance(raw, str) or len(raw) > 200 or checkout_id(raw) is None:
+        raise APIError(400, "invalid_checkout", "checkout_id must be a Saleor checkout id (Checkout:…) or checkout token")
+    with parley().db.session() as session:
+        conversation = chat.latest_conversation(session, who.claim.visitor_id)
+    if conversation is None:
+        raise APIError(409, "no_conversation", "there is no conversation to tie the checkout to yet; send it after the first message")
+    try:
+        cart = remember_checkout(parley(), who.shop, conversation.id, raw)
+    except CheckoutUnavailable as exc:
+        status = CHECKOUT_ERRORS.get(exc.code, 502)
+        raise APIError(status, exc.code, exc.message) from None
+    except LookupError:
+        raise APIError(404, "not_found", "no such conversation") from None
+    return jsonify(conversation_id=conversation.id, cart=cart)
 
 
 @bp.put("/cart")

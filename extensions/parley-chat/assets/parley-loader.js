@@ -16,8 +16,26 @@
   if (document.getElementById('parley-root') || document.readyState !== 'loading') start();
   else document.addEventListener('DOMContentLoaded', start);
 
+  // Storefronts outside Shopify have no app embed block: the script tag itself carries
+  // the data-* attributes (data-shop = the Saleor API URL), and the panel, the styles
+  // and the API live beside this file on Parley (/widget/ → /api/storefront/v1).
+  function mount() {
+    if (!script || !script.dataset.shop || !document.body) return null;
+    var el = document.createElement('div');
+    el.id = 'parley-root';
+    el.style.cssText = 'position:fixed;z-index:2147483000';
+    for (var key in script.dataset) el.dataset[key] = script.dataset[key];
+    if (!el.dataset.apiBase) el.dataset.apiBase = new URL('../api/storefront/v1', script.src).href;
+    var css = document.createElement('link');
+    css.rel = 'stylesheet';
+    css.href = new URL('parley.css', script.src).href;
+    document.head.appendChild(css);
+    document.body.appendChild(el);
+    return el;
+  }
+
   function start() {
-    var root = document.getElementById('parley-root');
+    var root = document.getElementById('parley-root') || mount();
     if (!root || root.parley) return;
     var data = root.dataset;
     var strings = {};
@@ -86,8 +104,22 @@
       else open();
     });
 
-    // A public hook so a theme's own "Contact us" link can open the chat.
-    window.Parley = window.Parley || { open: open };
+    // The public hooks: a theme's own "Contact us" link opens the chat; a Saleor
+    // storefront names its signed-in customer (their access token, which Parley
+    // verifies) and its checkout. Values set on window.Parley before we ran count too.
+    var hooks = window.Parley || {};
+    state.customerToken = hooks.customerToken || data.customerToken || null;
+    state.checkoutId = hooks.checkoutId || data.checkoutId || null;
+    hooks.open = hooks.open || open;
+    hooks.identify = function (token) {
+      state.customerToken = token || null;
+      if (state.panel) state.panel.identify();
+    };
+    hooks.setCheckout = function (id) {
+      state.checkoutId = id || null;
+      if (state.panel) state.panel.syncCheckout();
+    };
+    window.Parley = hooks;
 
     // Reading is not writing: a stored visitor means this shopper chose to write before.
     try {

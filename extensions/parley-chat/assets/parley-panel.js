@@ -72,6 +72,7 @@
   let conversation = null;
   let settings = {};
   let sessionPromise = null;
+  let checkoutSent = null; // the Saleor checkout id Parley last accepted for this conversation
   let historyLoaded = false;
   let historyPromise = null;
   let hasMore = false;
@@ -366,6 +367,8 @@
     } else if (data.apiBase) {
       url = data.apiBase.replace(/\/+$/, '') + '/session';
       body.shop = data.shop;
+      // A Saleor storefront's signed-in customer: Parley verifies the token itself.
+      if (loader.customerToken) body.customer_access_token = loader.customerToken;
     } else {
       throw new Error('parley: #parley-root needs data-proxy or data-api-base');
     }
@@ -444,6 +447,8 @@
       watchCartCalls();
       startStream();
       if (isOpen) syncCart();
+      checkoutSent = null;
+      syncCheckout();
     }
   }
 
@@ -1087,7 +1092,30 @@
     ]);
   }
 
+  // Saleor: the checkout stands for the cart. The storefront names it (Parley.setCheckout),
+  // or Saleor's storefront keeps its id in a `checkoutId-<channel>` cookie; Parley reads
+  // the lines from Saleor and stamps the conversation id on the checkout.
+
+  function checkoutId() {
+    if (loader.checkoutId) return String(loader.checkoutId);
+    const found = /(?:^|;\s*)checkoutId-[^=;]+=([^;]+)/.exec(document.cookie);
+    return found ? decodeURIComponent(found[1]) : null;
+  }
+
+  async function syncCheckout() {
+    const id = directMode && conversation && token ? checkoutId() : null;
+    if (!id || id === checkoutSent) return;
+    checkoutSent = id;
+    try {
+      const response = await api('POST', '/checkout', { checkout_id: id });
+      if (!response.ok && response.status !== 400 && response.status !== 404) checkoutSent = null; // try again later
+    } catch (error) {
+      checkoutSent = null;
+    }
+  }
+
   async function syncCart() {
+    syncCheckout();
     if (!cartEnabled || !conversation || !token) return;
     try {
       const cart = await readCart();
@@ -1176,6 +1204,12 @@
     open: open,
     close: close,
     toggle: () => (isOpen ? close() : open()),
+    // Parley.identify(): a new session with the customer's token (the thread follows them).
+    identify: () => {
+      sessionPromise = null;
+      connect();
+    },
+    syncCheckout: syncCheckout,
   };
 
   if (loader.wantOpen) {

@@ -3,9 +3,12 @@
 //
 // The ID token comes from App Bridge (`shopify.idToken()`) inside the Shopify admin;
 // in the demo, from the demo sign-in (`/demo/id-token`); otherwise the token this
-// document was loaded with is all there is (it lives one minute).
+// document was loaded with is all there is (it lives one minute). Inside the Saleor
+// Dashboard (boot.platform "saleor") it is the Dashboard token that host-saleor.js
+// received by postMessage, sent with the Saleor-Api-Url header.
 
 export const boot = JSON.parse(document.getElementById('parley-boot').textContent);
+const saleor = boot.platform === 'saleor' ? window.ParleySaleor : null;
 
 // The id_token on the URL lives a minute: keep it out of the address a reload or a copied
 // link would use (a load without one is sent for a fresh one). App Home shows the inbox at /.
@@ -30,6 +33,13 @@ export class ApiError extends Error {
 const hasAppBridge = () => typeof window.shopify === 'object' && window.shopify !== null && typeof window.shopify.idToken === 'function';
 
 export async function idToken({ fresh = false } = {}) {
+  if (saleor) {
+    try {
+      return await saleor.token({ fresh });
+    } catch {
+      throw new ApiError(401, 'no_dashboard_token', 'Open Parley from the Saleor Dashboard: it did not hand over a session.');
+    }
+  }
   if (hasAppBridge()) return window.shopify.idToken();
   if (boot.demo) {
     if (!fresh && demoToken && Date.now() - demoToken.at < DEMO_TOKEN_REUSE_MS) return demoToken.token;
@@ -45,7 +55,8 @@ export async function idToken({ fresh = false } = {}) {
 export async function staffId() {
   try {
     const payload = (await idToken()).split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    return String(JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '='))).sub ?? '');
+    const claims = JSON.parse(atob(payload.padEnd(payload.length + ((4 - (payload.length % 4)) % 4), '=')));
+    return String(claims.sub ?? claims.user_id ?? ''); // Saleor names the staff member `user_id`
   } catch {
     return null;
   }
@@ -57,6 +68,7 @@ export async function api(method, path, body, { retried = false } = {}) {
   let response;
   try {
     headers.Authorization = 'Bearer ' + (await idToken({ fresh: retried }));
+    if (saleor) Object.assign(headers, saleor.headers());
     const init = { method, headers, cache: 'no-store' };
     if (body !== undefined) {
       headers['Content-Type'] = 'application/json';
@@ -67,7 +79,9 @@ export async function api(method, path, body, { retried = false } = {}) {
     if (error instanceof ApiError) throw error;
     throw new ApiError(0, 'network', 'Parley could not be reached. Check your connection.');
   }
-  if (response.status === 401 && !retried && response.headers.get('X-Shopify-Retry-Invalid-Session-Request') === '1') {
+  // Shopify marks a token worth renewing; a Saleor token is renewed once on any 401.
+  const renew = saleor || response.headers.get('X-Shopify-Retry-Invalid-Session-Request') === '1';
+  if (response.status === 401 && !retried && renew) {
     demoToken = null;
     return api(method, path, body, { retried: true });
   }
@@ -80,7 +94,7 @@ export async function api(method, path, body, { retried = false } = {}) {
   }
   if (!response.ok) {
     const fallback = response.status === 401
-      ? 'Your session has expired. Open Parley again from the Shopify admin.'
+      ? `Your session has expired. Open Parley again from the ${saleor ? 'Saleor Dashboard' : 'Shopify admin'}.`
       : `Parley answered ${response.status}.`;
     throw new ApiError(response.status, (data && data.error) || 'http_' + response.status, (data && data.message) || fallback, data && data.field);
   }
@@ -91,7 +105,11 @@ export async function api(method, path, body, { retried = false } = {}) {
 export async function pageUrl(href) {
   const url = new URL(href, location.origin);
   if (url.origin !== location.origin) return url.href;
+  // Templates and scripts name pages by their Shopify paths (/app/…); a host mounts them under its base.
+  if (boot.base && (url.pathname === '/app' || url.pathname.startsWith('/app/'))) url.pathname = boot.base + url.pathname;
   for (const [key, value] of new URLSearchParams(boot.query)) if (!url.searchParams.has(key)) url.searchParams.set(key, value);
+  // The Saleor Dashboard never puts its token on a URL: the next page gets it by postMessage.
+  if (saleor) return url.href;
   try {
     url.searchParams.set('id_token', await idToken({ fresh: true }));
   } catch {
@@ -121,7 +139,8 @@ export function wireNavigation(root = document) {
  * the last message id seen; each (re)connection mints a new ticket (they live 60 s).
  */
 export function liveEvents(handlers, startAfter = 0) {
-  let lastId = Number(startAfter) || 0;
+  // null: the page did not say (the Saleor pages render no shop data); start where the first ticket says.
+  let lastId = startAfter === null ? null : Number(startAfter) || 0;
   let source = null;
   let timer = null;
   let delay = 1000;
@@ -149,7 +168,9 @@ export function liveEvents(handlers, startAfter = 0) {
     if (stopped) return;
     let ticket;
     try {
-      ticket = (await api('POST', '/admin/api/stream-ticket')).ticket;
+      const answer = await api('POST', '/admin/api/stream-ticket');
+      ticket = answer.ticket;
+      if (lastId === null) lastId = Number(answer.last_event_id) || 0;
     } catch {
       if (handlers.state) handlers.state('reconnecting');
       retryLater();
