@@ -7,7 +7,8 @@ ten-thousandths, and always comes back as Decimal.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Iterator
@@ -88,6 +89,10 @@ class Database:
 
     def __init__(self, bind: Engine | Connection):
         self.bind = bind
+        # SQLite has one writer at a time, and a writer that finds the file locked
+        # sleeps in growing steps (up to 100 ms) before retrying. Taking turns on a
+        # lock in the process instead hands the database over as soon as it is free.
+        self._writer = threading.RLock() if bind.dialect.name == "sqlite" else nullcontext()
 
     @property
     def dialect(self) -> str:
@@ -102,7 +107,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any error."""
-        with self.session() as session:
+        with self._writer, self.session() as session:
             try:
                 yield session
                 session.commit()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Callable
 
 import sqlalchemy as sa
@@ -125,11 +126,20 @@ def run_pending(parley: "Parley", limit: int = BATCH) -> dict[str, int]:
 class EventWorker:
     """A background thread (a greenlet under `parley serve`) that processes events
     when told one arrived, and sweeps every `interval` seconds for any left behind
-    (a previous process killed between acknowledging and processing)."""
+    (a previous process killed between acknowledging and processing).
 
-    def __init__(self, parley: "Parley", interval: float = 30.0):
+    Acknowledging comes first: while deliveries keep arriving the worker waits for a
+    quiet moment (`quiet` seconds without one), but never more than `max_defer`
+    seconds, so a steady stream is processed too. On SQLite, where one writer at a
+    time holds the database, this keeps processing out of the acknowledgements' way.
+    """
+
+    def __init__(self, parley: "Parley", interval: float = 30.0, quiet: float = 0.05, max_defer: float = 5.0):
         self.parley = parley
         self.interval = interval
+        self.quiet = quiet
+        self.max_defer = max_defer
+        self._last_notice = 0.0
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -140,6 +150,7 @@ class EventWorker:
             self._thread.start()
 
     def notify(self) -> None:
+        self._last_notice = time.monotonic()
         self._wake.set()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -152,12 +163,33 @@ class EventWorker:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                while run_pending(self.parley).get("processed"):
-                    pass  # keep going while batches find work
+                self._drain()
             except Exception:  # noqa: BLE001 - the database may be briefly away; try again next round
                 log.exception("webhook event sweep failed")
             self._wake.wait(self.interval)
             self._wake.clear()
+
+    def _drain(self) -> None:
+        table = processors()
+        deferred_since = time.monotonic()
+        while not self._stop.is_set():
+            if not self._may_go(deferred_since):
+                time.sleep(self.quiet)
+                continue
+            with self.parley.db.session() as session:
+                ids = pending_ids(session)
+            if not ids:
+                return
+            for event_id in ids:
+                process_one(self.parley, event_id, table)
+                if not self._may_go(deferred_since):
+                    break  # deliveries are arriving again: let them be acknowledged first
+            else:
+                deferred_since = time.monotonic()
+
+    def _may_go(self, deferred_since: float) -> bool:
+        now = time.monotonic()
+        return now - self._last_notice >= self.quiet or now - deferred_since >= self.max_defer
 
 
 def received(parley: "Parley") -> None:

@@ -42,6 +42,19 @@ def record_once(
     return event
 
 
+def _insert_statement(dialect: str):
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return (
+        insert(WebhookEvent.__table__)
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(WebhookEvent.__table__.c.id)  # rowcount is not reliable for this statement across drivers
+    )
+
+
+# Built once per dialect: building the statement per delivery cost as much as running it.
+_INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
+
+
 def insert_once(
     session: Session, platform: Platform, event_id: str, topic: str, shop_domain: str, payload: str, now: datetime
 ) -> bool:
@@ -50,19 +63,13 @@ def insert_once(
     The acknowledgement path: one INSERT … ON CONFLICT DO NOTHING, no read first,
     so a delivery is answered as soon as one row is committed.
     """
-    values = dict(
-        platform=platform, event_id=event_id, topic=topic, shop_domain=shop_domain, payload=payload,
-        received_at=now, attempts=0,
-    )
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(WebhookEvent)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
-        .returning(WebhookEvent.id)  # rowcount is not reliable for this statement across drivers
-    )
-    return session.execute(statement).first() is not None
+    connection = session.connection()
+    rows = connection.execute(
+        _INSERTS[connection.dialect.name],
+        {"platform": platform.name, "event_id": event_id, "topic": topic, "shop_domain": shop_domain,
+         "payload": payload, "received_at": now, "attempts": 0},
+    ).all()  # at most one row: the id, when this delivery was new
+    return bool(rows)
 
 
 def mark_processed(session: Session, event: WebhookEvent, now: datetime, error: str | None = None) -> None:

@@ -30,7 +30,7 @@ from app.platforms.shopify.standin_payloads import (
     simple_lines,
 )
 from tests.conftest import SHOP
-from tests.test_admin_support import OTHER, install, shopper_writes
+from tests.test_admin_support import OTHER, bearer, install, shopper_writes
 
 ADDRESS = "/webhooks/commerce"
 
@@ -383,3 +383,30 @@ def test_times_with_offsets_are_compared_as_instants(client, standin, services, 
     process(services)
     [link] = links(services)
     assert link.cancelled_at is None  # not newer, so ignored
+
+
+def test_the_conversation_panel_shows_attributed_orders_with_amount_and_status(client, standin, services, shop):
+    conversation = chat(client, standin)
+    created = utcnow()
+    attrs = {"parley_conversation": conversation}
+    lines = [line_item("Fjord parka", "249.00"), line_item("Wool socks", "19.90", 2)]
+    deliver(client, standin, "orders/create", order_payload(order_id=11, number=1011, lines=lines, note_attributes=attrs, created_at=created))
+    deliver(client, standin, "orders/updated", order_payload(order_id=11, number=1011, lines=lines, note_attributes=attrs, created_at=created,
+                                                             updated_at=created + timedelta(days=1), refunds=["39.80"],
+                                                             financial_status="partially_refunded"))
+    deliver(client, standin, "orders/create", order_payload(order_id=12, number=1012, note_attributes=attrs, created_at=created,
+                                                            cancelled_at=created, financial_status="voided"))
+    deliver(client, standin, "orders/create", order_payload(order_id=13, number=1013, note_attributes=attrs, currency="USD",
+                                                            total="10.05", created_at=created))
+    process(services)
+
+    panel = client.get(f"/admin/api/conversations/{conversation}", headers=bearer(standin)).get_json()
+
+    shown = [(o["name"], o["net"], o["total"], o["currency"], o["status"], o["counted"], o["rule"]) for o in panel["orders"]]
+    assert shown == [
+        ("#1011", "249.00", "288.80", "EUR", "partially refunded", True, "conversation"),
+        ("#1012", "249.00", "249.00", "EUR", "cancelled", False, "conversation"),
+        ("#1013", "10.05", "10.05", "USD", "paid", True, "conversation"),
+    ]
+    # Per currency, never added across currencies; the cancelled order is left out.
+    assert panel["revenue"] == [{"currency": "EUR", "amount": "249.00"}, {"currency": "USD", "amount": "10.05"}]

@@ -5,16 +5,17 @@ is scoped to that shop."""
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 
 from flask import Blueprint, Response, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlmodel import select
 
+import sqlalchemy as sa
 from app.chat import conversations as chat
 from app.chat import inbox
 from app.chat.shop_settings import SettingError, get_settings, put_setting, validate_settings
-import sqlalchemy as sa
-
+from app.commerce import attribution
 from app.models import CartSnapshot, Conversation, Message, OrderLink, Platform, Shop, Visitor
 from app.web.admin_auth import Staff, staff  # noqa: F401  (Staff: re-exported for callers of this module)
 from app.web.context import parley
@@ -90,17 +91,47 @@ def cart_json(snapshot: CartSnapshot | None) -> dict | None:
     }
 
 
+FLAG_LABELS = {"missing_currency": "not counted: no currency", "missing_amount": "not counted: no amount",
+               "negative_amount": "not counted: negative amount"}
+
+
+def order_status(link: OrderLink) -> str:
+    """What the merchant reads beside an attributed order."""
+    if link.flag:
+        return FLAG_LABELS.get(link.flag, f"not counted: {link.flag}")
+    if link.cancelled_at is not None:
+        return "cancelled"
+    if link.refunded and not attribution.counts(link):
+        return "refunded"
+    if link.refunded:
+        return "partially refunded"
+    return (link.financial_status or "pending").replace("_", " ")
+
+
 def order_json(link: OrderLink) -> dict:
     return {
         "id": link.order_id,
         "name": link.order_name,
         "total": f"{link.total:.2f}" if link.total is not None else None,
+        "refunded": f"{link.refunded:.2f}" if link.refunded else None,
+        "net": f"{attribution.net_revenue(link):.2f}" if link.total is not None else None,
         "currency": link.currency,
         "financial_status": link.financial_status,
+        "status": order_status(link),
+        "counted": attribution.counts(link),
         "cancelled": link.cancelled_at is not None,
         "rule": link.rule,
         "ordered_at": chat.iso(link.ordered_at),
     }
+
+
+def revenue_json(links: list[OrderLink]) -> list[dict]:
+    """Net revenue per currency of the counted orders, summed exactly."""
+    totals: dict[str, Decimal] = {}
+    for link in links:
+        if attribution.counts(link):
+            totals[link.currency] = totals.get(link.currency, Decimal(0)) + attribution.net_revenue(link)
+    return [{"currency": currency, "amount": f"{amount:.2f}"} for currency, amount in sorted(totals.items())]
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -121,6 +152,7 @@ def show_conversation(conversation_id: str):
         has_more=has_more,
         cart=cart_json(snapshot),
         orders=[order_json(o) for o in orders],
+        revenue=revenue_json(list(orders)),
     )
 
 

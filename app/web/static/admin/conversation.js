@@ -231,14 +231,12 @@ function renderCart(cart) {
   );
 }
 
-function renderOrders(orders) {
+function renderOrders(orders, revenue) {
   if (!orders || !orders.length) {
     replace(el.orders, h('p', { class: 'subdued' }, 'No order has followed this chat yet.'));
     return;
   }
-  const counted = orders.filter((o) => !o.cancelled && o.total);
-  const currencies = new Set(counted.map((o) => o.currency));
-  const total = currencies.size === 1 ? counted.reduce((sum, o) => sum + Math.round(Number(o.total) * 100), 0) / 100 : null;
+  // Amounts come from the server as exact decimal strings, summed there per currency.
   replace(
     el.orders,
     h(
@@ -247,14 +245,16 @@ function renderOrders(orders) {
       orders.map((o) =>
         h(
           'li',
-          { class: o.cancelled ? 'cancelled' : '' },
+          { class: o.counted ? '' : 'cancelled' },
           h('span', {}, h('strong', {}, o.name || o.id), h('span', { class: 'subdued' }, ` · ${day(o.ordered_at)}`)),
-          h('span', {}, money(o.total, o.currency)),
-          h('span', { class: 'subdued order-status' }, [o.cancelled ? 'cancelled' : o.financial_status, o.rule ? `via ${o.rule.replace(/_/g, ' ')}` : null].filter(Boolean).join(' · ')),
+          h('span', {}, money(o.refunded ? o.net : o.total, o.currency), o.refunded ? h('span', { class: 'subdued' }, ` of ${money(o.total, o.currency)}`) : null),
+          h('span', { class: 'subdued order-status' }, [o.status, o.rule ? `via ${o.rule.replace(/_/g, ' ')}` : null].filter(Boolean).join(' · ')),
         ),
       ),
     ),
-    total !== null ? h('p', { class: 'cart-total' }, 'Revenue from this chat: ', h('strong', {}, money(total, [...currencies][0]))) : null,
+    revenue && revenue.length
+      ? h('p', { class: 'cart-total' }, 'Revenue from this chat: ', h('strong', {}, revenue.map((r) => money(r.amount, r.currency)).join(' + ')))
+      : null,
   );
 }
 
@@ -534,7 +534,7 @@ async function loadConversation({ first = false } = {}) {
     if (stick) toBottom();
     renderHeader();
     renderCart(data.cart);
-    renderOrders(data.orders);
+    renderOrders(data.orders, data.revenue);
     markRead();
   } catch (error) {
     if (first) replace(el.thread, h('li', { class: 'msg from-system' }, notice(error.message, 'warning')));
