@@ -37,12 +37,13 @@ def create_app(config: "Settings | Mapping[str, object] | None" = None, *, bind=
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
-    from app.web import admin_api, admin_insights, admin_pages, admin_support, app_proxy, errors, health, saleor_app, saleor_dashboard, shopify_auth, storefront, webhooks
+    from app.web import about, admin_api, admin_insights, admin_pages, admin_support, app_proxy, errors, health, saleor_app, saleor_dashboard, shopify_auth, storefront, webhooks
     from app.web.rate_limits import limiter
 
     limiter.init_app(app)
     errors.register(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(about.bp)
     app.register_blueprint(shopify_auth.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(admin_api.bp)

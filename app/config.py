@@ -70,6 +70,8 @@ class Settings:
     # Process stored webhook events in the web process (PARLEY_EVENT_WORKER=off when a
     # separate `parley worker` does it), and sweep for leftovers this often.
     event_worker: bool = True
+    # Where merchants ask for help (the Saleor manifest's supportUrl); default: the landing page.
+    support_url: str | None = None
     event_sweep_seconds: float = 30.0
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -95,6 +97,7 @@ _ENV_NAMES = {
     "saleor_allowed_api_urls": "SALEOR_ALLOWED_API_URLS",
     "rate_limit_visitor": "RATE_LIMIT_VISITOR",
     "rate_limit_ip": "RATE_LIMIT_IP",
+    "support_url": "SUPPORT_URL",
 }
 
 

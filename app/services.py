@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import Database, make_engine, utcnow
 from app.encryption import TokenCipher
 from app.platforms.saleor.apps import SaleorApps
+from app.platforms.saleor.context import SaleorCommerceContext
 from app.platforms.shopify.admin_api import AdminAPI
 from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.install import ShopifyInstaller
@@ -34,6 +35,7 @@ class Parley:
     visitor_tokens: VisitorTokens
     customer_context: CustomerContext = None  # type: ignore[assignment]
     saleor: SaleorApps = None  # type: ignore[assignment]
+    saleor_context: SaleorCommerceContext = None  # type: ignore[assignment]
     # Set by `parley serve` / `parley demo`; tests process events explicitly (app/event_worker.py).
     event_worker: "EventWorker | None" = None
     clock: Callable[[], datetime] = field(default=utcnow)
@@ -57,6 +59,7 @@ class Parley:
         parley.chat = Chat(db, broker, clock=lambda: parley.clock())
         parley.customer_context = CustomerContext(parley.admin_api)
         parley.saleor = SaleorApps(db, cipher)
+        parley.saleor_context = SaleorCommerceContext(parley)
         return parley
 
     def admin_api(self, shop_domain: str) -> AdminAPI:

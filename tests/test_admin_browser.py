@@ -407,13 +407,14 @@ def test_settings_show_the_servers_reason_next_to_the_field_and_save_nothing(sta
     assert after["hours"]["weekly"]["mon"] == [["09:00", "17:00"]]
 
 
-def test_tabs_lead_to_insights_which_says_it_is_being_prepared(stack, admin):
+def test_tabs_lead_to_insights_with_server_drawn_charts(stack, admin):
     sign_in(admin, stack)
     inbox_loaded(admin)
-    with admin.expect_response(lambda r: r.url.endswith("/admin/api/insights")) as insights:
+    with admin.expect_response(lambda r: "/admin/api/insights" in r.url and ".csv" not in r.url) as insights:
         admin.locator(".tabs a", has_text="Insights").click()
-    assert insights.value.status == 404
-    expect(admin.locator("#insights h2")).to_have_text("Insights are being prepared")
+    assert insights.value.status == 200
+    expect(admin.locator("#chart-conversations svg")).to_have_count(1)
+    expect(admin.locator("#chart-revenue svg")).to_have_count(1)
     expect(admin.locator(".tabs a[aria-current=page]")).to_have_text("Insights")
     admin.locator(".tabs a", has_text="Settings").click()
     expect(admin.locator("#settings-form")).to_be_visible()

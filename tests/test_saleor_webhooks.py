@@ -106,6 +106,22 @@ def test_rotated_key_is_fetched_once_and_accepted(saleor, client, services):
     assert jwks_fetches() == before + 1
 
 
+def test_forged_key_ids_cannot_make_parley_fetch_keys_over_and_over(saleor, client, services):
+    """An unknown kid earns one refetch per Saleor in ten seconds, not one per request."""
+    install(saleor)
+    jwks_fetches = lambda: sum(1 for r in saleor.requests if r["path"] == "/.well-known/jwks.json")  # noqa: E731
+    before = jwks_fetches()
+    body = json.dumps(order_payload()).encode()
+    for n in range(5):
+        header = _b64url(json.dumps({"alg": "RS256", "b64": False, "crit": ["b64"], "kid": f"forged-{n}"}).encode())
+        headers = saleor.webhook_headers("ORDER_CREATED", body)
+        headers["Saleor-Signature"] = f"{header}..{_b64url(b'not a signature')}"
+        answer = client.post("/saleor/webhooks", data=body, headers=headers)
+        assert answer.status_code == 401
+    assert jwks_fetches() == before + 1
+    assert count(services, WebhookEvent) == 0
+
+
 def test_malformed_json_with_a_good_signature_is_400_and_nothing_stored(saleor, client, services):
     install(saleor)
     answer = post_webhook(client, saleor, "ORDER_CREATED", None, raw=b'{"order": {"id": ')

@@ -198,7 +198,7 @@ class Chat:
             conversation.waiting_since = conversation.waiting_since or now
             conversation.unread_by_agent += 1
             if cart is not None:
-                self._store_cart(session, conversation, cart, now)
+                self.store_cart(session, conversation, cart, now)
             conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
             session.add(conversation)
         self._publish(
@@ -260,7 +260,7 @@ class Chat:
             conversation = latest_conversation(session, visitor_id)
             if conversation is None or conversation.shop_id != shop_id or conversation.status != ConversationStatus.open:
                 return False
-            changed = self._store_cart(session, conversation, cart, now)
+            changed = self.store_cart(session, conversation, cart, now)
         if changed:
             self._publish(Event(shop_channel(shop_id), "cart", {"conversation_id": conversation.id}))
         return True
@@ -444,7 +444,8 @@ class Chat:
         return conversation
 
     @staticmethod
-    def _store_cart(session: Session, conversation: Conversation, cart: Cart, now: datetime) -> bool:
+    def store_cart(session: Session, conversation: Conversation, cart: Cart, now: datetime) -> bool:
+        """Keep the cart beside the conversation, inside the caller's transaction; False when unchanged."""
         lines = [line.as_json() for line in cart.lines]
         token = strip_cart_key(cart.token)
         latest = session.exec(

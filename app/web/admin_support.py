@@ -245,16 +245,6 @@ def _anonymous_notice(shop: Shop) -> str:
     return f"The shopper has not signed in, so {platform} cannot tell who they are."
 
 
-def _saleor_context():
-    """Saleor's customer and checkout look-ups. Imported here so that a Shopify-only
-    deployment (or a checkout of this code without the Saleor adapter) still starts."""
-    from app.platforms.saleor.context import SaleorCommerceContext
-
-    services = parley()
-    shared = getattr(services, "saleor_context", None)
-    return shared if shared is not None else SaleorCommerceContext(services)
-
-
 def _saleor_checkout(shop: Shop, conversation_id: str) -> dict | None:
     """The live checkout (lines, total) behind the conversation's latest cart, if Saleor has it."""
     with parley().db.session() as session:
@@ -267,7 +257,7 @@ def _saleor_checkout(shop: Shop, conversation_id: str) -> dict | None:
     if not token:
         return None
     try:
-        return _saleor_context().checkout(shop, token)
+        return parley().saleor_context.checkout(shop, token)
     except Exception:  # the adapter's own failures must not take the customer panel down
         log.warning("checkout look-up failed for %s", shop.domain, exc_info=True)
         return None
@@ -276,7 +266,7 @@ def _saleor_checkout(shop: Shop, conversation_id: str) -> dict | None:
 def _customer_context(shop: Shop, visitor: Visitor) -> dict:
     """The platform's answer about a signed-in shopper, in one shape for both."""
     if shop.platform == Platform.saleor:
-        return _saleor_context().lookup(shop, visitor.customer_id, visitor.email)
+        return parley().saleor_context.lookup(shop, visitor.customer_id, visitor.email)
     return parley().customer_context.lookup(shop.domain, visitor.customer_id)
 
 

@@ -15,7 +15,7 @@ from app.platforms.shopify.requests import ShopifyRequestError
 log = logging.getLogger(__name__)
 
 # Paths whose callers are programs (widget, admin fetches, Shopify), never people.
-JSON_PREFIXES = ("/api/", "/admin/api/", "/webhooks/", "/healthz", "/proxy/")
+JSON_PREFIXES = ("/api/", "/admin/api/", "/webhooks/", "/healthz", "/proxy/", "/saleor/manifest", "/saleor/register", "/saleor/webhooks")
 
 
 class APIError(Exception):

@@ -238,11 +238,7 @@ def _customer_email(shop: Shop, customer_id: str) -> str | None:
     """The customer's e-mail from Saleor, so conversations from before they signed in
     (matched by the e-mail they left) are found too. Best effort: the adapter is optional."""
     try:
-        from app.platforms.saleor.context import SaleorCommerceContext
-
-        services = parley()
-        context = getattr(services, "saleor_context", None) or SaleorCommerceContext(services)
-        person = (context.lookup(shop, customer_id, None) or {}).get("customer") or {}
+        person = (parley().saleor_context.lookup(shop, customer_id, None) or {}).get("customer") or {}
     except Exception:  # a Saleor outage must not hide the conversations Parley already has
         return None
     email = person.get("email")

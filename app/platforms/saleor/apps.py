@@ -8,6 +8,8 @@ A Saleor installation is a `Shop` row with `platform=saleor`, `domain` = the
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Callable
 
 from sqlmodel import Session
@@ -19,12 +21,33 @@ from app.models import Platform, Shop
 from app.platforms.saleor.keys import KeyRing, fetch_jwks
 
 
+# At most one refetch per Saleor in this many seconds for an unknown `kid`: a real
+# rotation needs one, a stream of forged kids must not turn into a stream of fetches.
+REFETCH_SECONDS = 10.0
+
+
 class SaleorApps:
-    def __init__(self, db: Database, cipher: TokenCipher, fetch: Callable[[str], str] = fetch_jwks):
+    def __init__(self, db: Database, cipher: TokenCipher, fetch: Callable[[str], str] = fetch_jwks,
+                 clock: Callable[[], float] = time.monotonic):
         self.db = db
         self.cipher = cipher
         # How a JWKS is fetched; tests and the demo point it at the stand-in only by URL.
         self.fetch = fetch
+        self._clock = clock
+        self._refetched_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _may_refetch(self, api_url: str) -> bool:
+        with self._lock:
+            last = self._refetched_at.get(api_url)
+        return last is None or self._clock() - last >= REFETCH_SECONDS
+
+    def _fetch_and_note(self, api_url: str) -> str:
+        jwks = self.fetch(api_url)
+        # Only a fetch that worked counts: while Saleor is unreachable, retries must reach it.
+        with self._lock:
+            self._refetched_at[api_url] = self._clock()
+        return jwks
 
     def find(self, session: Session, api_url: str) -> Shop | None:
         """The installed Saleor with this API URL, or None."""
@@ -46,7 +69,7 @@ class SaleorApps:
                     row.jwks = jwks
                     session.add(row)
 
-        return KeyRing(api_url, load, store, self.fetch)
+        return KeyRing(api_url, load, store, self._fetch_and_note, lambda: self._may_refetch(api_url))
 
     def token(self, shop: Shop) -> str:
         """The app token Saleor gave at install (decrypted; never log it)."""

@@ -126,7 +126,7 @@ def remember_checkout(parley: "Parley", shop: Shop, conversation_id: str, checko
         raise CheckoutUnavailable("invalid_checkout", "the checkout has no readable total or currency")
     with parley.db.transaction() as session:
         conversation = session.get(Conversation, conversation_id)
-        changed = Chat._store_cart(session, conversation, cart, parley.now())  # noqa: SLF001 - the chat's own snapshot rule
+        changed = Chat.store_cart(session, conversation, cart, parley.now())
     if changed:
         parley.broker.publish(Event(shop_channel(shop.id), "cart", {"conversation_id": conversation_id}))
     if metadata_value(checkout.get("metadata")) != conversation_id:
@@ -142,7 +142,7 @@ def record_snapshot(parley: "Parley", session: Session, conversation: Conversati
     cart = cart_from_checkout(checkout)
     if cart is None:
         return False
-    return Chat._store_cart(session, conversation, cart, parley.now())  # noqa: SLF001
+    return Chat.store_cart(session, conversation, cart, parley.now())
 
 
 def conversation_for_checkout(session: Session, shop_id: int, token: str) -> Conversation | None:
@@ -179,7 +179,7 @@ def cart_from_checkout(checkout: dict) -> Cart | None:
 
 
 def cart_json(cart: Cart, email: str | None = None) -> dict[str, Any]:
-    return {"token": cart.token, "currency": cart.currency, "total": str(cart.total), "item_count": cart.item_count,
+    return {"token": cart.token, "currency": cart.currency, "total": f"{cart.total:.2f}", "item_count": cart.item_count,
             "lines": [line.as_json() for line in cart.lines], "email": email}
 
 

@@ -78,16 +78,21 @@ class KeyRing:
     """
 
     def __init__(self, api_url: str, load: Callable[[], str | None], store: Callable[[str], None],
-                 fetch: Callable[[str], str] = fetch_jwks):
+                 fetch: Callable[[str], str] = fetch_jwks, may_refetch: Callable[[], bool] = lambda: True):
         self.api_url = api_url
         self._load = load
         self._store = store
         self._fetch = fetch
+        # Asked before refetching for an unknown `kid`: anyone can send one, and each
+        # would otherwise make Parley fetch the Saleor's keys again.
+        self._may_refetch = may_refetch
 
     def keys_for(self, compact: str) -> KeySet:
         cached = self._load()
         kid = header_kid(compact)
         if cached is None or (kid is not None and kid not in key_ids(cached)):
+            if cached is not None and not self._may_refetch():
+                raise SignatureError("the signing key is unknown, and this Saleor's keys were fetched moments ago")
             cached = self._fetch(self.api_url)
             self._store(cached)
         return KeySet.import_key_set(json.loads(cached))

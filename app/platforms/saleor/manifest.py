@@ -12,8 +12,6 @@ from app.config import Settings
 
 APP_IDENTIFIER = "app.parley.chat"  # becomes App.identifier; unique among a Saleor's apps
 PERMISSIONS = ["MANAGE_CHECKOUTS", "MANAGE_ORDERS", "MANAGE_USERS"]
-# Where the project lives; the Dashboard links it as homepage, support and privacy.
-PROJECT_URL = "https://github.com/parley-chat/parley"
 
 # The events Parley acts on (app/platforms/saleor/webhooks.py), grouped per object.
 CHECKOUT_EVENTS = ["CHECKOUT_CREATED", "CHECKOUT_UPDATED"]
@@ -92,9 +90,10 @@ def build_manifest(settings: Settings) -> dict:
         "permissions": PERMISSIONS,
         "appUrl": f"{base}/saleor/app",
         "tokenTargetUrl": f"{base}/saleor/register",
-        "dataPrivacyUrl": f"{PROJECT_URL}#privacy",
-        "homepageUrl": PROJECT_URL,
-        "supportUrl": f"{PROJECT_URL}/issues",
+        # Parley is self-hosted: the links lead to this deployment, which the store runs.
+        "dataPrivacyUrl": f"{base}/privacy",
+        "homepageUrl": f"{base}/",
+        "supportUrl": settings.support_url or f"{base}/",
         # WIDGET and NEW_TAB targets and the *_WIDGETS mounts arrived in 3.22; on 3.20/3.21
         # Saleor itself rejected unknown mounts/targets, so the install would fail with a
         # confusing validation error. Requiring 3.22 makes Saleor say why, up front.
