@@ -286,7 +286,7 @@ def test_remember_checkout_snapshots_and_stamps(saleor, services):
     conversation_id = conversation_with_checkout(services, shop.id, None)
     checkout_id = saleor.add_checkout(PARKA, email="anna@example.com")
     cart = remember_checkout(services, shop, conversation_id, checkout_id)
-    assert cart == {"token": token_of(checkout_id), "currency": "EUR", "total": "129.9", "item_count": 2,
+    assert cart == {"token": token_of(checkout_id), "currency": "EUR", "total": "129.90", "item_count": 2,
                     "email": "anna@example.com",
                     "lines": [{"title": "Parka – M", "quantity": 2, "price": "64.95", "line_price": "129.9",
                                "variant_id": cart["lines"][0]["variant_id"], "product_id": None, "url": None}]}
@@ -373,7 +373,7 @@ def test_context_lookup_has_the_shopify_shape_and_turns_outages_into_notices(sal
                      "source": "live", "notice": None}
     assert context.lookup(shop, user_id, None)["customer"]["email"] == "anna@example.com"
     assert context.lookup(shop, None, "anna@example.com")["source"] == "cache"
-    assert context.checkout(shop, token_of(saleor.add_checkout(PARKA)))["total"] == "129.9"
+    assert context.checkout(shop, token_of(saleor.add_checkout(PARKA)))["total"] == "129.90"
 
     down = SaleorCommerceContext(services, api_for=lambda shop: SaleorAPI("http://127.0.0.1:9/graphql/", "t" * 30))
     assert down.lookup(shop, None, "anna@example.com") == {
