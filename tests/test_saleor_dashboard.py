@@ -30,6 +30,7 @@ from app import shops
 from app.db import utcnow
 from app.models import Conversation, Message, OrderLink, Platform, Shop, Visitor
 from app.platforms.saleor.keys import JWKSUnavailable
+from tests.conftest import SHOP
 
 # Closed loopback ports: even a look-up this file did not expect never leaves the machine.
 API_A = "http://127.0.0.1:9/a/graphql/"
@@ -341,6 +342,24 @@ def test_dashboard_pages_render_the_shared_templates_without_private_data(client
     assert boot["query"] == kept
     assert f'href="/saleor/app/settings?{kept}"'.replace("&", "&amp;") in html
     assert "host-saleor.js" in html and "app-bridge.js" not in html and "<s-app-nav>" not in html
+
+
+# What only a Shopify merchant can act on: the theme's app embed, myshopify links.
+SHOPIFY_ONLY = ("theme editor", "app embed", "myshopify.com", "Insert product link", 'id="embed-banner"')
+
+
+@pytest.mark.parametrize("path", ["/app", "/app/settings", "/app/conversations/abc"])
+def test_dashboard_pages_say_nothing_a_saleor_merchant_cannot_act_on(client, standin, shop_id, saleor_a, path):
+    saleor_html = client.get(f"/saleor{path}?{urlencode({'saleorApiUrl': API_A, 'id': APP_A})}").get_data(as_text=True)
+    assert [text for text in SHOPIFY_ONLY if text in saleor_html] == []
+    if path == "/app":
+        assert 'id="snippet-banner"' in saleor_html and "Add the snippet from Settings to your storefront" in saleor_html
+        # The Shopify inbox keeps its theme-embed banner, and no Saleor one.
+        shopify = client.get("/app", query_string={"embedded": "1", "shop": SHOP, "host": "YWRtaW4",
+                                                   "id_token": standin.mint_id_token(SHOP)})
+        shopify_html = shopify.get_data(as_text=True)
+        assert shopify.status_code == 200
+        assert 'id="embed-banner"' in shopify_html and "theme editor" in shopify_html and "snippet-banner" not in shopify_html
 
 
 @pytest.mark.parametrize("query, status, code", [("", 400, "missing_api_url"), (f"saleorApiUrl={API_B}", 404, "not_installed")])

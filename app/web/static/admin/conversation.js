@@ -5,6 +5,8 @@ import { api, boot, liveEvents, staffId, wireNavigation } from './api.js';
 import { ago, clock, customerName, day, debounce, duration, h, money, notice, replace, toast, uuid } from './ui.js';
 
 const conversationId = document.getElementById('conversation').dataset.conversationId;
+// On Saleor `boot.shop` is the GraphQL API URL, not a storefront: no product URL can be built from it.
+const onSaleor = boot.platform === 'saleor';
 const base = `/admin/api/conversations/${encodeURIComponent(conversationId)}`;
 
 const el = {
@@ -183,14 +185,23 @@ async function changeAssignee() {
 // ------------------------------------------------------------------ side panel
 
 function lineLink(url) {
-  // Cart lines carry storefront paths; only http(s) targets become links.
+  // Cart lines carry storefront paths (Shopify) or nothing (Saleor); only http(s) targets become links.
   if (!url) return null;
   try {
-    const target = new URL(url, `https://${boot.shop}`);
+    const target = onSaleor ? new URL(url) : new URL(url, `https://${boot.shop}`);
     return /^https?:$/.test(target.protocol) ? target.href : null;
   } catch {
     return null;
   }
+}
+
+function insertButton(line, href) {
+  if (onSaleor) {
+    return line.title ? h('button', { type: 'button', class: 'button plain small', onclick: () => insertProduct(line.title) }, 'Insert name') : null;
+  }
+  return href && /\/products\//.test(href)
+    ? h('button', { type: 'button', class: 'button plain small', onclick: () => insertProduct(href) }, 'Insert link')
+    : null;
 }
 
 function renderCart(cart) {
@@ -214,9 +225,7 @@ function renderCart(cart) {
         h('span', { class: 'subdued' }, ` ${line.quantity} × ${money(line.price, cart.currency)}`),
       ),
       h('span', { class: 'cart-price' }, money(line.line_price, cart.currency)),
-      href && /\/products\//.test(href)
-        ? h('button', { type: 'button', class: 'button plain small', onclick: () => insertProduct(href) }, 'Insert link')
-        : null,
+      insertButton(line, href),
     );
   });
   replace(
@@ -258,7 +267,7 @@ function renderOrders(orders, revenue) {
   );
 }
 
-/** Shopify now told us who this is: use the name in the header and on their messages. */
+/** The platform now told us who this is: use the name in the header and on their messages. */
 function nameTheShopper(person) {
   const known = state.conversation && state.conversation.customer;
   if (!known || (known.name && known.email) || !(person.name || person.email)) return;
@@ -515,11 +524,21 @@ function productUrl(input) {
   return `https://${boot.shop}/products/${encodeURIComponent(handle)}`;
 }
 
-function insertProduct(url) {
+/** Saleor: what the staff member typed, as plain text: a product name, or a storefront URL they pasted (http(s) only). */
+function productText(input) {
+  const text = input.trim().replace(/\s+/g, ' ');
+  if (!text) return null;
+  // A scheme other than http(s) (javascript:, data:…) is refused; "Parka: wool" is a name.
+  if (/^[a-z][a-z0-9+.-]*:\S/i.test(text) && !/^https?:\/\/\S+$/i.test(text)) return null;
+  return text;
+}
+
+/** A product URL or name into the reply at the caret. */
+function insertProduct(text) {
   const start = el.reply.selectionStart ?? el.reply.value.length;
   const end = el.reply.selectionEnd ?? start;
   const before = el.reply.value.slice(0, start);
-  insertAt(start, end, (before && !/\s$/.test(before) ? ' ' : '') + url + ' ');
+  insertAt(start, end, (before && !/\s$/.test(before) ? ' ' : '') + text + ' ');
 }
 
 // ------------------------------------------------------------------ loading and live updates
@@ -617,13 +636,15 @@ el.resolve.addEventListener('click', changeStatus);
 el.assign.addEventListener('click', changeAssignee);
 el.productForm.addEventListener('submit', (event) => {
   event.preventDefault();
-  const url = productUrl(el.product.value);
-  el.productError.hidden = Boolean(url);
-  if (!url) {
-    el.productError.textContent = 'Enter a product URL (…/products/handle) or a handle like rain-jacket.';
+  const text = onSaleor ? productText(el.product.value) : productUrl(el.product.value);
+  el.productError.hidden = Boolean(text);
+  if (!text) {
+    el.productError.textContent = onSaleor
+      ? 'Enter a product name, or a storefront address (https://…).'
+      : 'Enter a product URL (…/products/handle) or a handle like rain-jacket.';
     return;
   }
-  insertProduct(url);
+  insertProduct(text);
   el.product.value = '';
 });
 document.addEventListener('visibilitychange', markRead);

@@ -181,13 +181,17 @@ liveEvents(
   boot.lastEventId,
 );
 
+/** Until the widget has been seen on the storefront: how to get it there (the template has the platform's banner). */
 async function showEmbedBanner() {
   try {
     const { embed } = await api('GET', '/admin/api/settings');
-    if (embed && !embed.active) {
-      document.getElementById('embed-activate').href = embed.activate_url;
-      document.getElementById('embed-banner').hidden = false;
+    if (!embed || embed.active) return;
+    if (boot.platform === 'saleor') {
+      document.getElementById('snippet-banner').hidden = false;
+      return;
     }
+    document.getElementById('embed-activate').href = embed.activate_url;
+    document.getElementById('embed-banner').hidden = false;
   } catch {
     /* the banner is a hint; the inbox works without it */
   }

@@ -1,8 +1,9 @@
 // Settings: the chat widget's greeting and colour, business hours, saved replies,
-// notifications; the app embed's status; customer data requests. The server checks
-// every value and names the field it refuses, and the page shows the reason there.
+// notifications; the app embed's status (on Saleor, the storefront snippet); customer
+// data requests. The server checks every value and names the field it refuses, and the
+// page shows the reason there.
 
-import { ApiError, api, idToken, wireNavigation } from './api.js';
+import { ApiError, api, boot, idToken, wireNavigation } from './api.js';
 import { ago, clock, h, replace, toast } from './ui.js';
 
 const DAYS = [
@@ -24,19 +25,24 @@ const field = (id) => document.getElementById(id);
 const hoursEl = field('hours');
 const savedEl = field('saved');
 let loaded = null; // the settings as the server last answered
+const saleor = boot.platform === 'saleor' ? window.ParleySaleor : null;
 
 // ------------------------------------------------------------------ the embed card
+
+function lastSeen(embed) {
+  return `The chat widget was last seen on your storefront ${ago(embed.last_seen)} (${clock(embed.last_seen)}).`;
+}
 
 function renderEmbed(embed) {
   const card = field('embed-card');
   card.setAttribute('aria-busy', 'false');
+  if (saleor) {
+    renderSnippet(card, embed);
+    return;
+  }
   if (embed.active) {
     card.className = 'card banner banner-success';
-    replace(
-      card,
-      h('div', {}, h('h2', {}, 'Widget is live'),
-        h('p', { class: 'subdued' }, `The chat widget was last seen on your storefront ${ago(embed.last_seen)} (${clock(embed.last_seen)}).`)),
-    );
+    replace(card, h('div', {}, h('h2', {}, 'Widget is live'), h('p', { class: 'subdued' }, lastSeen(embed))));
     return;
   }
   card.className = 'card banner banner-warning';
@@ -46,6 +52,53 @@ function renderEmbed(embed) {
       h('p', {}, 'Parley is installed, but shoppers cannot see the chat until the Parley app embed is switched on in your theme. One click opens the theme editor with it selected; then save the theme.')),
     h('a', { class: 'button primary', href: embed.activate_url, target: '_top', rel: 'noopener' }, 'Turn on the chat widget'),
   );
+}
+
+/** Saleor: no theme editor; the storefront pastes one script tag. Shown even once live, for the next storefront. */
+function renderSnippet(card, embed) {
+  card.className = 'card embed-snippet' + (embed.active ? '' : ' banner-warning');
+  const code = h('code', { id: 'snippet' }, embed.snippet);
+  replace(
+    card,
+    h('h2', {}, embed.active ? 'Widget is live' : 'Add the chat to your storefront'),
+    h('p', { class: embed.active ? 'subdued' : '' }, embed.active
+      ? lastSeen(embed)
+      : 'Shoppers cannot see the chat yet. Paste this line into every page of your storefront, and list the storefront\'s address under Storefront origins below.'),
+    h('div', { class: 'snippet' }, h('pre', {}, code),
+      h('button', { type: 'button', class: 'button', id: 'copy-snippet', onclick: (event) => copySnippet(event.currentTarget, code) }, 'Copy')),
+    h('p', { class: 'subdued help' },
+      'To show the shopper\'s cart and name in the inbox, call ', h('code', {}, 'window.Parley.setCheckout(checkoutId)'),
+      ' when the checkout changes and ', h('code', {}, 'window.Parley.identify(customerAccessToken)'),
+      ' after sign-in (', h('code', {}, 'identify(null)'), ' after sign-out).'),
+  );
+}
+
+async function copySnippet(button, code) {
+  try {
+    await navigator.clipboard.writeText(code.textContent);
+  } catch {
+    // The Dashboard's iframe may not grant clipboard-write: copy the selection instead.
+    const range = document.createRange();
+    range.selectNodeContents(code);
+    getSelection().removeAllRanges();
+    getSelection().addRange(range);
+    let copied = false;
+    try {
+      copied = document.execCommand('copy');
+    } catch {
+      copied = false;
+    }
+    if (!copied) {
+      flash(button, 'Selected: press Ctrl+C');
+      return;
+    }
+  }
+  flash(button, 'Copied');
+}
+
+function flash(button, label) {
+  button.textContent = label;
+  setTimeout(() => { button.textContent = 'Copy'; }, 2500);
 }
 
 // ------------------------------------------------------------------ business hours
@@ -242,7 +295,8 @@ async function save(event) {
 
 async function download(id) {
   try {
-    const response = await fetch('/admin/api/exports/' + encodeURIComponent(id), { headers: { Authorization: 'Bearer ' + (await idToken()) } });
+    const headers = { Authorization: 'Bearer ' + (await idToken()), ...(saleor ? saleor.headers() : {}) };
+    const response = await fetch('/admin/api/exports/' + encodeURIComponent(id), { headers });
     if (!response.ok) throw new Error(`Parley answered ${response.status}`);
     const url = URL.createObjectURL(await response.blob());
     h('a', { href: url, download: `parley-customer-data-${id}.json` }).click();

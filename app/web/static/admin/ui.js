@@ -108,10 +108,19 @@ export function uuid() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** App Bridge's toast inside the admin; our own otherwise. */
+/**
+ * The admin's own notification where there is one (App Bridge's toast in Shopify, the
+ * Dashboard's `notification` action in Saleor), our toast otherwise. Never both: the
+ * Dashboard draws its notification outside the iframe, and the same sentence twice on
+ * screen reads like two events.
+ */
 export function toast(message, { error = false } = {}) {
   if (window.shopify && window.shopify.toast && typeof window.shopify.toast.show === 'function') {
     window.shopify.toast.show(message, { isError: error, duration: 4000 });
+    return;
+  }
+  if (boot.platform === 'saleor' && window.ParleySaleor && window.parent !== window) {
+    window.ParleySaleor.notify(error ? 'error' : 'success', message);
     return;
   }
   const holder = document.getElementById('toasts');
