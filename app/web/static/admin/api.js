@@ -62,8 +62,8 @@ export async function staffId() {
   }
 }
 
-/** A JSON call to the admin API. Resolves to the parsed answer (null for 204); rejects with ApiError. */
-export async function api(method, path, body, { retried = false } = {}) {
+/** An authorised request: the token (and the Saleor header) on it, renewed once on a 401 worth renewing. */
+async function authorised(method, path, body, retried = false) {
   const headers = { Accept: 'application/json' };
   let response;
   try {
@@ -83,22 +83,47 @@ export async function api(method, path, body, { retried = false } = {}) {
   const renew = saleor || response.headers.get('X-Shopify-Retry-Invalid-Session-Request') === '1';
   if (response.status === 401 && !retried && renew) {
     demoToken = null;
-    return api(method, path, body, { retried: true });
-  }
-  if (response.status === 204) return null;
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
+    return authorised(method, path, body, true);
   }
   if (!response.ok) {
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
     const fallback = response.status === 401
       ? `Your session has expired. Open Parley again from the ${saleor ? 'Saleor Dashboard' : 'Shopify admin'}.`
       : `Parley answered ${response.status}.`;
     throw new ApiError(response.status, (data && data.error) || 'http_' + response.status, (data && data.message) || fallback, data && data.field);
   }
-  return data;
+  return response;
+}
+
+/** A JSON call to the admin API. Resolves to the parsed answer (null for 204); rejects with ApiError. */
+export async function api(method, path, body) {
+  const response = await authorised(method, path, body);
+  if (response.status === 204) return null;
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** Save what a GET answers as a file (CSV, JSON exports): a plain link would carry no token. */
+export async function downloadFile(path, fallbackName) {
+  const response = await authorised('GET', path);
+  const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
+  const href = URL.createObjectURL(await response.blob());
+  const link = document.createElement('a');
+  link.href = href;
+  link.download = name ? name[1] : fallbackName;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(href), 10_000);
 }
 
 /** The URL of another page of the app, carrying shop/host and a fresh id_token. */

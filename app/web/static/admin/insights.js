@@ -1,7 +1,7 @@
 // Insights: what chat earns, for a chosen period. Every figure comes from
 // /admin/api/insights; the charts arrive as SVG drawn by Parley's server.
 
-import { ApiError, api, idToken, wireNavigation } from './api.js';
+import { ApiError, api, downloadFile, wireNavigation } from './api.js';
 import { conversationPath, customerName, day, duration, h, money, replace, toast } from './ui.js';
 
 const $ = (id) => document.getElementById(id);
@@ -151,31 +151,12 @@ async function load() {
   }
 }
 
-/** The CSV needs the ID token like every API call, so a plain link would not do: fetch, then save the blob. */
 async function downloadCsv() {
   download.disabled = true;
   try {
-    let response = null;
-    for (const fresh of [false, true]) {
-      response = await fetch('/admin/api/insights.csv?' + query(), {
-        headers: { Authorization: 'Bearer ' + (await idToken({ fresh })) },
-        cache: 'no-store',
-      });
-      if (!(response.status === 401 && response.headers.get('X-Shopify-Retry-Invalid-Session-Request') === '1')) break;
-    }
-    if (!response.ok) {
-      const data = await response.json().catch(() => null);
-      throw new Error((data && data.message) || `Parley answered ${response.status}.`);
-    }
-    const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') || '');
-    const href = URL.createObjectURL(await response.blob());
-    const link = h('a', { href, download: name ? name[1] : 'parley-insights.csv', hidden: true });
-    document.body.append(link);
-    link.click();
-    link.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    await downloadFile('/admin/api/insights.csv?' + query(), 'parley-insights.csv');
   } catch (error) {
-    toast(error instanceof TypeError ? 'Parley could not be reached. Check your connection.' : error.message, { error: true });
+    toast(error.message, { error: true });
   } finally {
     download.disabled = false;
   }

@@ -3,7 +3,7 @@
 // data requests. The server checks every value and names the field it refuses, and the
 // page shows the reason there.
 
-import { ApiError, api, boot, idToken, wireNavigation } from './api.js';
+import { ApiError, api, boot, downloadFile, wireNavigation } from './api.js';
 import { ago, clock, h, replace, toast } from './ui.js';
 
 const DAYS = [
@@ -295,12 +295,7 @@ async function save(event) {
 
 async function download(id) {
   try {
-    const headers = { Authorization: 'Bearer ' + (await idToken()), ...(saleor ? saleor.headers() : {}) };
-    const response = await fetch('/admin/api/exports/' + encodeURIComponent(id), { headers });
-    if (!response.ok) throw new Error(`Parley answered ${response.status}`);
-    const url = URL.createObjectURL(await response.blob());
-    h('a', { href: url, download: `parley-customer-data-${id}.json` }).click();
-    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    await downloadFile('/admin/api/exports/' + encodeURIComponent(id), `parley-customer-data-${id}.json`);
   } catch (error) {
     toast(`The download failed: ${error.message}`, { error: true });
   }
