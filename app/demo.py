@@ -1,6 +1,13 @@
-"""`parley demo`: Parley plus the local Shopify stand-in and an installed demo shop.
+"""`parley demo`: Parley plus two local stand-ins, each with an installed demo shop.
 
-Development only: the settings refuse `demo` and the stand-in in production.
+- port N: Parley;
+- port N+1: the Shopify stand-in with its demo storefront (Liquid theme, Ajax cart,
+  app proxy, one-click checkout sending orders/create and carts/update webhooks);
+- port N+2: the Saleor stand-in with a "Saleor Dashboard" page that iframes Parley
+  and a Saleor storefront page carrying Parley's one-line widget snippet.
+
+Development only: the settings refuse `demo` and the Shopify stand-in in production,
+and the Saleor stand-in's demo pages refuse PARLEY_ENV=production themselves.
 """
 
 from __future__ import annotations
@@ -31,7 +38,48 @@ def build_demo(port: int, host: str = "127.0.0.1", database_url: str | None = No
     add_demo_storefront(standin, settings.app_url)
     app = create_app(settings)
     app.extensions["parley.demo_standin"] = standin
+    app.extensions["parley.demo_saleor"] = add_saleor_standin(settings.app_url, f"http://{host}:{port + 2}")
     return app, standin
+
+
+def add_saleor_standin(app_url: str, saleor_url: str):
+    """The Saleor stand-in at `saleor_url` with its demo pages; Parley is not installed yet
+    (install_saleor_demo does that once Parley serves). Webhooks go out as soon as they
+    are queued, as Saleor's workers send them."""
+    from app.platforms.saleor.standin import SaleorStandin
+    from app.platforms.saleor.standin_pages import enable_demo_pages
+
+    saleor = SaleorStandin(auto_deliver=True)
+    saleor.url = saleor_url.rstrip("/")
+    enable_demo_pages(saleor, app_url)
+    return saleor
+
+
+def install_saleor_demo(app, saleor) -> dict:
+    """Install Parley into the Saleor stand-in the real way: the stand-in GETs
+    `{APP_URL}/saleor/manifest` and POSTs its app token to /saleor/register, where
+    Parley checks it against the stand-in's GraphQL and fetches its JWKS. Parley must
+    already be serving on APP_URL. Returns the stand-in's {status, message, app_id}."""
+    from app.chat.shop_settings import put_setting
+
+    services = app.extensions["parley"]
+    outcome = saleor.install_app(f"{services.settings.app_url}/saleor/manifest")
+    if outcome["status"] != "installed":
+        return outcome
+    # The widget on the stand-in's storefront page calls Parley cross-origin: allow its
+    # origin, as a merchant would in Settings (which asks for https://; the stand-in is
+    # plain http on loopback, so the demo writes the setting directly).
+    origin = saleor.url.rstrip("/")
+    with services.db.transaction() as session:
+        shop = services.saleor.find(session, saleor.api_url)
+        put_setting(session, shop.id, "storefront_origins", [origin])
+    app.extensions.pop("parley.known_origins", None)  # CORS preflights re-read the origins
+    return outcome
+
+
+def saleor_pages(saleor_url: str) -> dict[str, str]:
+    base = saleor_url.rstrip("/")
+    return {"dashboard": f"{base}/dashboard/", "storefront": f"{base}/storefront/"}
 
 
 def add_demo_storefront(standin, app_url: str):
@@ -70,24 +118,42 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     from gevent.pywsgi import WSGIServer
 
     app, standin = build_demo(port, host)
+    saleor = app.extensions["parley.demo_saleor"]
     standin_server = WSGIServer((host, port + 1), standin.app, log=None)
     standin_server.start()
+    saleor_server = WSGIServer((host, port + 2), saleor.app, log=None)
+    saleor_server.start()
     status = install_demo_shop(app, standin)
     app.extensions["parley"].start_event_worker()
+    server = WSGIServer((host, port), app, log=None)
+    server.start()
+    # Saleor's install calls Parley, which calls Saleor back: all three must be serving.
+    # `parley demo` runs under gevent's monkey patching, so this wait yields to them.
+    try:
+        saleor_outcome = install_saleor_demo(app, saleor)
+    except Exception as exc:  # noqa: BLE001 - the Shopify half of the demo still works
+        saleor_outcome = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}
     base = f"http://{host}:{port}"
+    shopify_url = f"http://{host}:{port + 1}"
+    pages = saleor_pages(saleor.url)
+    saleor_state = ("installed" if saleor_outcome["status"] == "installed"
+                    else f"install failed: {saleor_outcome['message']}")
     print(
         "\n".join(
             [
                 "",
-                "Parley demo is running (development mode, Shopify stand-in).",
-                f"  Demo page            {base}/demo",
-                f"  Demo storefront      {storefront_url(f'http://{host}:{port + 1}')}  (shopper: the chat widget)",
-                f"  Demo inbox           {base}/demo/inbox  (merchant: reply to shoppers)",
-                f"  Support page         {base}/demo/support",
-                f"  Landing page         {base}/",
-                f"  Health               {base}/healthz",
-                f"  Shopify stand-in     http://{host}:{port + 1}/store/{DEMO_SHOP}/admin/oauth/authorize",
-                f"  Demo shop            {DEMO_SHOP} ({'installed' if status == 200 else f'install failed: HTTP {status}'})",
+                "Parley demo is running (development mode, Shopify and Saleor stand-ins).",
+                f"  Demo page                     {base}/demo",
+                f"  Demo storefront               {storefront_url(shopify_url)}  (shopper: chat, add to cart, check out)",
+                f"  Demo inbox                    {base}/demo/inbox  (merchant: reply to shoppers)",
+                f"  Support page                  {base}/demo/support",
+                f"  Saleor Dashboard (stand-in)   {pages['dashboard']}  (merchant: Parley inside the Dashboard)",
+                f"  Saleor storefront (stand-in)  {pages['storefront']}  (shopper: one-line widget, place order)",
+                f"  Landing page                  {base}/",
+                f"  Health                        {base}/healthz",
+                f"  Shopify stand-in              {shopify_url}/store/{DEMO_SHOP}/admin/oauth/authorize",
+                f"  Demo shop                     {DEMO_SHOP} ({'installed' if status == 200 else f'install failed: HTTP {status}'})",
+                f"  Saleor demo shop              {saleor.api_url} ({saleor_state})",
                 "Press Ctrl+C to stop.",
                 "",
             ]
@@ -95,9 +161,13 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
         flush=True,
     )
     try:
-        WSGIServer((host, port), app, log=None).serve_forever()
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
     finally:
-        standin_server.stop()
+        server.stop(timeout=1)
+        standin_server.stop(timeout=1)
+        saleor_server.stop(timeout=1)
+        standin.storefront.close()
+        saleor.client.close()
     return 0

@@ -164,3 +164,88 @@ def start_stack(tmp: Path):
 
     stack = Stack(app, services, standin, storefront, parley_server.url, standin_server.url, shop_id)
     return stack, stop
+
+
+# ---- the whole `make demo`, in-process ------------------------------------------------------
+
+
+@dataclass
+class DemoStack:
+    """What `parley demo` runs, on loopback sockets: Parley on a port N, the Shopify
+    stand-in (demo storefront) on N+1, the Saleor stand-in (Dashboard and storefront
+    pages) on N+2, both demo shops installed the way run_demo installs them."""
+
+    app: Any
+    services: Any
+    shopify: ShopifyStandin
+    storefront: Storefront
+    saleor: Any  # app.platforms.saleor.standin.SaleorStandin
+    saleor_install: dict
+    parley_url: str
+    shopify_url: str
+    saleor_url: str
+
+    @property
+    def storefront_url(self) -> str:
+        return f"{self.shopify_url}/store/{DEMO_SHOP}/"
+
+
+def _consecutive_free_ports(count: int) -> int:
+    """A port N such that N … N+count-1 are free now (build_demo wants them in a row)."""
+    import socket
+
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count > 65535:
+            continue
+        try:
+            for port in range(base, base + count):
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return base
+    raise RuntimeError(f"no {count} consecutive free loopback ports")
+
+
+def _serve_on(app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"demo-{port}",
+                              daemon=True)
+    thread.start()
+    return server, thread
+
+
+def start_demo(tmp: Path):
+    """(DemoStack, stop): app.demo.build_demo served on threads instead of gevent. The
+    development secrets are made under `tmp`, never in the checkout's instance/."""
+    from app import config as config_module
+    from app.demo import build_demo, install_saleor_demo
+
+    port = _consecutive_free_ports(3)
+    instance, config_module.INSTANCE = config_module.INSTANCE, tmp
+    try:
+        app, shopify = build_demo(port, database_url=f"sqlite:///{tmp / 'parley.db'}")
+    finally:
+        config_module.INSTANCE = instance
+    saleor = app.extensions["parley.demo_saleor"]
+    servers = [_serve_on(shopify.app, port + 1), _serve_on(saleor.app, port + 2)]
+    status = install_demo_shop(app, shopify)
+    if status != 200:
+        raise RuntimeError(f"installing {DEMO_SHOP} answered HTTP {status}")
+    servers.append(_serve_on(app, port))
+    outcome = install_saleor_demo(app, saleor)
+
+    def stop() -> None:
+        for server, thread in servers:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+        shopify.storefront.close()
+        saleor.client.close()
+
+    stack = DemoStack(app, app.extensions["parley"], shopify, shopify.storefront, saleor, outcome,
+                      f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}", saleor.url)
+    return stack, stop

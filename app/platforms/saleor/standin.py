@@ -393,6 +393,21 @@ class SaleorStandin:
             self._emit("CHECKOUT_CREATED", {"checkout": self._checkout_node(self._checkouts[token])})
         return _gid("Checkout", token)
 
+    def add_checkout_line(self, checkout_id: str, line: dict) -> None:
+        """`checkoutLinesAdd`: one more line (same name and variant: a higher quantity). Fires CHECKOUT_UPDATED."""
+        with self._lock:
+            checkout = self._checkouts[_pk(checkout_id, "Checkout")]
+            variant = line.get("variant", "Default")
+            same = next((l for l in checkout["lines"] if (l["name"], l["variant"]) == (line["name"], variant)), None)
+            if same is None:
+                checkout["lines"].append({"id": str(uuid.uuid4()), "name": line["name"], "variant": variant,
+                                          "sku": line.get("sku"), "quantity": int(line["quantity"]),
+                                          "price": Decimal(str(line["price"]))})
+            else:
+                same["quantity"] += int(line["quantity"])
+            checkout["updated"] = self._now_iso()
+            self._emit("CHECKOUT_UPDATED", {"checkout": self._checkout_node(checkout)})
+
     def checkout(self, checkout_id: str) -> dict:
         return self._checkouts[_pk(checkout_id, "Checkout")]
 

@@ -14,9 +14,17 @@ widget's cross-origin calls meet real CORS):
 - the app proxy: `/<prefix>/<subpath>/<path>` is forwarded to Parley's
   `<app_url>/proxy/<path>` with Shopify's signed query, cookies stripped both ways;
 - customer accounts reduced to one "sign in as the demo customer" switch. The
-  customer's id reaches Parley only through the proxy signature, as on Shopify.
+  customer's id reaches Parley only through the proxy signature, as on Shopify;
+- a one-click checkout: "Check out" turns the cart into an order (the cart's
+  attributes become its `note_attributes`), shows the order status page and empties
+  the cart;
+- webhooks as Shopify sends them, HMAC-signed, to Parley's `/webhooks/commerce`:
+  `carts/create` / `carts/update` on every cart write and `orders/create` on checkout.
+  One background thread sends them in order with a short timeout; Parley being down
+  is logged and never breaks the storefront.
 
-Like standin.py it imports nothing of Parley's own (only the stand-in itself).
+Like standin.py it imports nothing of Parley's own (only the stand-in itself and its
+webhook bodies, standin_payloads.py).
 """
 
 from __future__ import annotations
@@ -24,9 +32,12 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import logging
+import queue
 import re
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -40,7 +51,10 @@ from liquid.filter import with_context
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import safe_join
 
+from app.platforms.shopify import standin_payloads as payloads
 from app.platforms.shopify.standin import ShopifyStandin
+
+log = logging.getLogger(__name__)
 
 EXTENSION_DIR = Path(__file__).resolve().parents[3] / "extensions" / "parley-chat"
 DEFAULT_LOCALE = "en"
@@ -60,6 +74,9 @@ CART_COOKIE = "cart"
 CUSTOMER_COOKIE = "_stand_in_customer_session"
 LOCALE_COOKIE = "localization"
 PROXY_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+# Shopify gives an app 5 seconds to answer a webhook; the stand-in waits no longer.
+WEBHOOK_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+FIRST_ORDER_NUMBER = 1001
 
 
 @dataclass(frozen=True)
@@ -127,7 +144,7 @@ class Storefront:
 
     def __init__(self, standin: ShopifyStandin, app_url: str, extension_dir: Path | str = EXTENSION_DIR, *,
                  products: tuple[Product, ...] = DEMO_PRODUCTS, proxy_prefix: str = "apps",
-                 proxy_subpath: str = "parley", proxy_path: str = "/proxy"):
+                 proxy_subpath: str = "parley", proxy_path: str = "/proxy", deliver_webhooks: bool = True):
         self.standin = standin
         self.app_url = app_url  # may be set later, before the first proxied request
         self.extension_dir = Path(extension_dir)
@@ -140,6 +157,13 @@ class Storefront:
         # Every attributes write through the Ajax API: {"shop", "token", "attributes"} (after the write).
         self.attribute_writes: list[dict] = []
         self.proxied: list[dict] = []  # {"method", "path", "status"} of each forwarded request
+        # Commerce webhooks to Parley: on by default, so the demo's Support page follows carts and orders.
+        self.deliver_webhooks = deliver_webhooks
+        self.webhooks: list[dict] = []  # {"topic", "shop", "status", "error"} of each delivery, in order sent
+        self.orders: list[dict] = []  # the orders/create body of every checkout, oldest first
+        self._outbox: queue.Queue = queue.Queue()
+        self._sender: threading.Thread | None = None
+        self._webhook_http = httpx.Client(timeout=WEBHOOK_TIMEOUT, follow_redirects=False)
         self._lock = threading.RLock()
         self._carts: dict[str, _Cart] = {}
         self._customers: dict[str, dict] = {}  # shop -> the customer "Sign in" logs in as
@@ -171,8 +195,21 @@ class Storefront:
         """A storefront path, relative to the stand-in's origin."""
         return f"/store/{shop}/{path.lstrip('/')}"
 
+    def wait_for_webhooks(self, timeout: float = 5.0) -> bool:
+        """True once every queued webhook has been sent (or has failed); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while self._outbox.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.02)
+        return True
+
     def close(self) -> None:
+        if self._sender is not None:
+            self._outbox.put(None)
+            self._sender.join(timeout=WEBHOOK_TIMEOUT.read or 5.0)
         self._http.close()
+        self._webhook_http.close()
 
     # ---- routes --------------------------------------------------------------------
 
@@ -189,6 +226,8 @@ class Storefront:
             ("/cart/change.js", "cart_change_js", self._cart_change, ["POST"]),
             ("/cart/update.js", "cart_update_js", self._cart_update, ["POST"]),
             ("/cart/clear.js", "cart_clear_js", self._cart_clear, ["POST"]),
+            ("/checkout", "checkout", self._checkout, ["POST"]),
+            ("/orders/<int:order_id>", "order_status", self._order_status, ["GET"]),
             ("/account/login", "account_login", self._login, ["POST"]),
             ("/account/logout", "account_logout", self._logout, ["GET", "POST"]),
             ("/cdn/assets/<path:filename>", "extension_asset", self._asset, ["GET"]),
@@ -264,6 +303,7 @@ class Storefront:
             # Shopify's root_url has no trailing slash ("/" or "/fr"); the stand-in's shop lives under /store/<shop>.
             "routes": {"root_url": root, "cart_url": f"{root}/cart", "cart_add_url": f"{root}/cart/add",
                        "cart_change_url": f"{root}/cart/change", "cart_update_url": f"{root}/cart/update",
+                       "checkout_url": f"{root}/checkout",
                        "account_login_url": f"{root}/account/login", "account_logout_url": f"{root}/account/logout"},
             "customer": ({**customer, "name": f"{customer['first_name']} {customer['last_name']}".strip()}
                          if customer else None),
@@ -443,7 +483,7 @@ class Storefront:
         except CartError as error:
             return _json(error.body, error.http_status)
         answer = self._line_json(cart, added[0]) if single else {"items": [self._line_json(cart, l) for l in added]}
-        return self._with_cart_cookie(_json(answer), cart, created)
+        return self._cart_written(_json(answer), cart, created)
 
     def _cart_add_form(self, shop: str) -> flask.Response:
         """The theme's no-JavaScript add-to-cart form: add, then show the cart."""
@@ -453,7 +493,7 @@ class Storefront:
                                     "quantity": flask.request.form.get("quantity", 1)}])
         except CartError:
             pass  # the cart page shows what is in the cart
-        return self._with_cart_cookie(flask.redirect(self.url(shop, "cart"), 303), cart, created)
+        return self._cart_written(flask.redirect(self.url(shop, "cart"), 303), cart, created)
 
     def _add_items(self, cart: _Cart, items: Any) -> list[_Line]:
         if not isinstance(items, list) or not items:
@@ -497,7 +537,7 @@ class Storefront:
             line.quantity = quantity
             cart.lines = [l for l in cart.lines if l.quantity > 0]
             self._apply_attributes(cart, data)
-        return self._with_cart_cookie(_json(self._cart_json(cart)), cart, created)
+        return self._cart_written(_json(self._cart_json(cart)), cart, created)
 
     def _cart_update(self, shop: str) -> flask.Response:
         data = _ajax_body()
@@ -520,13 +560,13 @@ class Storefront:
             if "note" in data:
                 cart.note = None if data["note"] is None else str(data["note"])
             self._apply_attributes(cart, data)
-        return self._with_cart_cookie(_json(self._cart_json(cart)), cart, created)
+        return self._cart_written(_json(self._cart_json(cart)), cart, created)
 
     def _cart_clear(self, shop: str) -> flask.Response:
         cart, created = self._cart_for_write(shop)
         with self._lock:
             cart.lines = []  # attributes and note stay, as on Shopify
-        return self._with_cart_cookie(_json(self._cart_json(cart)), cart, created)
+        return self._cart_written(_json(self._cart_json(cart)), cart, created)
 
     def _apply_attributes(self, cart: _Cart, data: dict) -> None:
         attributes = data.get("attributes")
@@ -540,7 +580,11 @@ class Storefront:
         self.attribute_writes.append({"shop": cart.shop, "token": cart.full_token,
                                       "attributes": dict(cart.attributes)})
 
-    def _with_cart_cookie(self, response: flask.Response, cart: _Cart, created: bool) -> flask.Response:
+    def _cart_written(self, response: flask.Response, cart: _Cart, created: bool) -> flask.Response:
+        """After a cart write: Shopify's carts/create or carts/update webhook, and the cookie of a new cart."""
+        with self._lock:
+            body = payloads.cart_payload(cart.token, self._payload_lines(cart))
+        self._deliver("carts/create" if created else "carts/update", cart.shop, body)
         if created:
             response.set_cookie(CART_COOKIE, cart.full_token, path=self.url(cart.shop).rstrip("/"),
                                 max_age=14 * 86400, samesite="Lax")
@@ -589,6 +633,129 @@ class Storefront:
             return {"item_count": 0, "total_price": 0, "items": [], "attributes": {}, "note": None}
         shown = self._cart_json(cart)
         return {**shown, "attributes": dict(cart.attributes)}
+
+    def _payload_lines(self, cart: _Cart) -> list[dict]:
+        """The cart's lines as standin_payloads takes them (money as decimal text)."""
+        lines = []
+        for line in cart.lines:
+            product = self._variant(line.variant_id)
+            assert product is not None
+            lines.append({"title": product.title, "price": str(_major(product.price)), "quantity": line.quantity,
+                          "variant_id": product.variant_id, "product_id": product.product_id,
+                          "sku": product.handle.upper()})
+        return lines
+
+    # ---- checkout ------------------------------------------------------------------
+
+    def _checkout(self, shop: str) -> flask.Response:
+        """One click from cart to paid order: no payment step, nothing leaves the machine."""
+        cart = self._current_cart(shop)
+        if cart is None or not cart.lines:
+            return flask.redirect(self.url(shop, "cart"), 303)
+        order = self._place_order(cart, self._signed_in_customer(shop))
+        response = flask.redirect(self.url(shop, f"orders/{order['id']}"), 303)
+        # The order used the cart up: the next add-to-cart starts a new one, as on Shopify.
+        response.delete_cookie(CART_COOKIE, path=self.url(shop).rstrip("/"))
+        return response
+
+    def _place_order(self, cart: _Cart, customer: dict | None) -> dict:
+        """The orders/create body of the cart's order; it is queued for Parley and the cart is gone."""
+        with self._lock:
+            record = self.standin._shop(cart.shop)
+            lines = [payloads.line_item(line["title"], line["price"], line["quantity"], currency=record.currency,
+                                        variant_id=line["variant_id"], product_id=line["product_id"])
+                     for line in self._payload_lines(cart)]
+            for line, product in zip(lines, (self._variant(l.variant_id) for l in cart.lines)):
+                line["vendor"], line["grams"] = product.vendor, product.grams  # type: ignore[union-attr]
+            buyer = (payloads.customer(customer["id"], customer["email"], customer["first_name"], customer["last_name"])
+                     if customer else None)
+            # A random 13-digit id like Shopify's: the demo's database outlives the stand-in's
+            # memory, and an id used before a restart would update that old order instead.
+            order = payloads.order_payload(
+                order_id=10**12 + secrets.randbelow(9 * 10**12),
+                number=self._next_order_number(cart.shop), lines=lines, currency=record.currency,
+                note_attributes=dict(cart.attributes), cart_token=cart.token, buyer=buyer)
+            order["note"] = cart.note
+            self._carts.pop(cart.token, None)
+            self.orders.append({"shop": cart.shop, "order": order})
+        if customer is not None:
+            self._add_to_order_history(cart.shop, customer["id"], order)
+        self._deliver("orders/create", cart.shop, order)
+        return order
+
+    def _next_order_number(self, shop: str) -> int:
+        """After the shop's highest order name (#1001, #1002 …), so a new order never repeats one."""
+        with self.standin._lock:
+            names = [order["name"] for order in self.standin._shop(shop).orders.values()]
+        names += [placed["order"]["name"] for placed in self.orders if placed["shop"] == shop]
+        numbers = [int(name.lstrip("#")) for name in names if name.lstrip("#").isdigit()]
+        return max([FIRST_ORDER_NUMBER - 1, *numbers]) + 1
+
+    def _add_to_order_history(self, shop: str, customer_id: int, order: dict) -> None:
+        """The Admin API knows the order too, so the customer's panel in Parley lists it."""
+        standin = self.standin
+        record = standin._shop(shop)
+        stored = standin._normalize_order(
+            {"id": order["id"], "name": order["name"], "created_at": order["created_at"],
+             "total": order["total_price"], "currency": order["currency"],
+             "financial_status": order["financial_status"], "fulfillment_status": order["fulfillment_status"],
+             "note_attributes": order["note_attributes"]}, customer_id)
+        with standin._lock:
+            if customer_id in record.customers:
+                record.orders[stored["id"]] = stored
+                record.customers[customer_id]["order_ids"].append(stored["id"])
+
+    def _order_status(self, shop: str, order_id: int) -> flask.Response:
+        with self._lock:
+            order = next((placed["order"] for placed in self.orders
+                          if placed["shop"] == shop and placed["order"]["id"] == order_id), None)
+        if order is None:
+            return self._page(shop, "404", {}, status=404)
+        shown = {
+            "name": order["name"], "total": _minor(order["total_price"]),
+            "customer": order["customer"], "attributes": order["note_attributes"],
+            "items": [{"title": line["title"], "quantity": line["quantity"],
+                       "line_price": _minor(line["price"]) * line["quantity"]} for line in order["line_items"]],
+        }
+        return self._page(shop, "order", {"order": shown})
+
+    # ---- webhooks to Parley ---------------------------------------------------------
+
+    def _deliver(self, topic: str, shop: str, payload: dict) -> None:
+        """Queue one signed webhook; the sender thread posts it to Parley's /webhooks/commerce."""
+        if not self.deliver_webhooks or not self.app_url:
+            return
+        body = json.dumps(payload).encode()
+        self._outbox.put((topic, shop, body, self.standin.webhook_headers(topic, shop, body)))
+        with self._lock:
+            if self._sender is None:
+                self._sender = threading.Thread(target=self._send_webhooks, name="standin-webhooks", daemon=True)
+                self._sender.start()
+
+    def _send_webhooks(self) -> None:
+        # One sender keeps deliveries in the order the shopper made them (an older
+        # carts/update never lands after a newer one).
+        while True:
+            item = self._outbox.get()
+            if item is None:
+                self._outbox.task_done()
+                return
+            topic, shop, body, headers = item
+            entry: dict[str, Any] = {"topic": topic, "shop": shop, "status": None, "error": None}
+            target = f"{self.app_url.rstrip('/')}/webhooks/commerce"
+            try:
+                answer = self._webhook_http.post(target, content=body, headers=headers)
+                entry["status"] = answer.status_code
+                if answer.status_code >= 300:
+                    log.warning("stand-in webhook %s for %s: %s answered HTTP %s", topic, shop, target,
+                                answer.status_code)
+            except Exception as error:  # noqa: BLE001 - Parley down or closing: log it, keep the storefront up
+                entry["error"] = repr(error)
+                log.warning("stand-in webhook %s for %s not delivered to %s: %r", topic, shop, target, error)
+            finally:
+                with self._lock:
+                    self.webhooks.append(entry)
+                self._outbox.task_done()
 
     # ---- the app proxy -------------------------------------------------------------
 
@@ -690,6 +857,14 @@ def _format_money(amount: object, currency: str) -> str:
     except (TypeError, ValueError):
         return ""
     return CURRENCY_SYMBOLS.get(currency, f"{currency} ") + f"{Decimal(minor).scaleb(-2):,.2f}"
+
+
+def _major(minor: int) -> Decimal:
+    return Decimal(minor).scaleb(-2)
+
+
+def _minor(amount: str) -> int:
+    return int(Decimal(amount).scaleb(2))
 
 
 def _script_json(value: Any) -> str:
@@ -935,7 +1110,10 @@ THEME_TEMPLATES = {
   </tbody>
   <tfoot><tr><th colspan="2">Subtotal</th><th colspan="2">{{ cart.total_price | money }}</th></tr></tfoot>
 </table>
-<p><button type="button" disabled title="The stand-in has no checkout">Check out</button></p>
+<form method="post" action="{{ routes.checkout_url }}">
+  <p><button type="submit" id="checkout">Check out</button>
+     <span class="muted">Demo checkout: no payment, the order is placed at once.</span></p>
+</form>
 {%- endif %}
 {%- if cart.attributes.size > 0 %}
 <h2>Cart attributes</h2>
@@ -946,6 +1124,23 @@ THEME_TEMPLATES = {
   {%- endfor %}
 </dl>
 {%- endif %}
+""",
+    "order": """
+<h1 data-order-name="{{ order.name | escape }}">Order {{ order.name | escape }} placed</h1>
+<p class="lede">Thank you{% if order.customer %}, {{ order.customer.first_name | escape }}{% endif %}! Your order is confirmed.</p>
+<table class="cart">
+  <thead><tr><th>Product</th><th>Quantity</th><th>Total</th></tr></thead>
+  <tbody>
+  {%- for item in order.items %}
+    <tr><td>{{ item.title | escape }}</td><td>{{ item.quantity }}</td><td>{{ item.line_price | money }}</td></tr>
+  {%- endfor %}
+  </tbody>
+  <tfoot><tr><th colspan="2">Total</th><th>{{ order.total | money }}</th></tr></tfoot>
+</table>
+<p class="muted">The stand-in sent Parley a signed <code>orders/create</code> webhook{% if order.attributes.size > 0 %}
+  carrying the cart's attributes as <code>note_attributes</code>{% endif %}: the order appears beside the
+  conversation in the Support page and in Insights.</p>
+<p><a href="{{ routes.root_url }}/">Continue shopping</a></p>
 """,
     "404": """
 <h1>Page not found</h1>
