@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default="0.0.0.0", help="interface to listen on (default: 0.0.0.0)")
     serve.set_defaults(func=cmd_serve)
 
-    demo = sub.add_parser("demo", help="run Parley with a local Shopify stand-in and a demo shop")
-    demo.add_argument("--port", type=int, help="Parley's port (default: $PORT or 8000); the stand-in uses the next one")
+    demo = sub.add_parser("demo", help="run Parley with local Shopify and Saleor stand-ins and a demo shop on each")
+    demo.add_argument("--port", type=int, help="Parley's port (default: $PORT or 8000); the Shopify stand-in uses the next one, Saleor's the one after")
     demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     demo.set_defaults(func=cmd_demo)
 

@@ -438,11 +438,15 @@ def test_settings_are_saved_and_reach_the_widget(client, standin, services):
         "hours": {"timezone": "Europe/Tallinn", "weekly": {"mon": [["09:00", "17:00"]]}},
         "saved_replies": [{"shortcut": "ship", "text": "We ship within 24 hours."}],
         "notification_email": "team@example.com",
+        "attribution_window_days": 14,
+        "storefront_origins": ["https://shop.example.com", "http://127.0.0.1:8002"],
     }
     response = client.put("/admin/api/settings", json=update, headers=bearer(standin))
     assert response.status_code == 200
     saved = response.get_json()["settings"]
     assert saved["accent"] == "#aa3300" and saved["saved_replies"][0]["shortcut"] == "ship"
+    assert saved["attribution_window_days"] == 14
+    assert saved["storefront_origins"] == ["https://shop.example.com", "http://127.0.0.1:8002"]
     widget = client.post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
     assert widget["settings"]["greeting"] == "Tere! Kuidas saame aidata?"
     assert widget["settings"]["accent"] == "#aa3300"
@@ -456,6 +460,12 @@ def test_settings_are_saved_and_reach_the_widget(client, standin, services):
     ({"saved_replies": [{"shortcut": "Ship It", "text": "x"}]}, "saved_replies[0].shortcut", "a shortcut is 1–32 lower-case letters, digits, - or _"),
     ({"notification_email": "not-an-address"}, "notification_email", "notification_email must be an e-mail address"),
     ({"favourite_colour": "blue"}, "favourite_colour", "favourite_colour is not a setting"),
+    ({"attribution_window_days": 0}, "attribution_window_days", "attribution_window_days must be a whole number of days from 1 to 90"),
+    ({"attribution_window_days": "7"}, "attribution_window_days", "attribution_window_days must be a whole number of days from 1 to 90"),
+    ({"storefront_origins": ["http://shop.example.com"]}, "storefront_origins",
+     "storefront_origins must be a list of https:// origins (or http://localhost for development)"),
+    ({"storefront_origins": ["https://shop.example.com/cart"]}, "storefront_origins",
+     "storefront_origins must be a list of https:// origins (or http://localhost for development)"),
 ])
 def test_a_setting_out_of_range_gets_400_naming_the_field_and_nothing_is_saved(client, standin, services, update, field, message):
     install(services, SHOP)

@@ -54,6 +54,8 @@ class SettingError(ValueError):
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# https:// anywhere; plain http only on this machine, where a storefront under development runs.
+_ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)/?$")
 _SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 
 
@@ -112,8 +114,8 @@ def validate_settings(changes: Any) -> dict[str, Any]:
                 raise SettingError(key, "attribution_window_days must be a whole number of days from 1 to 90")
             clean[key] = value
         elif key == "storefront_origins":
-            if not isinstance(value, list) or not all(isinstance(o, str) and o.startswith("https://") and len(o) < 200 for o in value):
-                raise SettingError(key, "storefront_origins must be a list of https:// origins")
+            if not isinstance(value, list) or not all(isinstance(o, str) and _ORIGIN.match(o) and len(o) < 200 for o in value):
+                raise SettingError(key, "storefront_origins must be a list of https:// origins (or http://localhost for development)")
             clean[key] = [o.rstrip("/") for o in value]
         else:
             raise SettingError(key, f"{key} is not a setting")

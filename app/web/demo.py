@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 from sqlmodel import Session, select
 
 from app import shops
-from app.demo import DEMO_SHOP, SECOND_SHOP, storefront_url
+from app.demo import DEMO_SHOP, SECOND_SHOP, saleor_pages, storefront_url
 from app.models import CartSnapshot, Conversation, Message, Platform, Shop, Visitor
 from app.platforms.shopify.requests import normalize_shop
 from app.web.context import parley
@@ -36,12 +36,14 @@ def index():
     with parley().db.session() as session:
         installed = session.exec(select(Shop).order_by(Shop.id)).all()
     standin_url = parley().settings.shopify_standin_url or ""
+    saleor = current_app.extensions.get("parley.demo_saleor")
     return render_template(
         "demo.html",
         shops=installed,
         demo_shop=DEMO_SHOP,
         second_shop=SECOND_SHOP,
         storefront_url=storefront_url(standin_url) if standin_url else None,
+        saleor_pages=saleor_pages(saleor.url) if saleor is not None and getattr(saleor, "url", None) else None,
     )
 
 
