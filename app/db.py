@@ -105,6 +105,18 @@ class Database:
         return Session(bind=self.bind, expire_on_commit=False)
 
     @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A Core connection in a transaction, for hot single-statement writes (a webhook's
+        acknowledgement) that do not need an ORM session."""
+        with self._writer:
+            if isinstance(self.bind, Connection):
+                with self.bind.begin_nested():  # inside the tests' outer transaction
+                    yield self.bind
+            else:
+                with self.bind.begin() as connection:
+                    yield connection
+
+    @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work commits on success and rolls back on any error."""
         with self._writer, self.session() as session:

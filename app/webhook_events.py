@@ -11,6 +11,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, select
 
 from app.models import Platform, WebhookEvent
@@ -56,14 +57,13 @@ _INSERTS = {name: _insert_statement(name) for name in ("postgresql", "sqlite")}
 
 
 def insert_once(
-    session: Session, platform: Platform, event_id: str, topic: str, shop_domain: str, payload: str, now: datetime
+    connection: Connection, platform: Platform, event_id: str, topic: str, shop_domain: str, payload: str, now: datetime
 ) -> bool:
     """Store an event for later processing in one statement; False when already stored.
 
     The acknowledgement path: one INSERT … ON CONFLICT DO NOTHING, no read first,
     so a delivery is answered as soon as one row is committed.
     """
-    connection = session.connection()
     rows = connection.execute(
         _INSERTS[connection.dialect.name],
         {"platform": platform.name, "event_id": event_id, "topic": topic, "shop_domain": shop_domain,

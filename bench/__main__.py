@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from bench import delivery, inbox, webhooks, widget
@@ -12,6 +13,7 @@ def main() -> int:
     results = {
         "widget": widget.run(),
         "webhooks": webhooks.run(),
+        **({"webhooks_postgresql": webhooks.run(os.environ["BENCH_POSTGRES_URL"])} if os.environ.get("BENCH_POSTGRES_URL") else {}),
         "delivery": delivery.run(),
         "inbox": inbox.run(),
     }

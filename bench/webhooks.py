@@ -3,8 +3,9 @@
 attributes the orders in the same process meanwhile) against a bare Flask handler
 that only checks the HMAC.
 
-Each server runs in its own process (werkzeug's threaded server, the same for
-both), so the load generator's threads do not share a GIL with what they measure.
+Each server runs in its own process under gunicorn with one gevent worker (what
+`parley serve` runs), so the load generator's threads do not share a GIL with what
+they measure.
 Both are driven by the same load generator in the same run. Afterwards the
 benchmark waits until the worker has attributed every order and reports how long
 that took.
@@ -16,18 +17,20 @@ import base64
 import hashlib
 import hmac
 import json
-import multiprocessing
 import os
+import socket
+import subprocess
+import sys
 import statistics
 import tempfile
 import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 from flask import Flask, request
-from werkzeug.serving import make_server
 
 REQUESTS = int(os.environ.get("BENCH_WEBHOOKS", "1000"))
 CONCURRENCY = 8
@@ -79,40 +82,59 @@ def _seed(secret: str, url: str, token_key: str) -> str:
         session.add(conversation)
         session.flush()
         conversation_id = conversation.id
-    # No SQLite connection may cross the fork: a child closing an inherited one drops the
-    # POSIX locks of its own connections to the same file (a SQLite rule, not ours).
     services.db.bind.dispose()
     return conversation_id
 
 
-def _serve(kind: str, secret: str, url: str, token_key: str, ports) -> None:
-    """The child process: build the app after the fork, serve until terminated."""
+def wsgi_app():
+    """What each gunicorn process serves, from BENCH_* variables: the bare handler, or
+    Parley built as `parley serve` builds it (app factory, then the event worker)."""
     import logging
 
     logging.disable(logging.INFO)  # per-request log lines would be measured too
-    if kind == "bare":
-        app = _bare_app(secret)
-    else:
-        from app import create_app
+    secret = os.environ["BENCH_SECRET"]
+    if os.environ["BENCH_KIND"] == "bare":
+        return _bare_app(secret)
+    from app import create_app
 
-        app = create_app(_settings(secret, url, token_key))
-        app.extensions["parley"].start_event_worker()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    ports.put(server.server_port)
-    server.serve_forever()
+    app = create_app(_settings(secret, os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_TOKEN_KEY"]))
+    app.extensions["parley"].start_event_worker()
+    return app
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class _Server:
+    """gunicorn with one gevent worker, the production server (`parley serve`), in its own
+    process so the load generator does not share a GIL with what it measures."""
+
     def __init__(self, kind: str, secret: str, url: str = "", token_key: str = ""):
-        context = multiprocessing.get_context("fork")
-        ports = context.Queue()
-        self._process = context.Process(target=_serve, args=(kind, secret, url, token_key, ports), daemon=True)
-        self._process.start()
-        self.url = f"http://127.0.0.1:{ports.get(timeout=30)}"
+        port = _free_port()
+        env = {**os.environ, "BENCH_KIND": kind, "BENCH_SECRET": secret, "BENCH_DATABASE_URL": url,
+               "BENCH_TOKEN_KEY": token_key, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "1000",
+             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.webhooks:wsgi_app()"],
+            env=env, stdout=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(f"{self.url}/webhooks/commerce", content=b"{}", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self._process.poll() is not None:
+                    raise RuntimeError(f"the {kind} server did not start")
+                time.sleep(0.1)
 
     def stop(self) -> None:
         self._process.terminate()
-        self._process.join(10)
+        self._process.wait(15)
 
 
 def _signed(secret: str, conversation_id: str) -> tuple[bytes, dict]:
@@ -182,13 +204,14 @@ def _wait_until_attributed(url: str, expected: int, seconds: float = 180.0) -> i
         time.sleep(0.05)
 
 
-def run() -> dict:
+def run(database_url: str | None = None) -> dict:
+    """On SQLite by default; `database_url` (an empty PostgreSQL database) measures that instead."""
     from cryptography.fernet import Fernet
 
     secret = uuid.uuid4().hex
     token_key = Fernet.generate_key().decode()
     with tempfile.TemporaryDirectory() as workdir:
-        url = f"sqlite:///{workdir}/bench.db"
+        url = database_url or f"sqlite:///{workdir}/bench.db"
         conversation_id = _seed(secret, url, token_key)
         bare, parley = _Server("bare", secret), _Server("parley", secret, url, token_key)
         try:
@@ -204,7 +227,8 @@ def run() -> dict:
             bare.stop()
             parley.stop()
     return {
-        "what": "signed orders/create webhooks (REST 2026-10 shape, ~5 KB) over loopback, SQLite, 8 concurrent senders, servers in their own processes",
+        "what": "signed orders/create webhooks (REST 2026-10 shape, ~5 KB) over loopback, 8 concurrent senders, servers in their own processes",
+        "database": "postgresql" if url.startswith("postgresql") else "sqlite",
         "bare_hmac_handler": baseline,
         "parley": {**ours, "orders_attributed": linked - REQUESTS, "all_attributed_after_s": round(drained, 2)},
         "throughput_ratio": round(ours["throughput_per_s"] / baseline["throughput_per_s"], 3),

@@ -156,7 +156,7 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(webhook_events, "record_once", database_down)
+    monkeypatch.setattr(webhook_events, "insert_once", database_down)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload())
     assert answer.status_code == 503
     assert answer.get_json() == {"error": "database_unavailable",

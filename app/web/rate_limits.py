@@ -13,6 +13,14 @@ from flask_limiter.util import get_remote_address
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+@limiter.request_filter
+def _platform_delivery() -> bool:
+    """Signed platform webhooks are never limited: a refusal only makes Shopify or Saleor
+    retry the same delivery later (and drop the subscription after enough failures).
+    Skipping the check also keeps it off the acknowledgement's hot path."""
+    return request.path.startswith(("/webhooks/", "/saleor/webhooks"))
+
+
 def visitor_key() -> str:
     from app.chat.visitor_tokens import InvalidVisitorToken
 

@@ -121,12 +121,12 @@ def _check_payload(event: str, payload: Any) -> None:
 def store(parley: "Parley", delivery: Delivery) -> str:
     """Record the delivery once; returns stored or duplicate. Database trouble is a 503."""
     try:
-        with parley.db.transaction() as session:
-            event = webhook_events.record_once(session, Platform.saleor, delivery.event_id, delivery.event,
+        with parley.db.write() as connection:
+            fresh = webhook_events.insert_once(connection, Platform.saleor, delivery.event_id, delivery.event,
                                                delivery.api_url, delivery.body, parley.now())
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         raise WebhookError(503, "database_unavailable", "Parley's database is unavailable; retry later") from None
-    return "stored" if event is not None else "duplicate"
+    return "stored" if fresh else "duplicate"
 
 
 # ---- processing (app/event_worker.py calls process_event in its claiming transaction) ----

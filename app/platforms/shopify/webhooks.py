@@ -128,9 +128,9 @@ def store(db: Database, delivery: Delivery, now: datetime) -> str:
     if delivery.topic not in commerce.TOPICS:
         raise ShopifyRequestError(400, "unknown_topic", f"{delivery.topic} is not delivered to this address")
     validate_payload(delivery)
-    with db.transaction() as session:
+    with db.write() as connection:
         fresh = webhook_events.insert_once(
-            session, Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body, now
+            connection, Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body, now
         )
     return "stored" if fresh else "duplicate"
 
