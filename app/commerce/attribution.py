@@ -25,10 +25,10 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from app.chat.shop_settings import get_settings
 from app.models import CartSnapshot, Conversation, OrderLink, Visitor
 
 RULES = ("conversation", "cart_token", "customer")
-DEFAULT_WINDOW = timedelta(days=7)
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -116,7 +116,13 @@ def find_conversation(session: Session, shop_id: int, facts: OrderFacts, window:
     return None
 
 
-def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: timedelta = DEFAULT_WINDOW) -> str:
+def attribution_window(settings: dict) -> timedelta:
+    """The shop's window for the `customer` rule and for calling a cart abandoned
+    (Settings → Sales from chat; checked when saved, defaulted by get_settings)."""
+    return timedelta(days=settings["attribution_window_days"])
+
+
+def attribute_order(session: Session, shop_id: int, facts: OrderFacts) -> str:
     """Link or update the order; returns what happened: linked, updated, stale or unattributed."""
     link = session.exec(select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == facts.order_id)).first()
     if link is not None:
@@ -126,7 +132,7 @@ def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: t
         session.add(link)
         session.flush()
         return "updated"
-    found = find_conversation(session, shop_id, facts, window)
+    found = find_conversation(session, shop_id, facts, attribution_window(get_settings(session, shop_id)))
     if found is None:
         return "unattributed"
     conversation, rule = found

@@ -22,6 +22,7 @@ from flask import Blueprint, Response, jsonify, request
 from app.chat.conversations import iso
 from app.chat.shop_settings import get_settings
 from app.commerce import insights as figures
+from app.commerce.attribution import attribution_window
 from app.web import charts
 from app.web.admin_support import staff
 from app.web.context import parley
@@ -102,7 +103,7 @@ def _load() -> tuple[Any, Period, figures.Insights]:
     with services.db.session() as session:
         settings = get_settings(session, who.shop.id)
         period = period_from_request(settings, now)
-        window = timedelta(days=int(settings.get("attribution_window_days", 7)))
+        window = attribution_window(settings)
         result = figures.compute(session, who.shop.id, period.start, period.end, now, window, tz=period.zone)
     return who, period, result
 

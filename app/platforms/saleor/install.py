@@ -20,6 +20,7 @@ from app import shops
 from app.config import Settings
 from app.models import Platform, Shop
 from app.platforms.saleor.api import SaleorAPI, SaleorAPIError, SaleorUnavailable
+from app.platforms.saleor.errors import SaleorRequestError
 from app.platforms.saleor.keys import JWKSUnavailable
 from app.platforms.saleor.manifest import PERMISSIONS
 
@@ -32,12 +33,8 @@ WHOAMI_WITH_PERMISSIONS = "query ParleyRegister { app { id permissions { code } 
 MAX_TOKEN = 255
 
 
-class RegisterError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class RegisterError(SaleorRequestError):
+    """A token POST Parley refuses; Saleor shows the message to the installing user."""
 
 
 @dataclass(frozen=True)

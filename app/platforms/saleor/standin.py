@@ -52,7 +52,8 @@ from graphql.utilities import get_operation_ast
 from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from app.platforms.standin_server import StandinServer  # noqa: F401 - re-exported for tests and the demo
 
 VERSION = "3.23.28"
 SCHEMA_VERSION = "3.23"
@@ -750,43 +751,6 @@ class SaleorStandin:
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self._clock(), timezone.utc).isoformat()
-
-
-class StandinServer:
-    """Serves a SaleorStandin on a real socket in a daemon thread."""
-
-    def __init__(self, standin: SaleorStandin, host: str = "127.0.0.1", port: int = 0):
-        self.standin = standin
-        self.host = host
-        self.port = port
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> "StandinServer":
-        self._server = make_server(self.host, self.port, self.standin.app, threaded=True, request_handler=_QuietHandler)
-        self.standin.url = f"http://{self.host}:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="saleor-standin", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)  # type: ignore[union-attr]
-            self._server = self._thread = None
-
-    def __enter__(self) -> "StandinServer":
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass
 
 
 # ---- small pure helpers ---------------------------------------------------------

@@ -20,7 +20,7 @@ import hashlib
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Callable, Mapping
 
@@ -28,12 +28,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app import shops, webhook_events
-from app.chat.shop_settings import get_settings
 from app.commerce.attribution import OrderFacts, attribute_order
 from app.event_worker import PermanentError
 from app.models import Conversation, InstallState, Platform, Shop, Visitor, WebhookEvent
 from app.platforms.saleor.api import SaleorAPIError, money
 from app.platforms.saleor.checkouts import conversation_for_checkout, record_snapshot, stamp_checkout
+from app.platforms.saleor.errors import SaleorRequestError
 from app.platforms.saleor.global_ids import checkout_token
 from app.platforms.saleor.keys import JWKSUnavailable, SignatureError
 from app.platforms.saleor.manifest import EVENTS
@@ -44,18 +44,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-WINDOW_SETTING = "attribution_window_days"
-DEFAULT_WINDOW_DAYS = 7
 # Which object each event carries, and its GraphQL type name.
 SUBJECT = {"CHECKOUT": "checkout", "ORDER": "order", "CUSTOMER": "user", "APP": "app"}
 
 
-class WebhookError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class WebhookError(SaleorRequestError):
+    """A webhook delivery Parley refuses (4xx) or cannot take now (5xx, retried)."""
 
 
 @dataclass(frozen=True)
@@ -158,9 +152,7 @@ def _on_app_deleted(parley: "Parley", session: Session, shop: Shop, payload: dic
 
 def _on_order(parley: "Parley", session: Session, shop: Shop, payload: dict) -> None:
     facts = order_facts(payload["order"])
-    days = get_settings(session, shop.id).get(WINDOW_SETTING, DEFAULT_WINDOW_DAYS)
-    window = timedelta(days=days if isinstance(days, int) and not isinstance(days, bool) and days > 0 else DEFAULT_WINDOW_DAYS)
-    outcome = attribute_order(session, shop.id, facts, window)
+    outcome = attribute_order(session, shop.id, facts)
     log.info("Saleor order %s for %s: %s", facts.name, shop.domain, outcome)
 
 

@@ -47,7 +47,8 @@ from graphql.utilities import get_operation_ast
 from joserfc import jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import OctKey
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from app.platforms.standin_server import StandinServer  # noqa: F401 - re-exported for tests and the demo
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
@@ -540,46 +541,6 @@ class ShopifyStandin:
             return self._shops[domain]
         except KeyError:
             raise KeyError(f"unknown shop {domain!r}; call add_shop first") from None
-
-
-class StandinServer:
-    """Serves a ShopifyStandin on a real socket in a daemon thread."""
-
-    def __init__(self, standin: ShopifyStandin, host: str = "127.0.0.1", port: int = 0):
-        self.standin = standin
-        self.host = host
-        self.port = port
-        self.url = ""
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> StandinServer:
-        self._server = make_server(self.host, self.port, self.standin.app, threaded=True,
-                                   request_handler=_QuietHandler)
-        self.url = f"http://{self.host}:{self._server.server_port}"
-        # A short poll interval keeps stop() (and so each test) from waiting half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="shopify-standin", daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)  # type: ignore[union-attr]
-            self._server = self._thread = None
-
-    def __enter__(self) -> StandinServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, *args: Any, **kwargs: Any) -> None:
-        pass  # one access-log line per test request drowns the test output
 
 
 # ---- small pure helpers ---------------------------------------------------------

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Callable, Mapping
 
 from sqlmodel import Session
 
 from app import shops, webhook_events
 from app.chat import privacy
-from app.chat.shop_settings import get_settings
 from app.commerce.attribution import attribute_order
 from app.commerce.carts import follow_cart
 from app.db import Database
@@ -149,8 +148,7 @@ def process_event(parley, session: Session, event: WebhookEvent) -> None:
     now = parley.now()
     try:
         if event.topic in commerce.ORDER_TOPICS:
-            window = timedelta(days=get_settings(session, shop.id)["attribution_window_days"])
-            outcome = attribute_order(session, shop.id, commerce.order_facts(payload), window)
+            outcome = attribute_order(session, shop.id, commerce.order_facts(payload))
         elif event.topic in commerce.CART_TOPICS:
             outcome = follow_cart(session, shop.id, commerce.cart_facts(payload), now)
         elif event.topic in commerce.CHECKOUT_TOPICS:
