@@ -7,7 +7,6 @@ import os
 import sys
 
 
-
 def cmd_serve(args: argparse.Namespace) -> int:
     """gunicorn with gevent workers: each worker holds thousands of idle streams cheaply."""
     from gunicorn.app.base import BaseApplication
@@ -38,7 +37,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             app = create_app(settings)
             if settings.event_worker:
                 # In each worker process, after the fork: a thread does not survive one.
-                app.extensions["parley"].start_event_worker()
+                app.extensions["parley"].inbound.start_worker()
             return app
 
     print(
@@ -54,24 +53,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from app import wiring
     from app.config import load_settings
     from app.db import make_engine
-    from app.event_worker import EventWorker
     from app.migrate import upgrade
-    from app.services import Parley
 
     settings = load_settings()
     upgrade(make_engine(settings.database_url))
-    worker = EventWorker(Parley.build(settings), interval=settings.event_sweep_seconds)
+    inbound = wiring.build(settings).inbound
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    worker.start()
+    inbound.start_worker()
     print(f"Parley event worker: sweeping every {settings.event_sweep_seconds:g} s", flush=True)
     try:
         stopped.wait()
     except KeyboardInterrupt:
         pass
-    worker.stop()
+    inbound.stop_worker()
     return 0
 
 
@@ -87,9 +85,17 @@ def cmd_db_upgrade(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from app.demo import run_demo
-
-    return run_demo(port=int(args.port or os.environ.get("PORT") or 8000), host=args.host)
+    """The stand-ins live outside the product, in the `demo` extra; say how to get them."""
+    try:
+        import standins.demo as demo
+    except ImportError as exc:
+        print(
+            f"parley demo needs the stand-ins and their libraries ({exc.name or exc}); "
+            "install them with: pip install -e '.[demo]'  (make demo does this for you)",
+            file=sys.stderr,
+        )
+        return 2
+    return demo.run_demo(port=int(args.port or os.environ.get("PORT") or 8000), host=args.host)
 
 
 def _safe_url(url: str) -> str:

@@ -1,7 +1,8 @@
 """Settings from the environment, with safe local defaults.
 
 Production (`PARLEY_ENV=production`) refuses to start without the settings it
-cannot guess, and refuses the demo and the Shopify stand-in outright. In
+cannot guess, and refuses the development conveniences outright (extra storefront
+origins, the Support page without App Bridge, a development sign-in). In
 development the secrets Parley needs are generated once and kept in
 `instance/dev-secrets.json`, so encrypted tokens survive a restart and nothing
 secret ever lives in the repository.
@@ -50,12 +51,16 @@ class Settings:
     app_url: str = ""
     secret_key: str = ""
     token_encryption_key: str = ""
-    # Base URL of the local Shopify stand-in; development and tests only.
-    shopify_standin_url: str | None = None
+    # Development only (production refuses them): origins of local storefronts allowed to
+    # call the storefront API besides each shop's own (comma-separated), the Support page
+    # without App Bridge (a local admin has no Shopify CDN), and a development sign-in that
+    # mints the page's ID tokens instead (`{url}/id-token`, `{url}/support`).
+    dev_storefront_origins: str = ""
+    shopify_app_bridge: bool = True
+    dev_sign_in_url: str | None = None
     # Comma-separated Saleor API URLs (https://shop.example/graphql/) allowed to install
     # Parley; empty = any. In production an http:// API URL must be listed here.
     saleor_allowed_api_urls: str = ""
-    demo: bool = False
     # Seconds of clock skew tolerated on ID tokens.
     id_token_leeway: int = 10
     # Refresh an expiring offline token this many seconds before it expires.
@@ -79,6 +84,10 @@ class Settings:
     def production(self) -> bool:
         return self.env == "production"
 
+    @property
+    def extra_storefront_origins(self) -> set[str]:
+        return {o.strip().rstrip("/") for o in self.dev_storefront_origins.split(",") if o.strip()}
+
     def override(self, **changes: object) -> "Settings":
         return replace(self, **changes)
 
@@ -93,7 +102,8 @@ _ENV_NAMES = {
     "app_url": "APP_URL",
     "secret_key": "SECRET_KEY",
     "token_encryption_key": "TOKEN_ENCRYPTION_KEY",
-    "shopify_standin_url": "SHOPIFY_STANDIN_URL",
+    "dev_storefront_origins": "DEV_STOREFRONT_ORIGINS",
+    "dev_sign_in_url": "DEV_SIGN_IN_URL",
     "saleor_allowed_api_urls": "SALEOR_ALLOWED_API_URLS",
     "rate_limit_visitor": "RATE_LIMIT_VISITOR",
     "rate_limit_ip": "RATE_LIMIT_IP",
@@ -113,8 +123,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
         raw = environ.get(name, "").strip()
         if raw:
             values[attr] = raw
-    if environ.get("PARLEY_DEMO", "").strip().lower() in ("1", "true", "yes"):
-        values["demo"] = True
+    if environ.get("SHOPIFY_APP_BRIDGE", "").strip().lower() in ("0", "off", "false", "no"):
+        values["shopify_app_bridge"] = False
     if environ.get("PARLEY_EVENT_WORKER", "").strip().lower() in ("0", "off", "false", "no"):
         values["event_worker"] = False
     values.update(overrides)
@@ -140,12 +150,12 @@ def finalize(settings: Settings) -> Settings:
                 f"{missing[0]} is required in production (PARLEY_ENV=production) but is not set"
                 + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else "")
             )
-        if settings.shopify_standin_url:
-            raise ConfigError(
-                "SHOPIFY_STANDIN_URL points Parley at a fake Shopify; it is refused in production"
-            )
-        if settings.demo:
-            raise ConfigError("the demo (PARLEY_DEMO) is refused in production")
+        if settings.dev_storefront_origins:
+            raise ConfigError("DEV_STOREFRONT_ORIGINS is for development and refused in production; each shop lists its own origins in Settings")
+        if not settings.shopify_app_bridge:
+            raise ConfigError("SHOPIFY_APP_BRIDGE=off is for a local admin and refused in production; the Shopify admin needs App Bridge")
+        if settings.dev_sign_in_url:
+            raise ConfigError("DEV_SIGN_IN_URL mints admin tokens without Shopify and is refused in production")
         if not settings.app_url.startswith("https://"):
             raise ConfigError("APP_URL must be an https:// URL in production")
     else:

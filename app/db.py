@@ -64,10 +64,6 @@ class Money(sa.types.TypeDecorator):
         return Decimal(value).scaleb(-4)
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})

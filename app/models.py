@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from app.db import Money, UTCDateTime, utcnow
+from app.clock import utcnow
+from app.db import Money, UTCDateTime
 
 # Constraint names are fixed so migrations and models name things alike on every backend.
 SQLModel.metadata.naming_convention = {

@@ -1,5 +1,6 @@
 """Shared fixtures: a real database per test (SQLite file, or PostgreSQL inside a
-rolled-back transaction), the Shopify stand-in on a real socket, and the app.
+rolled-back transaction), the Shopify stand-in on a real socket, a movable clock and
+the app wired to both. The helpers themselves live in tests/support/.
 
 PostgreSQL comes from TEST_POSTGRES_URL (default: the local server CI provides).
 On a laptop without it those cases skip; under CI=true a missing server fails.
@@ -7,39 +8,27 @@ On a laptop without it those cases skip; under CI=true a missing server fails.
 
 from __future__ import annotations
 
-import os
 import secrets
+from typing import Iterator
 
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from joserfc.jwk import RSAKey
 from sqlmodel import SQLModel
 
-from app import create_app
+import app.models  # noqa: F401 - registers the tables create_all makes
 from app.config import load_settings
 from app.db import Database, make_engine
 from app.migrate import upgrade
-from app import shops
-from app.db import utcnow
-from app.models import Platform  # importing app.models registers the tables create_all makes
-from app.platforms.shopify.standin import ShopifyStandin, StandinServer
-
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-API_KEY = "parley-test-client-id"
-API_SECRET = "parley-test-secret-" + secrets.token_hex(8)
-SHOP = "fjord-gear.myshopify.com"
-
-
-def service_unavailable(reason: str):
-    """A real service the suite needs is missing: a failure under CI=true, a skip on a laptop.
-
-    CI provides PostgreSQL, Redis, npm and Chromium, so there a skip would hide a gap.
-    """
-    if IN_CI:
-        pytest.fail(f"CI=true and {reason}: CI must exercise it for real", pytrace=False)
-    pytest.skip(f"{reason} (provided under CI, where it is required)")
+from standins.saleor.standin import SaleorStandin
+from standins.server import StandinServer
+from standins.shopify.standin import ShopifyStandin
+from tests.support.apps import make_app
+from tests.support.clock import MovableClock
+from tests.support.saleor import running_saleor
+from tests.support.services import POSTGRES_URL, service_unavailable
+from tests.support.shops import API_KEY, API_SECRET, SHOP, install
 
 
 @pytest.fixture(scope="session")
@@ -86,11 +75,16 @@ def db(bind) -> Database:
 
 
 @pytest.fixture
+def clock() -> MovableClock:
+    """The time every service of the test's app reads; `clock.set(…)` moves it for all."""
+    return MovableClock()
+
+
+@pytest.fixture
 def standin():
     fake = ShopifyStandin(API_KEY, API_SECRET)
     fake.add_shop(SHOP, name="Fjord Gear")
-    with StandinServer(fake) as server:
-        fake.url = server.url
+    with StandinServer(fake):
         yield fake
 
 
@@ -103,16 +97,17 @@ def settings(standin, tmp_path):
         shopify_api_secret=API_SECRET,
         secret_key=secrets.token_urlsafe(32),
         token_encryption_key=Fernet.generate_key().decode(),
-        shopify_standin_url=standin.url,
+        # As in the demo: the stand-in's storefront pages may call the storefront API, and
+        # its admin loads the Support page without Shopify's App Bridge.
+        dev_storefront_origins=standin.url,
+        shopify_app_bridge=False,
         app_url="http://parley.test",
     )
 
 
 @pytest.fixture
-def app(settings, bind):
-    app = create_app(settings, bind=bind)
-    app.config["TESTING"] = True
-    return app
+def app(settings, standin, bind, clock):
+    return make_app(settings, standin, bind=bind, clock=clock)
 
 
 @pytest.fixture
@@ -128,7 +123,25 @@ def services(app):
 @pytest.fixture
 def shop_id(services) -> int:
     """The test shop, installed with a token the stand-in does not know (no Admin API calls)."""
-    with services.db.transaction() as session:
-        return shops.record_install(
-            session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
-        ).id
+    return install(services, SHOP)
+
+
+@pytest.fixture(scope="session")
+def saleor_keys() -> dict[str, RSAKey]:
+    """Saleor A's key, Saleor B's key, and a key nobody published (for forgeries)."""
+    return {name: RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig", "kid": f"kid-{name}"})
+            for name in ("a", "b", "attacker")}
+
+
+@pytest.fixture
+def saleor(app) -> Iterator[SaleorStandin]:
+    """A Saleor stand-in on a real socket whose outgoing requests reach the app in-process."""
+    with running_saleor(app) as standin:
+        yield standin
+
+
+@pytest.fixture
+def saleor_b(app) -> Iterator[SaleorStandin]:
+    """A second, unrelated Saleor instance (another tenant)."""
+    with running_saleor(app) as standin:
+        yield standin

@@ -16,19 +16,18 @@ from app.platforms.shopify.admin_api import (
     retry_after_for,
 )
 from app.platforms.shopify.customer_context import CUSTOMER_QUERY
-from tests.conftest import SHOP
+from standins.shopify.transport import standin_http
+from tests.support.shops import SHOP
 
 
 @pytest.fixture
 def api(standin, settings):
     token = _token(standin, settings)
-    return AdminAPI(SHOP, token, settings.shopify_api_version, standin.url)
+    return AdminAPI(SHOP, token, settings.shopify_api_version, standin_http(standin.url))
 
 
 def _token(standin, settings) -> str:
-    from app.platforms.shopify.http import make_client
-
-    with make_client(standin.url) as http:
+    with standin_http(standin.url).client() as http:
         response = http.post(
             f"https://{SHOP}/admin/oauth/access_token",
             json={
@@ -90,7 +89,7 @@ def test_revoked_token_is_reported_as_unauthorized(standin, api):
 
 
 def test_unreachable_shopify_is_unavailable(settings):
-    api = AdminAPI(SHOP, "shpat_x", settings.shopify_api_version, "http://127.0.0.1:9")
+    api = AdminAPI(SHOP, "shpat_x", settings.shopify_api_version, standin_http("http://127.0.0.1:9"))
     with pytest.raises(AdminAPIUnavailable):
         api.execute(SHOP_QUERY)
 

@@ -15,9 +15,10 @@ import uuid
 import pytest
 from sqlmodel import select
 
+from app.clock import utcnow
 from app.chat.shop_settings import get_settings, put_setting
 from app.models import AuthorKind, Message
-from tests.browser_support import artifacts_dir, launch_chromium, start_stack
+from tests.support.browser import artifacts_dir, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 AGENT_BUBBLES = ".parley-log .parley-from-agent .parley-bubble"
@@ -145,7 +146,7 @@ def stored(stack, body: str) -> Message:
 
 def set_saved_replies(stack, replies: list[dict]) -> None:
     with stack.services.db.transaction() as session:
-        put_setting(session, stack.shop_id, "saved_replies", replies)
+        put_setting(session, stack.shop_id, "saved_replies", replies, utcnow())
 
 
 # ---- the merchant answers a shopper --------------------------------------------------------
@@ -380,7 +381,7 @@ def test_settings_show_the_servers_reason_next_to_the_field_and_save_nothing(sta
     admin.click("#save")
     error = admin.locator('[data-error-for="accent"]')
     expect(error).to_be_visible()
-    expect(error).to_have_text("accent must be a colour like #008060")
+    expect(error).to_have_text("The accent colour must be a colour like #008060")
     expect(admin.locator("#accent")).to_have_attribute("aria-invalid", "true")
     with stack.services.db.session() as session:
         assert get_settings(session, stack.shop_id) == before  # nothing saved

@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app import create_app
-from app.demo import DEMO_SHOP
 from app.models import Message
-from tests.conftest import API_KEY, SHOP
-from tests.test_install import app_home
+from standins.demo import DEMO_SHOP, with_demo_pages
+from standins.demo.names import SIGN_IN_PATH
+from tests.support.apps import make_app
+from tests.support.shops import API_KEY, SHOP, app_home
 
 CSP = f"frame-ancestors https://{SHOP} https://admin.shopify.com;"
 OTHER = "other-shop.myshopify.com"
@@ -96,12 +97,12 @@ def test_the_page_boots_with_the_shop_and_the_newest_event_id_only(client, stand
         newest = session.exec(select(sa.func.max(Message.id))).one()
     assert data["shop"] == SHOP
     assert data["lastEventId"] == newest  # the stream starts now, not at the shop's first message
-    assert data["appBridge"] is False and data["demo"] is False
+    assert data["appBridge"] is False and data["signIn"] is None
     assert data["idToken"] == query["id_token"]
 
 
 def test_real_shopify_pages_load_app_bridge_first_and_preload_only_it(client, standin, settings, bind, installed):
-    real = create_app(settings.override(shopify_standin_url=None), bind=bind).test_client()
+    real = create_app(settings.override(shopify_app_bridge=True), bind=bind).test_client()
     response = real.get("/app/settings", query_string=page_query(standin))
 
     assert response.status_code == 200
@@ -208,9 +209,8 @@ def test_demo_routes_do_not_exist_when_the_demo_is_off(client, installed):
 @pytest.fixture
 def demo_client(settings, bind, standin):
     standin.add_shop(DEMO_SHOP, name="Parley Demo Store")
-    app = create_app(settings.override(demo=True), bind=bind)
-    app.extensions["parley.demo_standin"] = standin
-    client = app.test_client()
+    app = make_app(settings.override(dev_sign_in_url=SIGN_IN_PATH), standin, bind=bind)
+    client = with_demo_pages(app, standin).test_client()
     assert client.get("/", query_string=page_query(standin, DEMO_SHOP)).status_code == 200
     return client
 

@@ -16,41 +16,15 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlmodel import select
 
-from app import shops
 from app.chat.shop_settings import get_settings, put_setting
-from app.db import utcnow
-from app.models import Conversation, DataExport, Message, Platform, Visitor
-from tests.conftest import SHOP
-from tests.test_streams import Stream
+from app.clock import utcnow
+from app.models import Conversation, DataExport, Message, Visitor
+from tests.support.queries import counted
+from tests.support.shoppers import cart, shopper_writes
+from tests.support.shops import OTHER, SHOP, bearer, install, installed_id
+from tests.support.streams import Stream
 
-OTHER = "other-shop.myshopify.com"
 SECRET_MARKER = "shop-b-secret-7f3a"
-
-
-def install(services, domain: str) -> int:
-    with services.db.transaction() as session:
-        return shops.record_install(
-            session, services.cipher, Platform.shopify, domain, shops.TokenGrant("shpat_" + uuid.uuid4().hex, "read_orders"), utcnow()
-        ).id
-
-
-def bearer(standin, shop: str = SHOP, sub: str = "42") -> dict:
-    return {"Authorization": f"Bearer {standin.mint_id_token(shop, sub=sub)}"}
-
-
-def shopper_writes(client, standin, shop: str, body: str, customer_id: str = "", cart: dict | None = None) -> dict:
-    session = client.post(f"/proxy/session?{urlencode(standin.proxy_query(shop, logged_in_customer_id=customer_id))}", json={}).get_json()
-    payload = {"client_id": str(uuid.uuid4()), "body": body}
-    if cart:
-        payload["cart"] = cart
-    sent = client.post("/api/storefront/v1/messages", json=payload, headers={"Authorization": f"Bearer {session['visitor_token']}"})
-    assert sent.status_code == 201, sent.data
-    return {**sent.get_json(), "visitor_token": session["visitor_token"]}
-
-
-def cart(total_minor: int) -> dict:
-    return {"token": "c1-x", "currency": "EUR", "total_price": total_minor, "item_count": 1,
-            "items": [{"title": "Parka", "quantity": 1, "price": total_minor, "line_price": total_minor}]}
 
 
 @pytest.fixture
@@ -60,7 +34,7 @@ def two_shops(client, standin, services):
     mine = shopper_writes(client, standin, SHOP, "hello from shop A")
     theirs = shopper_writes(client, standin, OTHER, f"{SECRET_MARKER} private question")
     with services.db.transaction() as session:
-        put_setting(session, b, "greeting", f"{SECRET_MARKER} greeting")
+        put_setting(session, b, "greeting", f"{SECRET_MARKER} greeting", utcnow())
         session.add(DataExport(shop_id=b, customer_id="1", content={"note": SECRET_MARKER}))
     with services.db.session() as session:
         export_id = session.exec(select(DataExport.id).where(DataExport.shop_id == b)).one()
@@ -125,13 +99,13 @@ def test_no_admin_endpoint_lets_one_shop_touch_anothers_data(app, client, standi
 @pytest.mark.parametrize("victim", ["shopify", "another_saleor"])
 def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, client, standin, services, victim):
     """The same sweep with a Saleor Dashboard token: Saleor A against a Shopify shop, and
-    against a second Saleor (tokens and keys made in tests/test_saleor_dashboard.py)."""
-    from tests.test_saleor_dashboard import (
+    against a second Saleor (tokens and keys made in tests/support/saleor_tokens.py)."""
+    from tests.support.saleor_tokens import (
         API_A, API_B, APP_A, APP_B, RecordingContext, claims_for, dashboard, install_saleor, saleor_shopper_writes, sign,
     )
     from joserfc.jwk import RSAKey
 
-    services.saleor_context = RecordingContext()
+    services.saleor.context = RecordingContext()
     key_a, key_b = (RSAKey.generate_key(2048, parameters={"kid": kid}) for kid in ("iso-a", "iso-b"))
     install_saleor(services, API_A, APP_A, key_a)
     saleor_shopper_writes(client, API_A, "hello from Saleor A")
@@ -143,7 +117,7 @@ def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, clie
         b = install_saleor(services, API_B, APP_B, key_b)
         theirs = saleor_shopper_writes(client, API_B, f"{SECRET_MARKER} private question")
     with services.db.transaction() as session:
-        put_setting(session, b, "greeting", f"{SECRET_MARKER} greeting")
+        put_setting(session, b, "greeting", f"{SECRET_MARKER} greeting", utcnow())
         session.add(DataExport(shop_id=b, customer_id="1", content={"note": SECRET_MARKER}))
     with services.db.session() as session:
         export_id = session.exec(select(DataExport.id).where(DataExport.shop_id == b)).one()
@@ -201,22 +175,22 @@ def test_bad_tokens_get_401_with_the_retry_header_and_change_nothing(client, sta
 # -- inbox ------------------------------------------------------------------------
 
 
-def test_waiting_tab_weighs_waiting_time_and_cart_value(client, standin, services):
+def test_waiting_tab_weighs_waiting_time_and_cart_value(client, standin, services, clock):
     install(services, SHOP)
     start = utcnow() - timedelta(hours=1)
-    services.clock = lambda: start
+    clock.set(start)
     small_early = shopper_writes(client, standin, SHOP, "small cart, waiting longest", cart=cart(1000))
-    services.clock = lambda: start + timedelta(minutes=5)
+    clock.set(start + timedelta(minutes=5))
     big_later = shopper_writes(client, standin, SHOP, "big cart, 5 min later", cart=cart(48000))
-    services.clock = lambda: start + timedelta(minutes=30)
+    clock.set(start + timedelta(minutes=30))
     nothing_latest = shopper_writes(client, standin, SHOP, "no cart, latest")
-    services.clock = lambda: start + timedelta(minutes=40)
+    clock.set(start + timedelta(minutes=40))
 
     rows = client.get("/admin/api/inbox?tab=waiting", headers=bearer(standin)).get_json()["conversations"]
     order = [r["id"] for r in rows]
     # €480 counts as 48 minutes of extra waiting, so it passes the €10 cart that came 5 minutes earlier.
     assert order == [big_later["conversation"]["id"], small_early["conversation"]["id"], nothing_latest["conversation"]["id"]]
-    assert rows[0]["cart"] == {"value": "480.00", "currency": "EUR"}
+    assert rows[0]["cart"] == {"total": "480.00", "currency": "EUR"}
     assert rows[0]["waiting_seconds"] == 35 * 60
     assert rows[0]["unread"] == 1
 
@@ -235,12 +209,12 @@ def test_reply_moves_a_conversation_out_of_waiting_and_resolve_into_resolved(cli
     assert client.get("/admin/api/inbox?tab=resolved", headers=bearer(standin)).get_json()["conversations"][0]["id"] == conversation_id
 
 
-def test_inbox_pages_with_a_cursor_without_gaps_or_repeats(client, standin, services):
+def test_inbox_pages_with_a_cursor_without_gaps_or_repeats(client, standin, services, clock):
     install(services, SHOP)
     base = utcnow() - timedelta(hours=2)
     expected = []
     for i in range(7):
-        services.clock = lambda i=i: base + timedelta(minutes=i)
+        clock.set(base + timedelta(minutes=i))
         expected.append(shopper_writes(client, standin, SHOP, f"question {i}")["conversation"]["id"])
     seen, cursor = [], None
     while True:
@@ -282,22 +256,6 @@ def test_bad_inbox_queries_get_400(client, standin, services, query, error):
 # -- query counts -------------------------------------------------------------------
 
 
-@contextmanager
-def counted(bind):
-    statements: list[str] = []
-    target = bind if isinstance(bind, sa.engine.Engine) else bind.engine
-
-    def record(conn, cursor, statement, *args):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            statements.append(statement)
-
-    event.listen(target, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(target, "before_cursor_execute", record)
-
-
 def test_inbox_and_conversation_use_a_fixed_number_of_queries(client, standin, services, bind):
     install(services, SHOP)
     conversation_ids = [shopper_writes(client, standin, SHOP, f"q{i}", cart=cart(1000 + i))["conversation"]["id"] for i in range(3)]
@@ -306,7 +264,7 @@ def test_inbox_and_conversation_use_a_fixed_number_of_queries(client, standin, s
         client.get("/admin/api/inbox", headers=headers)
     with counted(bind) as few_thread:
         client.get(f"/admin/api/conversations/{conversation_ids[0]}", headers=headers)
-    shop_id = install_id(services)
+    shop_id = installed_id(services)
     for i in range(12):
         sent = shopper_writes(client, standin, SHOP, f"more {i}", cart=cart(2000 + i))
         for j in range(3):
@@ -319,11 +277,6 @@ def test_inbox_and_conversation_use_a_fixed_number_of_queries(client, standin, s
         client.get(f"/admin/api/conversations/{conversation_ids[0]}", headers=headers)
     assert len(many) == len(few) <= 6, many
     assert len(many_thread) == len(few_thread) <= 8, many_thread
-
-
-def install_id(services) -> int:
-    with services.db.session() as session:
-        return shops.find_shop(session, Platform.shopify, SHOP).id
 
 
 # -- the customer panel --------------------------------------------------------------
@@ -356,8 +309,8 @@ def test_customer_panel_when_shopify_is_throttled_shows_what_it_has_and_says_so(
     conversation_id = identified["conversation"]["id"]
     client.get(f"/admin/api/conversations/{conversation_id}/customer", headers=bearer(standin))
     clock = {"now": 1000.0}
-    services.customer_context._clock = lambda: clock["now"]
-    services.customer_context._cache.clear()
+    services.shopify.customers._clock = lambda: clock["now"]
+    services.shopify.customers._cache.clear()
     client.get(f"/admin/api/conversations/{conversation_id}/customer", headers=bearer(standin))
     clock["now"] += 3600  # the cache has gone stale
     standin.throttle_next(SHOP)
@@ -375,7 +328,8 @@ def test_customer_panel_when_shopify_is_throttled_shows_what_it_has_and_says_so(
 def test_customer_panel_when_shopify_is_down(client, standin, identified, services):
     standin.set_outage(SHOP, True)
     panel = client.get(f"/admin/api/conversations/{identified['conversation']['id']}/customer", headers=bearer(standin)).get_json()
-    assert panel == {"customer": None, "orders": [], "source": "none", "notice": "Shopify could not be reached just now."}
+    assert panel == {"customer": None, "orders": [], "source": "none", "notice": "Shopify could not be reached just now.",
+                     "checkout": None}
 
 
 def test_customer_panel_for_an_anonymous_shopper(client, standin, services):
@@ -452,20 +406,29 @@ def test_settings_are_saved_and_reach_the_widget(client, standin, services):
     assert widget["settings"]["accent"] == "#aa3300"
 
 
+ORIGINS = ("Storefront origins must be https:// addresses without a path, like https://shop.example.com "
+           "(or http://localhost for development)")
+
+
+# The sentences a merchant reads beside the field they are about, in the Settings page's words.
 @pytest.mark.parametrize("update, field, message", [
-    ({"accent": "red"}, "accent", "accent must be a colour like #008060"),
+    ({"accent": "red"}, "accent", "The accent colour must be a colour like #008060"),
     ({"hours": {"timezone": "Mars/Olympus", "weekly": {}}}, "hours.timezone", "'Mars/Olympus' is not a known time zone"),
     ({"hours": {"timezone": "UTC", "weekly": {"tue": [["17:00", "09:00"]]}}}, "hours.weekly.tue", "hours on tue end (09:00) before they start (17:00)"),
-    ({"replies_in_minutes": 0}, "replies_in_minutes", "replies_in_minutes must be a whole number from 1 to 1440"),
+    ({"replies_in_minutes": 0}, "replies_in_minutes",
+     "“Usually replies within” must be a whole number of minutes from 1 to 1440 (24 hours)"),
     ({"saved_replies": [{"shortcut": "Ship It", "text": "x"}]}, "saved_replies[0].shortcut", "a shortcut is 1–32 lower-case letters, digits, - or _"),
-    ({"notification_email": "not-an-address"}, "notification_email", "notification_email must be an e-mail address"),
+    ({"notification_email": "not-an-address"}, "notification_email",
+     "The notification e-mail must be an e-mail address, like team@example.com"),
     ({"favourite_colour": "blue"}, "favourite_colour", "favourite_colour is not a setting"),
-    ({"attribution_window_days": 0}, "attribution_window_days", "attribution_window_days must be a whole number of days from 1 to 90"),
-    ({"attribution_window_days": "7"}, "attribution_window_days", "attribution_window_days must be a whole number of days from 1 to 90"),
-    ({"storefront_origins": ["http://shop.example.com"]}, "storefront_origins",
-     "storefront_origins must be a list of https:// origins (or http://localhost for development)"),
-    ({"storefront_origins": ["https://shop.example.com/cart"]}, "storefront_origins",
-     "storefront_origins must be a list of https:// origins (or http://localhost for development)"),
+    ({"attribution_window_days": 0}, "attribution_window_days", "The attribution window must be a whole number of days from 1 to 90"),
+    ({"attribution_window_days": "7"}, "attribution_window_days", "The attribution window must be a whole number of days from 1 to 90"),
+    ({"storefront_origins": ["http://shop.example.com"]}, "storefront_origins", ORIGINS),
+    ({"storefront_origins": ["https://shop.example.com/cart"]}, "storefront_origins", ORIGINS),
+    ({"greeting": " "}, "greeting", "The greeting must be text"),
+    ({"away_message": "x" * 501}, "away_message", "The away message can hold at most 500 characters"),
+    ({"saved_replies": [{"shortcut": "ship", "text": "a"}, {"shortcut": "ship", "text": "b"}]},
+     "saved_replies[1].shortcut", "/ship is used twice"),
 ])
 def test_a_setting_out_of_range_gets_400_naming_the_field_and_nothing_is_saved(client, standin, services, update, field, message):
     install(services, SHOP)
@@ -478,8 +441,10 @@ def test_first_run_says_whether_the_widget_is_live_and_links_to_turn_it_on(clien
     install(services, SHOP)
     before = client.get("/admin/api/settings", headers=bearer(standin)).get_json()["embed"]
     assert before["active"] is False
+    # The theme editor of the shop's admin (here the stand-in's, which serves the shop's admin).
     assert before["activate_url"] == (
-        f"https://{SHOP}/admin/themes/current/editor?context=apps&template=index&activateAppId={settings.shopify_api_key}/parley-embed"
+        f"{standin.url}/store/{SHOP}/admin/themes/current/editor?context=apps&template=index"
+        f"&activateAppId={settings.shopify_api_key}/parley-embed"
     )
     client.post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={})
     assert client.get("/admin/api/settings", headers=bearer(standin)).get_json()["embed"]["active"] is True

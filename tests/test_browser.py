@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app.demo import DEMO_SHOP
+from standins.demo import DEMO_SHOP
 from app.models import AuthorKind, CartSnapshot, Conversation, Message, Visitor
-from tests.browser_support import artifacts_dir, CUSTOMER_ID, launch_chromium, start_stack
+from tests.support.browser import artifacts_dir, CUSTOMER_ID, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 SHOPPER_BUBBLES = ".parley-log .parley-from-shopper .parley-bubble"

@@ -16,12 +16,12 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import select
 
-from app import event_worker
 from app.chat.shop_settings import put_setting
+from app.inbound.worker import MAX_ATTEMPTS, Inbound
 from app.commerce.attribution import counts, net_revenue
-from app.db import utcnow
+from app.clock import utcnow
 from app.models import CartSnapshot, Conversation, OrderLink, WebhookEvent
-from app.platforms.shopify.standin_payloads import (
+from standins.shopify.payloads import (
     cart_payload,
     checkout_payload,
     customer,
@@ -29,8 +29,8 @@ from app.platforms.shopify.standin_payloads import (
     order_payload,
     simple_lines,
 )
-from tests.conftest import SHOP
-from tests.test_admin_support import OTHER, bearer, install, shopper_writes
+from tests.support.shoppers import shopper_writes
+from tests.support.shops import OTHER, SHOP, bearer, install
 
 ADDRESS = "/webhooks/commerce"
 
@@ -41,7 +41,7 @@ def deliver(client, standin, topic: str, payload, shop: str = SHOP, event_id: st
 
 
 def process(services) -> dict:
-    return event_worker.run_pending(services)
+    return services.inbound.run_pending()
 
 
 def links(services, *where) -> list[OrderLink]:
@@ -115,7 +115,7 @@ def test_a_customer_order_after_the_window_is_not_linked_until_the_window_is_wid
     assert links(services) == []
 
     with services.db.transaction() as session:
-        put_setting(session, shop, "attribution_window_days", 10)
+        put_setting(session, shop, "attribution_window_days", 10, utcnow())
     deliver(client, standin, "orders/updated", order_payload(order_id=555, buyer=customer(7001, "kari@example.com"),
                                                              created_at=late, updated_at=late + timedelta(minutes=5)))
     process(services)
@@ -238,8 +238,8 @@ def test_an_event_is_claimed_once_even_when_two_workers_reach_for_it(client, sta
     deliver(client, standin, "orders/create", order_payload(note_attributes={"parley_conversation": conversation}))
     [event] = events(services)
 
-    assert event_worker.process_one(services, event.id) == "processed"
-    assert event_worker.process_one(services, event.id) == "taken"
+    assert services.inbound.process_one(event.id).state == "processed"
+    assert services.inbound.process_one(event.id).state == "taken"
     assert len(links(services)) == 1
 
 
@@ -248,18 +248,18 @@ def test_a_failing_event_is_retried_then_given_up_with_its_reason(client, standi
     [event] = events(services)
     calls = []
 
-    def broken(parley, session, stored):
+    def broken(session, stored, now):
         calls.append(stored.id)
         raise RuntimeError("database went away")
 
-    table = {event.platform: broken}
-    outcomes = [event_worker.process_one(services, event.id, table) for _ in range(event_worker.MAX_ATTEMPTS)]
+    inbound = Inbound(services.db, services.clock, {event.platform: broken})
+    outcomes = [inbound.process_one(event.id).state for _ in range(MAX_ATTEMPTS)]
 
-    assert outcomes == ["retry"] * (event_worker.MAX_ATTEMPTS - 1) + ["failed"]
+    assert outcomes == ["retry"] * (MAX_ATTEMPTS - 1) + ["failed"]
     [event] = events(services)
-    assert event.processed_at is not None and event.attempts == event_worker.MAX_ATTEMPTS
+    assert event.processed_at is not None and event.attempts == MAX_ATTEMPTS
     assert event.error == "RuntimeError: database went away"
-    assert event_worker.process_one(services, event.id, table) == "taken" and len(calls) == event_worker.MAX_ATTEMPTS
+    assert inbound.process_one(event.id).state == "taken" and len(calls) == MAX_ATTEMPTS
 
 
 # -- carts and checkouts -------------------------------------------------------------------
@@ -359,7 +359,7 @@ def test_malformed_json_gets_400_and_nothing_is_stored(client, standin, services
 
 def test_a_topic_that_belongs_elsewhere_gets_400(client, standin, services, shop):
     answer = deliver(client, standin, "app/uninstalled", {"id": 1, "domain": SHOP})
-    assert (answer.status_code, answer.get_json()["error"]) == (400, "unknown_topic")
+    assert (answer.status_code, answer.get_json()["error"]) == (400, "unexpected_topic")
     assert events(services) == []
 
 

@@ -1,5 +1,6 @@
 """Settings: safe local defaults, and production refusing what it cannot guess
-or must never run (the demo, the Shopify stand-in)."""
+or must never run (the demo, a stand-in for Shopify, the development conveniences);
+and the product runs without the stand-ins installed at all."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ PRODUCTION = {
 def test_production_with_every_setting_starts():
     settings = load_settings(PRODUCTION)
     assert settings.production
-    assert settings.shopify_standin_url is None
+    assert (settings.dev_storefront_origins, settings.shopify_app_bridge, settings.dev_sign_in_url) == ("", True, None)
 
 
 @pytest.mark.parametrize("name", ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY"])
@@ -39,14 +40,62 @@ def test_production_names_the_missing_setting(name):
     assert str(err.value).startswith(f"{name} is required in production")
 
 
-def test_production_refuses_the_shopify_standin():
-    with pytest.raises(ConfigError, match="SHOPIFY_STANDIN_URL .* refused in production"):
-        load_settings({**PRODUCTION, "SHOPIFY_STANDIN_URL": "http://127.0.0.1:8001"})
+@pytest.mark.parametrize("name, value", [
+    ("DEV_STOREFRONT_ORIGINS", "http://127.0.0.1:8001"),
+    ("SHOPIFY_APP_BRIDGE", "off"),
+    ("DEV_SIGN_IN_URL", "/demo"),
+])
+def test_production_refuses_the_development_conveniences(name, value):
+    with pytest.raises(ConfigError, match=f"{name}.* refused in production"):
+        load_settings({**PRODUCTION, name: value})
 
 
-def test_production_refuses_the_demo():
-    with pytest.raises(ConfigError, match="demo .* refused in production"):
-        load_settings({**PRODUCTION, "PARLEY_DEMO": "1"})
+def test_production_cannot_be_wired_to_a_shopify_standin():
+    from app import create_app
+    from standins.shopify.transport import standin_http
+
+    with pytest.raises(ConfigError, match="stand-in for Shopify .* refused in production"):
+        create_app(load_settings(PRODUCTION), shopify_http=standin_http("http://127.0.0.1:8001"))
+
+
+# Run in a fresh interpreter in which the stand-ins and the demo's Liquid cannot be
+# imported, as after `pip install .` without the demo extra.
+WITHOUT_STANDINS = """
+import sys
+
+class Refuse:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("standins", "liquid"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+
+sys.meta_path.insert(0, Refuse())
+from app import create_app
+app = create_app({"app_url": "http://parley.test"})
+client = app.test_client()
+assert client.get("/healthz").status_code == 200, "healthz"
+assert client.get("/").status_code == 200, "landing page"
+assert client.get("/saleor/manifest").status_code == 200, "Saleor manifest"
+assert client.post("/api/storefront/v1/session", json={"shop": "x.myshopify.com"}).status_code == 404, "storefront API"
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("standins", "liquid"))
+assert not loaded, loaded
+print("served without stand-ins")
+"""
+
+
+def test_the_product_imports_and_serves_with_the_standins_unimportable(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
+    subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", WITHOUT_STANDINS], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "served without stand-ins" in done.stdout
+
+
+def test_the_demo_command_says_what_to_install_without_the_standins():
+    code = WITHOUT_STANDINS.split("from app import create_app")[0] + (
+        "from app.cli import main\nraise SystemExit(main(['demo', '--port', '8798']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "pip install -e '.[demo]'" in done.stderr
 
 
 def test_production_refuses_the_demo_command():

@@ -26,13 +26,12 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from app import event_worker
 from app.chat.shop_settings import get_settings
 from app.commerce import insights
-from app.demo import DEMO_CUSTOMER_ID, DEMO_SHOP, saleor_pages
+from standins.demo import DEMO_CUSTOMER_ID, DEMO_SHOP, saleor_pages
 from app.models import CartSnapshot, Conversation, Message, OrderLink, Platform, Shop
 from app.platforms.saleor.metadata import CONVERSATION_KEY
-from tests.browser_support import artifacts_dir, launch_chromium, start_demo
+from tests.support.browser import artifacts_dir, launch_chromium, start_demo
 
 TIMEOUT_MS = 15_000
 STORE = f"/store/{DEMO_SHOP}"
@@ -62,7 +61,7 @@ def wait_for(condition, timeout: float = 10.0, what: str = "condition"):
 
 def saleor_shop(demo) -> Shop:
     with demo.services.db.session() as session:
-        shop = demo.services.saleor.find(session, demo.saleor.api_url)
+        shop = demo.services.saleor.apps.find(session, demo.saleor.api_url)
     assert shop is not None, "the Saleor demo shop is not installed"
     return shop
 
@@ -103,7 +102,7 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
         # The shopper adds two mugs: carts/update keeps the Support page's cart current.
         assert shopper.post(f"{STORE}/cart/add.js", json={"id": MUG, "quantity": 2}).status_code == 200
         assert demo.storefront.wait_for_webhooks()
-        event_worker.run_pending(demo.services)
+        demo.services.inbound.run_pending()
         with demo.services.db.session() as db:
             conversation = db.get(Conversation, conversation_id)
             latest = db.exec(select(CartSnapshot).where(CartSnapshot.conversation_id == conversation_id)
@@ -134,7 +133,7 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
     assert [(line["title"], line["quantity"], line["price"]) for line in placed["line_items"]] == [
         ("Harbour Rain Jacket", 1, "129.90"), ("Enamel Trail Mug", 2, "14.90")]
 
-    event_worker.run_pending(demo.services)
+    demo.services.inbound.run_pending()
     shop_id = shopify_shop_id(demo)
     link = link_of(demo, shop_id, str(placed["id"]))
     assert link is not None
@@ -222,7 +221,7 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
 
     wait_for(lambda: any(d.event == "ORDER_CREATED" and d.status == 200 for d in demo.saleor.deliveries),
              what="ORDER_CREATED to reach Parley")
-    event_worker.run_pending(demo.services)
+    demo.services.inbound.run_pending()
     link = link_of(demo, saleor_shop(demo).id, order_id)
     assert link is not None
     assert (link.conversation_id, link.rule) == (conversation_id, "conversation")
@@ -230,8 +229,8 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
 
 
 def test_the_saleor_demo_pages_refuse_production():
-    from app.platforms.saleor.standin import SaleorStandin
-    from app.platforms.saleor.standin_pages import ProductionRefused, enable_demo_pages
+    from standins.saleor.standin import SaleorStandin
+    from standins.saleor.pages import ProductionRefused, enable_demo_pages
 
     with pytest.raises(ProductionRefused, match="refused in production"):
         enable_demo_pages(SaleorStandin(), "http://127.0.0.1:8000", environ={"PARLEY_ENV": "production"})

@@ -19,13 +19,15 @@ import sqlalchemy as sa
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
-from app import event_worker, shops
+from app import shops
 from app.config import load_settings
-from app.db import Database, make_engine, utcnow
+from app.clock import utcnow
+from app.db import Database, make_engine
 from app.models import Conversation, OrderLink, Platform, Visitor, WebhookEvent
-from app.platforms.shopify.standin import ShopifyStandin
-from app.platforms.shopify.standin_payloads import order_payload
-from app.services import Parley
+from standins.shopify.standin import ShopifyStandin
+from standins.shopify.payloads import order_payload
+from app.encryption import TokenCipher
+from app.inbound.worker import Inbound
 
 SHOP = "killed-midway.myshopify.com"
 
@@ -90,7 +92,7 @@ def _seed(env: dict[str, str]) -> tuple[Database, str]:
     db = Database(make_engine(settings.database_url))
     with db.transaction() as session:
         shop = shops.record_install(
-            session, Parley.build(settings).cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_kill", "read_orders"), utcnow()
+            session, TokenCipher(settings.token_encryption_key), Platform.shopify, SHOP, shops.TokenGrant("shpat_kill", "read_orders"), utcnow()
         )
         visitor = Visitor(shop_id=shop.id)
         session.add(visitor)
@@ -150,4 +152,4 @@ def test_an_event_acknowledged_before_a_kill_is_processed_once_after_restart(env
         [event] = session.exec(select(WebhookEvent)).all()
     assert (link.conversation_id, link.rule, event.attempts) == (conversation_id, "conversation", 1)
     with db.session() as session:
-        assert event_worker.pending_ids(session) == []
+        assert Inbound(db, utcnow, {}).pending_ids(session) == []

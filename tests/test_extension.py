@@ -28,8 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser_support import launch_chromium
-from tests.conftest import service_unavailable
+from tests.support.browser import launch_chromium
+from tests.support.services import service_unavailable
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "extensions" / "parley-chat"

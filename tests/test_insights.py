@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from app.clock import utcnow
 from app.chat.shop_settings import put_setting
 from app.commerce.insights import Day, compute
 from app.models import CartSnapshot, Conversation, ConversationStatus, OrderLink, Visitor
-from app.web import charts
-from tests.conftest import SHOP
-from tests.test_admin_support import bearer, counted, install
+from app.web.admin import charts
+from tests.support.shops import SHOP
+from tests.support.queries import counted
+from tests.support.shops import bearer, install
 
 OTHER = "other-shop.myshopify.com"
 TALLINN = ZoneInfo("Europe/Tallinn")
@@ -124,16 +126,16 @@ def seed_shop_b(session, shop: int) -> str:
 
 
 @pytest.fixture
-def seeded(services, standin, shop_id):
+def seeded(services, standin, shop_id, clock):
     standin.add_shop(OTHER, name="Other Shop")
     shop_b = install(services, OTHER)
     with services.db.transaction() as session:
         for shop in (shop_id, shop_b):
-            put_setting(session, shop, "hours", {"timezone": "Europe/Tallinn", "weekly": {}})
-            put_setting(session, shop, "attribution_window_days", 2)
+            put_setting(session, shop, "hours", {"timezone": "Europe/Tallinn", "weekly": {}}, utcnow())
+            put_setting(session, shop, "attribution_window_days", 2, utcnow())
         ids = seed_shop_a(session, shop_id)
         b_conversation = seed_shop_b(session, shop_b)
-    services.clock = lambda: NOW
+    clock.set(NOW)
     return {"a": shop_id, "b": shop_b, "ids": ids, "b_conversation": b_conversation}
 
 
@@ -408,14 +410,14 @@ def test_the_insights_page_shows_the_figures_and_downloads_the_csv(tmp_path):
 
     from playwright.sync_api import expect
 
-    from tests.browser_support import artifacts_dir, launch_chromium, start_stack
+    from tests.support.browser import artifacts_dir, launch_chromium, start_stack
 
     with launch_chromium(15_000) as browser:
         stack, stop = start_stack(tmp_path)
         try:
             with stack.services.db.transaction() as session:
-                put_setting(session, stack.shop_id, "hours", {"timezone": "Europe/Tallinn", "weekly": {}})
-                put_setting(session, stack.shop_id, "attribution_window_days", 2)
+                put_setting(session, stack.shop_id, "hours", {"timezone": "Europe/Tallinn", "weekly": {}}, utcnow())
+                put_setting(session, stack.shop_id, "attribution_window_days", 2, utcnow())
                 ids = seed_shop_a(session, stack.shop_id)
             context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="en-US", accept_downloads=True)
             context.route(re.compile(r"^https?://cdn\.shopify\.com/"), lambda route: route.abort())

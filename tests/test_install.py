@@ -14,7 +14,7 @@ from sqlmodel import select
 
 from app import shops
 from app.models import InstallState, Platform, Shop
-from tests.conftest import API_KEY, SHOP
+from tests.support.shops import API_KEY, SHOP
 
 
 def app_home(client, standin, **token_args):
@@ -71,19 +71,19 @@ def test_second_visit_reuses_the_stored_token(client, standin):
     assert len(token_requests(standin)) == 1
 
 
-def test_token_is_refreshed_before_expiry_and_the_new_pair_stored_together(client, standin, services):
+def test_token_is_refreshed_before_expiry_and_the_new_pair_stored_together(client, standin, services, clock):
     app_home(client, standin)
     shop = stored_shop(services)
     first_access = shops.access_token_of(shop, services.cipher)
     first_refresh = shops.refresh_token_of(shop, services.cipher)
 
     # Still an hour to go: no refresh.
-    assert services.shopify.access_token(shop) == first_access
+    assert services.shopify.installer.access_token(shop) == first_access
     assert token_requests(standin, "refresh_token") == []
 
     later = shop.access_token_expires_at - timedelta(seconds=60)
-    services.clock = lambda: later
-    new_access = services.shopify.access_token(shop)
+    clock.set(later)
+    new_access = services.shopify.installer.access_token(shop)
 
     assert new_access != first_access
     assert request_body(token_requests(standin, "refresh_token")[0])["refresh_token"] == first_refresh
@@ -107,12 +107,12 @@ def test_a_refresh_that_lost_the_race_keeps_the_winners_tokens(client, standin, 
     assert shops.access_token_of(stored_shop(services), services.cipher) == "shpat_winner"
 
 
-def test_install_refresh_uninstall_reinstall(client, standin, services):
+def test_install_refresh_uninstall_reinstall(client, standin, services, clock):
     assert app_home(client, standin).status_code == 200
     shop = stored_shop(services)
-    services.clock = lambda: shop.access_token_expires_at - timedelta(seconds=10)
-    services.shopify.access_token(shop)
-    services.clock = __import__("app.db", fromlist=["utcnow"]).utcnow
+    clock.set(shop.access_token_expires_at - timedelta(seconds=10))
+    services.shopify.installer.access_token(shop)
+    clock.release()
 
     standin.revoke(SHOP)
     body = b'{"id":1,"name":"Fjord Gear","domain":"fjord-gear.myshopify.com"}'
@@ -153,7 +153,9 @@ def test_code_grant_install_end_to_end(client, standin, services):
     grant = request_body(token_requests(standin)[0])
     assert str(grant["expiring"]) == "1"
     assert shop.refresh_token_enc is not None
-    assert client.get(done.headers["Location"]).status_code == 200
+    # Back to the app in the shop's admin (the stand-in's), as a real install ends.
+    back = httpx.get(done.headers["Location"])
+    assert back.status_code == 200 and "Parley is installed" in back.text
 
 
 def test_legacy_install_hit_on_the_app_url_starts_the_code_grant(client, standin):
@@ -289,12 +291,12 @@ def test_old_secret_is_accepted_while_rotating(client, standin, settings, bind):
     assert response.status_code == 200
 
 
-def test_tokens_never_reach_the_log(client, standin, services, caplog):
+def test_tokens_never_reach_the_log(client, standin, services, caplog, clock):
     caplog.set_level("DEBUG")
     app_home(client, standin)
     shop = stored_shop(services)
-    services.clock = lambda: shop.access_token_expires_at
-    services.shopify.access_token(shop)
+    clock.set(shop.access_token_expires_at)
+    services.shopify.installer.access_token(shop)
     current = stored_shop(services)
     secrets_seen = [
         shops.access_token_of(current, services.cipher),

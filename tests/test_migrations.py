@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from app.db import make_engine
 from app.migrate import downgrade, pending_differences, upgrade
-from tests.conftest import POSTGRES_URL
+from tests.support.services import POSTGRES_URL
 
 
 def test_migrations_match_the_models_on_sqlite(tmp_path):

@@ -19,11 +19,12 @@ import pytest
 import redis
 
 from app import create_app, shops
-from app.db import utcnow
+from app.clock import utcnow
 from app.models import Platform
 from app.realtime.broker import Event, RedisBroker
-from tests.conftest import SHOP, service_unavailable
-from tests.test_streams import Stream
+from tests.support.services import service_unavailable
+from tests.support.shops import SHOP
+from tests.support.streams import Stream
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 

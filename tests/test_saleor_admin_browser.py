@@ -20,7 +20,7 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from app.models import CartSnapshot
-from tests.test_saleor_dashboard import DASHBOARD_PAGE, RecordingContext, claims_for, install_saleor, saleor_shopper_writes, sign
+from tests.support.saleor_tokens import DASHBOARD_PAGE, RecordingContext, claims_for, install_saleor, saleor_shopper_writes, sign
 
 DARK_BACKGROUND = "rgb(22, 22, 24)"  # admin.css: [data-theme="dark"] --bg
 # What Shopify's "turn on the app embed" card and banner say; none of it applies to Saleor.
@@ -31,11 +31,11 @@ SHOPIFY_EMBED_TEXT = re.compile(r"theme editor|app embed|in your theme|Turn on t
 def world(tmp_path_factory):
     """(stack, Dashboard URL, browser, key): Parley serving, a Dashboard page that frames
     whichever Parley page `?path=` names for the Saleor `?api=`, with a fresh token."""
-    from tests.browser_support import LiveServer, launch_chromium, start_stack
+    from tests.support.browser import LiveServer, launch_chromium, start_stack
 
     key = RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig", "kid": "kid-browser"})
     stack, stop = start_stack(tmp_path_factory.mktemp("saleor-admin"))
-    stack.services.saleor_context = RecordingContext()
+    stack.services.saleor.context = RecordingContext()
 
     def dashboard_app(environ, start_response):
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
@@ -152,7 +152,7 @@ def test_saleor_inbox_asks_for_the_snippet_until_the_widget_is_seen(saleor):
 def test_a_dashboard_theme_message_switches_the_page_to_dark(saleor):
     from playwright.sync_api import expect
 
-    from tests.browser_support import artifacts_dir
+    from tests.support.browser import artifacts_dir
 
     app = saleor.open("/saleor/app", theme="light")
     html = app.locator("html")
@@ -178,7 +178,7 @@ def test_a_dashboard_theme_message_switches_the_page_to_dark(saleor):
 def test_saleor_conversation_inserts_product_names_not_shop_links(saleor):
     from playwright.sync_api import expect
 
-    from tests.browser_support import artifacts_dir
+    from tests.support.browser import artifacts_dir
 
     sent = saleor_shopper_writes(saleor.stack.app.test_client(), saleor.api, "Is the parka warm?")
     conversation_id = sent["conversation"]["id"]

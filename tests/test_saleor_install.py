@@ -12,8 +12,9 @@ from app.config import load_settings
 from app.models import InstallState, Platform, Shop
 from app.platforms.saleor import install as saleor_install
 from app.platforms.saleor.manifest import PERMISSIONS, SUBSCRIPTIONS, build_manifest
-from app.platforms.saleor.standin import SCHEMA_SDL
-from tests.saleor_support import MANIFEST_URL, count, install, saleor, saleor_b, shop_of  # noqa: F401 - fixtures
+from standins.saleor.standin import SCHEMA_SDL
+from tests.support.apps import make_app
+from tests.support.saleor import MANIFEST_URL, LateApp, count, install, running_saleor, shop_of
 
 # The SDL is transcribed from Saleor's saleor/graphql/schema.graphql (3.20), restricted to
 # the types and fields Parley relies on; the stand-in serves the same SDL.
@@ -99,12 +100,14 @@ def test_token_that_does_not_answer_app_id_is_refused_and_nothing_stored(saleor,
     assert saleor.calls("app {")
 
 
-def test_failed_register_makes_saleor_fail_the_install_with_our_message(saleor, services):
-    services.settings = services.settings.override(saleor_allowed_api_urls="https://other.example/graphql/")
-    outcome = saleor.install_app(MANIFEST_URL)
-    assert outcome == {"status": "failed", "app_id": None,
-                       "message": f"{saleor.api_url} is not allowed to install this Parley"}
-    assert saleor.installed_app is None  # Saleor deletes the app, and its token with it
+def test_failed_register_makes_saleor_fail_the_install_with_our_message(settings, standin, bind):
+    app = make_app(settings.override(saleor_allowed_api_urls="https://other.example/graphql/"), standin, bind=bind)
+    services = app.extensions["parley"]
+    with running_saleor(app) as saleor:
+        outcome = saleor.install_app(MANIFEST_URL)
+        assert outcome == {"status": "failed", "app_id": None,
+                           "message": f"{saleor.api_url} is not allowed to install this Parley"}
+        assert saleor.installed_app is None  # Saleor deletes the app, and its token with it
     assert count(services, Shop) == 0
 
 
@@ -133,13 +136,16 @@ def test_unreachable_saleor_is_refused_without_storing(client, services):
     assert count(services, Shop) == 0
 
 
-def test_allow_list_admits_only_listed_api_urls(saleor, saleor_b, services):
-    services.settings = services.settings.override(saleor_allowed_api_urls=f" {saleor.api_url} ,")
-    install(saleor)
-    refused = saleor_b.install_app(MANIFEST_URL)
-    assert refused["status"] == "failed"
-    assert refused["message"] == f"{saleor_b.api_url} is not allowed to install this Parley"
-    assert shop_of(services, saleor) is not None and shop_of(services, saleor_b) is None
+def test_allow_list_admits_only_listed_api_urls(settings, standin, bind):
+    late = LateApp()
+    with running_saleor(late) as saleor, running_saleor(late) as saleor_b:
+        late.app = make_app(settings.override(saleor_allowed_api_urls=f" {saleor.api_url} ,"), standin, bind=bind)
+        services = late.app.extensions["parley"]
+        install(saleor)
+        refused = saleor_b.install_app(MANIFEST_URL)
+        assert refused["status"] == "failed"
+        assert refused["message"] == f"{saleor_b.api_url} is not allowed to install this Parley"
+        assert shop_of(services, saleor) is not None and shop_of(services, saleor_b) is None
 
 
 def test_production_refuses_http_api_urls_unless_listed():

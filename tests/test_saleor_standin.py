@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.exceptions import InvalidSignature
 
 from app.platforms.saleor.keys import KeyRing, check_claims
-from app.platforms.saleor.standin import SaleorStandin, StandinServer
+from standins.saleor.standin import SaleorStandin
+from standins.server import StandinServer
 
 
 def _b64decode(segment: str) -> bytes:

@@ -21,18 +21,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app.chat.shop_settings import put_setting
+from app.clock import utcnow
 from app.config import ROOT
 from app.models import CartSnapshot, Platform, Shop, Visitor
-from tests.conftest import SHOP
-from tests.test_saleor_dashboard import (
-    API_A,
-    APP_A,
-    CUSTOMER,
-    install_saleor,
-    saleor_keys,  # noqa: F401  (fixture)
-    saleor_shopper_writes,
-    sign,
-)
+from tests.support.shops import SHOP
+from tests.support.saleor_tokens import API_A, APP_A, CUSTOMER, install_saleor, saleor_shopper_writes, sign
 
 ASSETS = ROOT / "extensions" / "parley-chat" / "assets"
 STOREFRONT = "https://shop.example.com"
@@ -119,7 +112,7 @@ def test_an_unreachable_jwks_is_503_not_anonymous(client, services, saleor_keys,
     def down(api_url: str) -> str:
         raise JWKSUnavailable("refused")
 
-    services.saleor.fetch = down
+    services.saleor.apps.fetch = down
     rotated = sign(saleor_keys["b"], customer_claims())  # a kid not cached: needs a fetch
     response = client.post("/api/storefront/v1/session", json={"shop": API_A, "customer_access_token": rotated})
     assert (response.status_code, response.get_json()["error"]) == (503, "saleor_unavailable")
@@ -135,7 +128,7 @@ def test_cors_for_a_saleor_shop_comes_from_its_storefront_origins(client, servic
     assert client.post("/api/storefront/v1/session", json={"shop": API_A},
                        headers={"Origin": "https://127.0.0.1:9"}).status_code == 403
     with services.db.transaction() as session:
-        put_setting(session, saleor_shop, "storefront_origins", [STOREFRONT])
+        put_setting(session, saleor_shop, "storefront_origins", [STOREFRONT], utcnow())
     client.application.extensions.pop("parley.known_origins", None)  # the preflight cache lives 30 s
     allowed = client.post("/api/storefront/v1/session", json={"shop": API_A}, headers={"Origin": STOREFRONT})
     assert allowed.status_code == 200
@@ -198,7 +191,7 @@ def test_set_checkout_needs_a_visitor_token(client, saleor_shop):
 
 
 def test_set_checkout_is_for_saleor_shops_only(client, standin, shop_id):
-    from tests.test_admin_support import shopper_writes
+    from tests.support.shoppers import shopper_writes
 
     sent = shopper_writes(client, standin, SHOP, "hi")
     response = visitor_call(client, sent["visitor_token"], {"checkout_id": CHECKOUT_TOKEN})
@@ -208,7 +201,7 @@ def test_set_checkout_is_for_saleor_shops_only(client, standin, shop_id):
 @pytest.fixture
 def saleor_standin():
     """The Saleor stand-in with Parley installed (its token read back from the stand-in)."""
-    standin_module = pytest.importorskip("app.platforms.saleor.standin")
+    standin_module = pytest.importorskip("standins.saleor.standin")
     manifest = {"id": "parley.test", "name": "Parley", "version": "1.0.0",
                 "permissions": ["MANAGE_CHECKOUTS", "MANAGE_ORDERS", "MANAGE_USERS"]}
 
@@ -223,7 +216,7 @@ def saleor_standin():
 
 def test_set_checkout_snapshots_the_checkout_and_stamps_the_conversation(client, services, saleor_standin):
     from app import shops
-    from app.db import utcnow
+    from app.clock import utcnow
 
     with services.db.transaction() as session:
         shop = shops.record_install(session, services.cipher, Platform.saleor, saleor_standin.api_url,
@@ -253,7 +246,7 @@ def test_set_checkout_snapshots_the_checkout_and_stamps_the_conversation(client,
 
 
 def test_the_settings_snippet_loads_from_this_parley(client, services, saleor_keys, saleor_shop):  # noqa: F811
-    from tests.test_saleor_dashboard import claims_for, dashboard
+    from tests.support.saleor_tokens import claims_for, dashboard
 
     embed = client.get("/admin/api/settings", headers=dashboard(sign(saleor_keys["a"], claims_for()))).get_json()["embed"]
     assert embed["snippet"].startswith('<script src="http://parley.test/widget/parley.js"')

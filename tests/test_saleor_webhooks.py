@@ -15,22 +15,20 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlmodel import select
 
-from app import webhook_events
+from app.errors import ParleyError
+from app.inbound import worker
 from app.models import CartSnapshot, Conversation, InstallState, OrderLink, Visitor, WebhookEvent
-from app.platforms.saleor import checkouts
 from app.platforms.saleor.api import SaleorAPI
-from app.platforms.saleor.checkouts import CheckoutUnavailable, remember_checkout, stamp_checkout
+from app.platforms.saleor.checkouts import CheckoutUnavailable
 from app.platforms.saleor.context import SaleorCommerceContext
 from app.platforms.saleor.keys import JWKSUnavailable, KeyRing, SignatureError, check_claims
 from app.platforms.saleor.metadata import CONVERSATION_KEY
-from tests.saleor_support import (  # noqa: F401 - saleor, saleor_b are fixtures
+from tests.support.saleor import (
     conversation_with_checkout,
     count,
     deliver_and_process,
     install,
     post_webhook,
-    saleor,
-    saleor_b,
     shop_of,
     token_of,
 )
@@ -146,7 +144,7 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
     def jwks_down(api_url: str) -> str:
         raise JWKSUnavailable("network down")
 
-    monkeypatch.setattr(services.saleor, "fetch", jwks_down)
+    monkeypatch.setattr(services.saleor.apps, "fetch", jwks_down)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload())
     assert answer.status_code == 503
     assert answer.get_json() == {"error": "keys_unavailable",
@@ -156,7 +154,7 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
 
-    monkeypatch.setattr(webhook_events, "insert_once", database_down)
+    monkeypatch.setattr(worker, "insert_once", database_down)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload())
     assert answer.status_code == 503
     assert answer.get_json() == {"error": "database_unavailable",
@@ -285,21 +283,20 @@ def test_remember_checkout_snapshots_and_stamps(saleor, services):
     shop = shop_of(services, saleor)
     conversation_id = conversation_with_checkout(services, shop.id, None)
     checkout_id = saleor.add_checkout(PARKA, email="anna@example.com")
-    cart = remember_checkout(services, shop, conversation_id, checkout_id)
+    cart = services.saleor.checkouts.remember(shop, conversation_id, checkout_id)
     assert cart == {"token": token_of(checkout_id), "currency": "EUR", "total": "129.90", "item_count": 2,
-                    "email": "anna@example.com",
                     "lines": [{"title": "Parka – M", "quantity": 2, "price": "64.95", "line_price": "129.9",
                                "variant_id": cart["lines"][0]["variant_id"], "product_id": None, "url": None}]}
     with services.db.session() as session:
         conversation = session.get(Conversation, conversation_id)
     assert (conversation.cart_value, conversation.cart_currency) == (Decimal("129.9"), "EUR")
     assert saleor.checkout(checkout_id)["metadata"] == {CONVERSATION_KEY: conversation_id}
-    assert stamp_checkout(services, shop, checkout_id, conversation_id) is False  # already there
+    assert services.saleor.checkouts.stamp(shop, checkout_id, conversation_id) is False  # already there
     assert len(saleor.calls("updateMetadata")) == 1
-    with pytest.raises(LookupError):
-        remember_checkout(services, shop, "no-such-conversation", checkout_id)
+    with pytest.raises(ParleyError, match="no such conversation in this shop"):
+        services.saleor.checkouts.remember(shop, "no-such-conversation", checkout_id)
     with pytest.raises(CheckoutUnavailable, match="Saleor knows no such checkout"):
-        remember_checkout(services, shop, conversation_id, "Q2hlY2tvdXQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw")
+        services.saleor.checkouts.remember(shop, conversation_id, "Q2hlY2tvdXQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw")
 
 
 # ---- uninstall ---------------------------------------------------------------------
@@ -309,9 +306,8 @@ def test_app_deleted_uninstalls_and_another_apps_deletion_does_not(saleor, clien
     install(saleor)
     other_app = post_webhook(client, saleor, "APP_DELETED", {"__typename": "AppDeleted", "app": {"id": "QXBwOjk5"}})
     assert other_app.status_code == 200
-    from app import event_worker
-
-    event_worker.run_pending(services)
+    
+    services.inbound.run_pending()
     assert shop_of(services, saleor).install_state == InstallState.installed  # Saleor ≤ 3.23.4 tells every app
     saleor.delete_app()
     deliver_and_process(services, saleor)
@@ -326,7 +322,7 @@ def test_a_refused_token_uninstalls_when_saleor_never_says_so(saleor, services):
     conversation_id = conversation_with_checkout(services, shop.id, token_of(checkout_id))
     saleor.delete_app(notify_app=False)  # Saleor up to 3.23.4: the deleted app hears nothing
     assert [d.event for d in saleor.pending] == ["CHECKOUT_CREATED"]
-    assert stamp_checkout(services, shop, checkout_id, conversation_id) is False
+    assert services.saleor.checkouts.stamp(shop, checkout_id, conversation_id) is False
     assert saleor.calls("updateMetadata") == []
     assert shop_of(services, saleor).install_state == InstallState.uninstalled
 
@@ -336,9 +332,9 @@ def test_an_http_401_from_saleor_uninstalls_too(saleor, services, monkeypatch):
     shop = shop_of(services, saleor)
     conversation_id = conversation_with_checkout(services, shop.id, None)
     refusing = httpx.MockTransport(lambda request: httpx.Response(401, json={"errors": [{"message": "Unauthorized"}]}))
-    monkeypatch.setattr(checkouts, "api_for", lambda parley, shop: SaleorAPI(shop.domain, "t" * 30, refusing))
+    monkeypatch.setattr(services.saleor.apps, "api", lambda shop: SaleorAPI(shop.domain, "t" * 30, refusing))
     with pytest.raises(CheckoutUnavailable, match="refused Parley's app token"):
-        remember_checkout(services, shop, conversation_id, saleor.add_checkout(PARKA))
+        services.saleor.checkouts.remember(shop, conversation_id, saleor.add_checkout(PARKA))
     assert shop_of(services, saleor).install_state == InstallState.uninstalled
 
 
@@ -364,7 +360,7 @@ def test_context_lookup_has_the_shopify_shape_and_turns_outages_into_notices(sal
     shop = shop_of(services, saleor)
     user_id = saleor.add_customer("anna@example.com", first_name="Anna", last_name="Tamm")
     order_id = saleor.add_order(PARKA, user_id=user_id)
-    context = SaleorCommerceContext(services)
+    context = SaleorCommerceContext(services.saleor.apps)
     found = context.lookup(shop, None, "anna@example.com")
     assert found == {"customer": {"id": user_id, "name": "Anna Tamm", "email": "anna@example.com", "orders_count": 1},
                      "orders": [{"id": order_id, "name": "#1", "created_at": saleor.order(order_id)["created"],
@@ -375,10 +371,10 @@ def test_context_lookup_has_the_shopify_shape_and_turns_outages_into_notices(sal
     assert context.lookup(shop, None, "anna@example.com")["source"] == "cache"
     assert context.checkout(shop, token_of(saleor.add_checkout(PARKA)))["total"] == "129.90"
 
-    down = SaleorCommerceContext(services, api_for=lambda shop: SaleorAPI("http://127.0.0.1:9/graphql/", "t" * 30))
+    down = SaleorCommerceContext(services.saleor.apps, api_for=lambda shop: SaleorAPI("http://127.0.0.1:9/graphql/", "t" * 30))
     assert down.lookup(shop, None, "anna@example.com") == {
         "customer": None, "orders": [], "source": "none", "notice": "Saleor could not be reached just now."}
     assert down.checkout(shop, "not-a-token") is None
     saleor.delete_app(notify_app=False)
-    refused = SaleorCommerceContext(services).lookup(shop, user_id, None)
+    refused = SaleorCommerceContext(services.saleor.apps).lookup(shop, user_id, None)
     assert refused["notice"] == "Saleor refused Parley's app token; reinstalling the app fixes this."

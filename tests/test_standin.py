@@ -13,7 +13,8 @@ import httpx
 import jwt as pyjwt
 import pytest
 
-from app.platforms.shopify.standin import ShopifyStandin, StandinServer
+from standins.server import StandinServer
+from standins.shopify.standin import ShopifyStandin
 
 SHOP = "demo-shop.myshopify.com"
 API_KEY = "test-api-key"

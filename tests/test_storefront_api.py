@@ -14,9 +14,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app import shops
-from app.db import utcnow
+from app.clock import utcnow
 from app.models import CartSnapshot, Conversation, Message, Platform, Visitor
-from tests.conftest import SHOP
+from tests.support.shops import SHOP
 
 API = "/api/storefront/v1"
 STOREFRONT = f"https://{SHOP}"
@@ -333,7 +333,7 @@ def test_merchant_configured_storefront_domain_is_allowed(client, standin, shop_
     from app.chat.shop_settings import put_setting
 
     with services.db.transaction() as db:
-        put_setting(db, shop_id, "storefront_origins", ["https://fjordgear.com"])
+        put_setting(db, shop_id, "storefront_origins", ["https://fjordgear.com"], utcnow())
     session = visitor(client, standin, shop_id)
     response = send(client, session)
     assert response.status_code == 201

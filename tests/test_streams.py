@@ -12,7 +12,7 @@ import pytest
 from app import create_app
 from app.realtime.broker import Event, InProcessBroker
 from app.realtime.sse import event_stream, parse_last_event_id, sse
-from tests.conftest import SHOP
+from tests.support.shops import SHOP
 
 API = "/api/storefront/v1"
 

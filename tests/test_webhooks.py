@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app import shops
-from app.db import utcnow
+from app.clock import utcnow
 from app.models import (
     CartSnapshot,
     Conversation,
@@ -24,7 +24,7 @@ from app.models import (
     Visitor,
     WebhookEvent,
 )
-from tests.conftest import SHOP
+from tests.support.shops import SHOP
 
 OTHER_SHOP = "other-shop.myshopify.com"
 

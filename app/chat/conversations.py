@@ -8,29 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.chat.priority import priority_at
-from app.commerce.carts import Cart, strip_cart_key
+from app.clock import Clock, iso
+from app.commerce.carts import Cart, store_cart
+from app.commerce.priority import priority_at
 from app.db import Database
-from app.models import AuthorKind, CartSnapshot, Conversation, ConversationStatus, Message, Visitor
+from app.errors import ParleyError
+from app.chat.visitors import remember_customer
+from app.models import AuthorKind, Conversation, ConversationStatus, Message, Visitor
 from app.realtime.broker import Broker, Event
 
 MAX_BODY = 5000
 MAX_CLIENT_ID = 64
 # A resolved conversation is reopened by a new message within this time; after it a new one starts.
 REOPEN_WITHIN = timedelta(days=7)
-
-
-class ChatError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def visitor_channel(visitor_id: str) -> str:
@@ -43,15 +37,15 @@ def shop_channel(shop_id: int) -> str:
 
 def check_body(body: object) -> str:
     if not isinstance(body, str) or not body.strip():
-        raise ChatError(400, "empty_message", "the message is empty")
+        raise ParleyError(400, "empty_message", "the message is empty")
     if len(body) > MAX_BODY:
-        raise ChatError(413, "message_too_long", f"a message can hold at most {MAX_BODY} characters")
+        raise ParleyError(413, "message_too_long", f"a message can hold at most {MAX_BODY} characters")
     return body.strip()
 
 
 def check_client_id(client_id: object) -> str:
     if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > MAX_CLIENT_ID:
-        raise ChatError(400, "invalid_client_id", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters")
+        raise ParleyError(400, "invalid_client_id", f"client_id must be text of 1 to {MAX_CLIENT_ID} characters")
     return client_id.strip()
 
 
@@ -73,61 +67,6 @@ def conversation_json(conversation: Conversation | None) -> dict | None:
     if conversation is None:
         return None
     return {"id": conversation.id, "status": conversation.status.value}
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
-
-
-# -- visitors and identity ----------------------------------------------------
-
-
-def resume_visitor(
-    session: Session,
-    shop_id: int,
-    visitor_id: str | None,
-    customer_id: str | None,
-    locale: str | None,
-    now: datetime,
-) -> Visitor:
-    """The visitor this browser is, given what the platform vouches for.
-
-    `customer_id` comes only from a signed channel. A signed-in customer takes over
-    the browser's anonymous thread; a browser whose visitor belongs to another
-    customer (or to a customer who has signed out) starts afresh, so a shared
-    computer never shows one customer's thread to another.
-    """
-    visitor = session.get(Visitor, visitor_id) if visitor_id else None
-    if visitor is not None and visitor.shop_id != shop_id:
-        visitor = None
-    if visitor is not None and visitor.customer_id and visitor.customer_id != customer_id:
-        visitor = None
-
-    if customer_id:
-        known = session.exec(
-            select(Visitor).where(Visitor.shop_id == shop_id, Visitor.customer_id == customer_id).order_by(Visitor.created_at)
-        ).first()
-        if known is None and visitor is not None:
-            visitor.customer_id = customer_id
-        elif known is not None and visitor is not None and known.id != visitor.id:
-            _merge_into(session, source=visitor, target=known)
-            visitor = known
-        elif known is not None:
-            visitor = known
-    if visitor is None:
-        visitor = Visitor(shop_id=shop_id, customer_id=customer_id or None, created_at=now)
-    if locale:
-        visitor.locale = locale[:20]
-    visitor.last_seen_at = now
-    session.add(visitor)
-    session.flush()
-    return visitor
-
-
-def _merge_into(session: Session, source: Visitor, target: Visitor) -> None:
-    session.execute(sa.update(Conversation).where(Conversation.visitor_id == source.id).values(visitor_id=target.id))
-    session.flush()
-    session.delete(source)
 
 
 def latest_conversation(session: Session, visitor_id: str) -> Conversation | None:
@@ -161,7 +100,7 @@ class Sent:
 
 
 class Chat:
-    def __init__(self, db: Database, broker: Broker, clock: Callable[[], datetime]):
+    def __init__(self, db: Database, broker: Broker, clock: Clock):
         self.db = db
         self.broker = broker
         self.clock = clock
@@ -198,7 +137,7 @@ class Chat:
             conversation.waiting_since = conversation.waiting_since or now
             conversation.unread_by_agent += 1
             if cart is not None:
-                self.store_cart(session, conversation, cart, now)
+                store_cart(session, conversation, cart, now)
             conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
             session.add(conversation)
         self._publish(
@@ -218,7 +157,7 @@ class Chat:
                 select(Conversation).where(Conversation.id == conversation_id, Conversation.shop_id == shop_id)
             ).first()
             if conversation is None:
-                raise ChatError(404, "not_found", "no such conversation in this shop")
+                raise ParleyError(404, "not_found", "no such conversation in this shop")
             original = session.exec(
                 select(Message).where(Message.conversation_id == conversation.id, Message.client_id == client_id)
             ).first()
@@ -260,10 +199,28 @@ class Chat:
             conversation = latest_conversation(session, visitor_id)
             if conversation is None or conversation.shop_id != shop_id or conversation.status != ConversationStatus.open:
                 return False
-            changed = self.store_cart(session, conversation, cart, now)
+            changed = store_cart(session, conversation, cart, now)
         if changed:
             self._publish(Event(shop_channel(shop_id), "cart", {"conversation_id": conversation.id}))
         return True
+
+    def record_conversation_cart(self, shop_id: int, conversation_id: str, cart: Cart) -> bool:
+        """Keep a cart the platform reported for this conversation (a Saleor checkout);
+        True when it changed what the merchant sees."""
+        now = self.clock()
+        with self.db.transaction() as session:
+            conversation = self._of_shop(session, shop_id, conversation_id)
+            changed = store_cart(session, conversation, cart, now)
+        if changed:
+            self._publish(Event(shop_channel(shop_id), "cart", {"conversation_id": conversation_id}))
+        return changed
+
+    def remember_customer(self, shop_id: int, visitor_id: str, name: str | None, email: str | None) -> None:
+        """What the platform just told about a signed-in shopper, kept beside their visitor."""
+        with self.db.transaction() as session:
+            visitor = session.get(Visitor, visitor_id)
+            if visitor is not None and visitor.shop_id == shop_id and remember_customer(visitor, name, email):
+                session.add(visitor)
 
     def shopper_typing(self, shop_id: int, visitor_id: str, typing: bool) -> None:
         with self.db.session() as session:
@@ -275,7 +232,7 @@ class Chat:
         with self.db.session() as session:
             conversation = session.get(Conversation, conversation_id)
         if conversation is None or conversation.shop_id != shop_id:
-            raise ChatError(404, "not_found", "no such conversation in this shop")
+            raise ParleyError(404, "not_found", "no such conversation in this shop")
         self._publish(Event(visitor_channel(conversation.visitor_id), "typing", {"author": "agent", "typing": typing}))
 
     def shopper_read(self, shop_id: int, visitor_id: str, up_to: int) -> None:
@@ -305,7 +262,7 @@ class Chat:
         with self.db.transaction() as session:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None or conversation.shop_id != shop_id:
-                raise ChatError(404, "not_found", "no such conversation in this shop")
+                raise ParleyError(404, "not_found", "no such conversation in this shop")
             session.execute(
                 sa.update(Message)
                 .where(
@@ -326,7 +283,7 @@ class Chat:
         try:
             wanted = ConversationStatus(status)
         except ValueError:
-            raise ChatError(400, "invalid_status", "status must be open or resolved") from None
+            raise ParleyError(400, "invalid_status", "status must be open or resolved") from None
         now = self.clock()
         with self.db.transaction() as session:
             conversation = self._of_shop(session, shop_id, conversation_id)
@@ -360,7 +317,7 @@ class Chat:
             select(Conversation).where(Conversation.id == conversation_id, Conversation.shop_id == shop_id)
         ).first()
         if conversation is None:
-            raise ChatError(404, "not_found", "no such conversation in this shop")
+            raise ParleyError(404, "not_found", "no such conversation in this shop")
         return conversation
 
     # -- reading --------------------------------------------------------------
@@ -442,31 +399,3 @@ class Chat:
             session.add(conversation)
             session.flush()
         return conversation
-
-    @staticmethod
-    def store_cart(session: Session, conversation: Conversation, cart: Cart, now: datetime) -> bool:
-        """Keep the cart beside the conversation, inside the caller's transaction; False when unchanged."""
-        lines = [line.as_json() for line in cart.lines]
-        token = strip_cart_key(cart.token)
-        latest = session.exec(
-            select(CartSnapshot).where(CartSnapshot.conversation_id == conversation.id).order_by(CartSnapshot.id.desc()).limit(1)
-        ).first()
-        if latest is not None and (latest.cart_token, latest.currency, latest.total, latest.lines) == (token, cart.currency, cart.total, lines):
-            return False
-        session.add(
-            CartSnapshot(
-                shop_id=conversation.shop_id,
-                conversation_id=conversation.id,
-                cart_token=token,
-                currency=cart.currency,
-                total=cart.total,
-                item_count=cart.item_count,
-                lines=lines,
-                created_at=now,
-            )
-        )
-        conversation.cart_value = cart.total
-        conversation.cart_currency = cart.currency
-        conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
-        session.add(conversation)
-        return True

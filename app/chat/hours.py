@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
+from typing import Any, Mapping
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -92,3 +93,12 @@ def next_opening(hours: Hours, now: datetime) -> datetime | None:
             if candidate > local:
                 return candidate.astimezone(timezone.utc)
     return None
+
+
+def team_status_for(settings: Mapping[str, Any], now: datetime) -> TeamStatus:
+    """What the widget says about the team, from a shop's settings. Hours are checked when
+    saved; should stored ones still not read, the team shows as always open."""
+    try:
+        return team_status(parse_hours(settings.get("hours")), now, int(settings.get("replies_in_minutes") or 5))
+    except HoursError:
+        return team_status(parse_hours(None), now)

@@ -16,7 +16,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.chat.conversations import ChatError, iso
+from app.clock import iso
+from app.commerce.money import amount_text
+from app.errors import ParleyError
 from app.models import Conversation, ConversationStatus, Message, Visitor
 
 TABS = ("open", "waiting", "resolved")
@@ -41,7 +43,7 @@ def _decode_cursor(cursor: str) -> list:
             raise ValueError
         return values
     except (ValueError, TypeError):
-        raise ChatError(400, "invalid_cursor", "the cursor is not one this inbox gave out") from None
+        raise ParleyError(400, "invalid_cursor", "the cursor is not one this inbox gave out") from None
 
 
 def _order(tab: str):
@@ -97,7 +99,7 @@ def page(
     session: Session, shop_id: int, tab: str, now: datetime, q: str | None = None, cursor: str | None = None, limit: int = 50
 ) -> InboxPage:
     if tab not in TABS:
-        raise ChatError(400, "invalid_tab", f"tab must be one of {', '.join(TABS)}")
+        raise ParleyError(400, "invalid_tab", f"tab must be one of {', '.join(TABS)}")
     q = (q or "").strip()[:MAX_QUERY] or None
     column, descending = _order(tab)
     query = _filtered(shop_id, tab, q)
@@ -156,7 +158,7 @@ def summary(conversation: Conversation, visitor: Visitor | None, last: Message |
         "waiting_since": iso(conversation.waiting_since),
         "waiting_seconds": max(waiting, 0) if waiting is not None else None,
         "cart": (
-            {"value": f"{conversation.cart_value:.2f}", "currency": conversation.cart_currency}
+            {"total": amount_text(conversation.cart_value, conversation.cart_currency), "currency": conversation.cart_currency}
             if conversation.cart_value is not None
             else None
         ),

@@ -10,13 +10,16 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from app.errors import ParleyError
+
 TOKEN_MAX_AGE = 180 * 24 * 3600
 
 
-class InvalidVisitorToken(Exception):
+class InvalidVisitorToken(ParleyError):
+    """The widget's token is missing, expired or forged: the widget starts a fresh session."""
+
     def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+        super().__init__(401, "invalid_token", message)
 
 
 @dataclass(frozen=True)

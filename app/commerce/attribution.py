@@ -21,11 +21,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, Mapping
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
-from app.chat.shop_settings import get_settings
 from app.models import CartSnapshot, Conversation, OrderLink, Visitor
 
 RULES = ("conversation", "cart_token", "customer")
@@ -116,14 +116,15 @@ def find_conversation(session: Session, shop_id: int, facts: OrderFacts, window:
     return None
 
 
-def attribution_window(settings: dict) -> timedelta:
+def attribution_window(settings: Mapping[str, Any]) -> timedelta:
     """The shop's window for the `customer` rule and for calling a cart abandoned
-    (Settings → Sales from chat; checked when saved, defaulted by get_settings)."""
-    return timedelta(days=settings["attribution_window_days"])
+    (Settings → Sales from chat; checked when saved, defaulted by the shop's settings)."""
+    return timedelta(days=int(settings["attribution_window_days"]))
 
 
-def attribute_order(session: Session, shop_id: int, facts: OrderFacts) -> str:
-    """Link or update the order; returns what happened: linked, updated, stale or unattributed."""
+def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: timedelta) -> str:
+    """Link or update the order; returns what happened: linked, updated, stale or unattributed.
+    `window` is the shop's attribution window (attribution_window)."""
     link = session.exec(select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == facts.order_id)).first()
     if link is not None:
         if facts.updated_at is not None and link.source_updated_at is not None and facts.updated_at <= link.source_updated_at:
@@ -132,7 +133,7 @@ def attribute_order(session: Session, shop_id: int, facts: OrderFacts) -> str:
         session.add(link)
         session.flush()
         return "updated"
-    found = find_conversation(session, shop_id, facts, attribution_window(get_settings(session, shop_id)))
+    found = find_conversation(session, shop_id, facts, window)
     if found is None:
         return "unattributed"
     conversation, rule = found

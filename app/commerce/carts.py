@@ -1,5 +1,6 @@
-"""Cart snapshots as the widget reads them from the storefront (`/cart.js` shape,
-money in minor units), checked and turned into exact Decimals."""
+"""Carts beside conversations: the widget's snapshot (`/cart.js` shape, money in minor
+units) checked and turned into exact Decimals, the platforms' word on a cart
+(CartFacts), and the one JSON shape both are shown in."""
 
 from __future__ import annotations
 
@@ -7,11 +8,15 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sqlmodel import Session, select
 
-from app.chat.priority import priority_at
+from app.commerce.money import amount_text
+from app.commerce.priority import priority_at
+from app.inputs import parse
+from app.clock import iso
 from app.models import CartSnapshot, Conversation
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -19,8 +24,33 @@ MAX_LINES = 250
 MAX_TEXT = 500
 
 
-class CartError(ValueError):
-    """The snapshot is not a cart; the message says what is wrong."""
+def _minor_units(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("not minor units")
+    return Decimal(value).scaleb(-2)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise ValueError("not text")
+    return value[:MAX_TEXT]
+
+
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("not a count")
+    return value
+
+
+# Money as the storefront sends it: whole minor units (cents), never a float.
+MinorUnits = Annotated[Decimal, BeforeValidator(_minor_units)]
+Count = Annotated[int, BeforeValidator(_count)]
+# Ids and titles arrive as text or as numbers; kept as text, cut to a sane length.
+Text = Annotated[str | None, BeforeValidator(_text)]
 
 
 @dataclass(frozen=True)
@@ -61,59 +91,115 @@ def strip_cart_key(token: str | None) -> str | None:
     return token.split("?", 1)[0] or None
 
 
-def _minor(value: Any, field: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise CartError(f"{field} must be a non-negative whole number of minor units")
-    return Decimal(value).scaleb(-2)
+class _Line(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    quantity: Count
+    price: MinorUnits
+    line_price: MinorUnits | None = None
+    title: Text = None
+    product_title: Text = None
+    variant_id: Text = None
+    product_id: Text = None
+    url: Text = None
 
 
-def _text(value: Any, field: str, required: bool = False) -> str | None:
-    if value is None and not required:
-        return None
-    if isinstance(value, (int,)) and not isinstance(value, bool):
-        return str(value)
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise CartError(f"{field} must be text")
-    return value[:MAX_TEXT]
+class _Cart(BaseModel):
+    """The widget's snapshot of `/cart.js` (Shopify's Ajax cart shape), money in minor units."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    currency: Annotated[str, Field(strict=True, pattern=r"^[A-Z]{3}$")]
+    items: Annotated[list[_Line], Field(max_length=MAX_LINES)] = []
+    total_price: MinorUnits
+    item_count: Count | None = None
+    token: Annotated[str, Field(strict=True, max_length=255)] | None = None
+
+
+CART_MESSAGES = {
+    "": "the cart must be a JSON object",
+    "currency": "currency must be a three-letter ISO code such as EUR",
+    "items": f"items must be a list of at most {MAX_LINES} lines",
+    "items[*]": "{field} must be an object",
+    "items[*].quantity": "{field} must be a non-negative whole number",
+    "items[*].price": "{field} must be a non-negative whole number of minor units",
+    "items[*].line_price": "{field} must be a non-negative whole number of minor units",
+    "items[*].title": "{field} must be text",
+    "items[*].product_title": "{field} must be text",
+    "items[*].variant_id": "{field} must be text",
+    "items[*].product_id": "{field} must be text",
+    "items[*].url": "{field} must be text",
+    "total_price": "total_price must be a non-negative whole number of minor units",
+    "item_count": "item_count must be a non-negative whole number",
+    "token": "token must be text of at most 255 characters",
+}
 
 
 def parse_cart(data: Any) -> Cart:
-    if not isinstance(data, dict):
-        raise CartError("the cart must be a JSON object")
-    currency = data.get("currency")
-    if not isinstance(currency, str) or not CURRENCY.match(currency):
-        raise CartError("currency must be a three-letter ISO code such as EUR")
-    items = data.get("items", [])
-    if not isinstance(items, list) or len(items) > MAX_LINES:
-        raise CartError(f"items must be a list of at most {MAX_LINES} lines")
-    lines = []
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise CartError(f"items[{index}] must be an object")
-        quantity = item.get("quantity")
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 0:
-            raise CartError(f"items[{index}].quantity must be a non-negative whole number")
-        price = _minor(item.get("price"), f"items[{index}].price")
-        line_price = _minor(item.get("line_price", int(price * 100) * quantity), f"items[{index}].line_price")
-        lines.append(
-            CartLine(
-                title=_text(item.get("title") or item.get("product_title") or "", f"items[{index}].title") or "",
-                quantity=quantity,
-                price=price,
-                line_price=line_price,
-                variant_id=_text(item.get("variant_id"), f"items[{index}].variant_id"),
-                product_id=_text(item.get("product_id"), f"items[{index}].product_id"),
-                url=_text(item.get("url"), f"items[{index}].url"),
-            )
+    """A cart snapshot from the widget, or ParleyError(400, invalid_cart) naming what is wrong."""
+    cart = parse(_Cart, data, code="invalid_cart", messages=CART_MESSAGES)
+    lines = tuple(
+        CartLine(
+            title=item.title or item.product_title or "",
+            quantity=item.quantity,
+            price=item.price,
+            line_price=item.line_price if item.line_price is not None else item.price * item.quantity,
+            variant_id=item.variant_id,
+            product_id=item.product_id,
+            url=item.url,
         )
-    total = _minor(data.get("total_price"), "total_price")
-    item_count = data.get("item_count", sum(line.quantity for line in lines))
-    if isinstance(item_count, bool) or not isinstance(item_count, int) or item_count < 0:
-        raise CartError("item_count must be a non-negative whole number")
-    token = data.get("token")
-    if token is not None and (not isinstance(token, str) or len(token) > 255):
-        raise CartError("token must be text of at most 255 characters")
-    return Cart(token=token, currency=currency, total=total, item_count=item_count, lines=tuple(lines))
+        for item in cart.items
+    )
+    item_count = cart.item_count if cart.item_count is not None else sum(line.quantity for line in lines)
+    return Cart(token=cart.token, currency=cart.currency, total=cart.total_price, item_count=item_count, lines=lines)
+
+
+def cart_json(cart: Cart) -> dict[str, Any]:
+    """The one shape of a cart in Parley's JSON, wherever it came from."""
+    return {"token": cart.token, "currency": cart.currency, "total": amount_text(cart.total, cart.currency),
+            "item_count": cart.item_count, "lines": [line.as_json() for line in cart.lines]}
+
+
+def snapshot_json(snapshot: CartSnapshot | None) -> dict[str, Any] | None:
+    """A stored cart in the same shape, with when it was seen."""
+    if snapshot is None:
+        return None
+    return {
+        "token": snapshot.cart_token,
+        "currency": snapshot.currency,
+        "total": amount_text(snapshot.total, snapshot.currency) if snapshot.total is not None else None,
+        "item_count": snapshot.item_count,
+        "lines": snapshot.lines or [],
+        "at": iso(snapshot.created_at),
+    }
+
+
+def store_cart(session: Session, conversation: Conversation, cart: Cart, now: datetime) -> bool:
+    """Keep the cart beside the conversation, inside the caller's transaction; False when unchanged."""
+    lines = [line.as_json() for line in cart.lines]
+    token = strip_cart_key(cart.token)
+    latest = session.exec(
+        select(CartSnapshot).where(CartSnapshot.conversation_id == conversation.id).order_by(CartSnapshot.id.desc()).limit(1)
+    ).first()
+    if latest is not None and (latest.cart_token, latest.currency, latest.total, latest.lines) == (token, cart.currency, cart.total, lines):
+        return False
+    session.add(
+        CartSnapshot(
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            cart_token=token,
+            currency=cart.currency,
+            total=cart.total,
+            item_count=cart.item_count,
+            lines=lines,
+            created_at=now,
+        )
+    )
+    conversation.cart_value = cart.total
+    conversation.cart_currency = cart.currency
+    conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
+    session.add(conversation)
+    return True
 
 
 @dataclass(frozen=True)

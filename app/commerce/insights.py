@@ -46,6 +46,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from app.commerce.attribution import RULES, counts, net_revenue
+from app.commerce.orders import not_counted_reason
 from app.models import CartSnapshot, Conversation, OrderLink, Visitor
 
 NOT_COUNTED_REASONS = ("flagged", "cancelled", "refunded")
@@ -117,18 +118,6 @@ def percent(fraction: Fraction | None) -> str | None:
         return None
     value = Decimal(fraction.numerator * 100) / Decimal(fraction.denominator)
     return str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
-
-
-def not_counted_reason(link: OrderLink) -> str | None:
-    """Why a link does not count (flagged, cancelled, refunded), or None when it counts."""
-    if counts(link) and link.currency:
-        return None
-    # An unflagged link without a currency predates flagging; it cannot be added up either.
-    if link.flag or link.total is None or not link.currency:
-        return "flagged"
-    if link.cancelled_at is not None:
-        return "cancelled"
-    return "refunded"
 
 
 def _seconds(delta: timedelta) -> int:
@@ -271,10 +260,3 @@ def _carts(session: Session, shop_id: int, in_period, now: datetime, window: tim
     # Biggest first for follow-up; carts without a value last; ties in a fixed order.
     abandoned.sort(key=lambda c: (c.value is None, -(c.value or 0), c.at, c.conversation_id))
     return abandoned, still_open
-
-
-
-def amount_text(amount: Decimal) -> str:
-    """An exact amount as text with at least two decimals: 129.9 → "129.90", 0.005 → "0.005"."""
-    cents = amount.quantize(Decimal("0.01"))
-    return str(cents if cents == amount else amount.normalize())

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app.services import Parley
+from app.services import Services
 
 
-def parley() -> Parley:
-    return current_app.extensions["parley"]
+def parley() -> Services:
+    return current_app.extensions["parley"]  # type: ignore[no-any-return]

@@ -1,43 +1,47 @@
 """CORS for the storefront API: only the shop's own storefront origins may call it.
 
-Shopify: the permanent domain, the custom domain learnt at install, and the
-merchant's `storefront_origins`. Saleor: the merchant's `storefront_origins` only."""
+A shop's origins are what its platform says (Shopify: the permanent domain), the
+custom domain learnt at install (`primary_origin`), the merchant's own
+`storefront_origins`, and in development the DEV_STOREFRONT_ORIGINS setting."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from flask import Response, request
+from flask import Response, current_app, request
 from sqlmodel import select
 
-from app.models import InstallState, Platform, Shop, ShopSetting
-from app.platforms.shopify.http import origin_of
+from app.errors import ParleyError
+from app.models import InstallState, Shop, ShopSetting
 from app.web.context import parley
-from app.web.errors import APIError
 
 ALLOWED_HEADERS = "Authorization, Content-Type, Last-Event-ID"
 ALLOWED_METHODS = "GET, POST, PUT, OPTIONS"
 _CACHE_SECONDS = 30.0
+_ORIGIN_KEYS = ("storefront_origins", "primary_origin")
 
 
-def shop_origins(shop: Shop, settings: dict) -> set[str]:
-    # A Shopify shop's storefront answers on its permanent domain. A Saleor has no
-    # storefront domain at all (its `domain` is the API URL; storefronts are separate
-    # apps anywhere), so only the merchant's own list counts.
-    origins = {f"https://{shop.domain}"} if shop.platform == Platform.shopify else set()
-    origins.update(o.rstrip("/") for o in settings.get("storefront_origins") or [] if isinstance(o, str))
-    if isinstance(settings.get("primary_origin"), str):
-        origins.add(settings["primary_origin"])
-    standin = parley().settings.shopify_standin_url
-    if standin:  # development: the stand-in serves the demo storefront
-        origins.add(origin_of(standin))
-    return origins
+def _from_settings(values: list[Any]) -> set[str]:
+    found: set[str] = set()
+    for value in values:
+        for origin in value if isinstance(value, list) else [value]:
+            if isinstance(origin, str):
+                found.add(origin.rstrip("/"))
+    return found
 
 
-class _KnownOrigins:
+def shop_origins(shop: Shop, settings: dict[str, Any]) -> set[str]:
+    services = parley()
+    origins = services.platforms.of(shop).storefront_origins(shop)
+    origins |= _from_settings([settings.get(key) for key in _ORIGIN_KEYS])
+    return origins | services.settings.extra_storefront_origins
+
+
+class KnownOrigins:
     """Every installed shop's origins, for preflights (which carry no token to tell the shop)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._at = 0.0
         self._origins: set[str] = set()
 
@@ -45,31 +49,28 @@ class _KnownOrigins:
         if time.monotonic() - self._at > _CACHE_SECONDS:
             services = parley()
             with services.db.session() as session:
-                shops = session.exec(
-                    select(Shop).where(Shop.install_state == InstallState.installed, Shop.platform == Platform.shopify)
-                ).all()
-                rows = session.exec(
-                    select(ShopSetting).where(ShopSetting.key.in_(("storefront_origins", "primary_origin")))
-                ).all()
-            extra = {o for row in rows for o in (row.value if isinstance(row.value, list) else [row.value]) if isinstance(o, str)}
-            origins = {f"https://{s.domain}" for s in shops} | {o.rstrip("/") for o in extra}
-            if services.settings.shopify_standin_url:
-                origins.add(origin_of(services.settings.shopify_standin_url))
+                installed = session.exec(select(Shop).where(Shop.install_state == InstallState.installed)).all()
+                rows = session.exec(select(ShopSetting).where(ShopSetting.key.in_(_ORIGIN_KEYS))).all()
+            origins = {o for shop in installed for o in services.platforms.of(shop).storefront_origins(shop)}
+            origins |= _from_settings([row.value for row in rows]) | services.settings.extra_storefront_origins
             self._origins, self._at = origins, time.monotonic()
         return self._origins
 
-
-def known_origins() -> _KnownOrigins:
-    from flask import current_app
-
-    return current_app.extensions.setdefault("parley.known_origins", _KnownOrigins())
+    def forget(self) -> None:
+        """Read the origins again on the next preflight (a shop's list just changed)."""
+        self._at = 0.0
 
 
-def check_origin(shop: Shop, settings: dict) -> None:
+def known_origins() -> KnownOrigins:
+    origins: KnownOrigins = current_app.extensions.setdefault("parley.known_origins", KnownOrigins())
+    return origins
+
+
+def check_origin(shop: Shop, settings: dict[str, Any]) -> None:
     """Refuse a browser call from a page that is not this shop's storefront."""
     origin = request.headers.get("Origin")
     if origin and origin.rstrip("/") not in shop_origins(shop, settings):
-        raise APIError(403, "origin_not_allowed", f"{origin} is not a storefront of this shop")
+        raise ParleyError(403, "origin_not_allowed", f"{origin} is not a storefront of this shop")
 
 
 def add_cors_headers(response: Response) -> Response:

@@ -6,9 +6,12 @@ memory otherwise.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+
+from app.chat.visitor_tokens import InvalidVisitorToken
+from app.web.context import parley
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
@@ -22,22 +25,20 @@ def _platform_delivery() -> bool:
 
 
 def visitor_key() -> str:
-    from app.chat.visitor_tokens import InvalidVisitorToken
-
     token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip() or request.args.get("token")
     try:
-        claim = current_app.extensions["parley"].visitor_tokens.read(token)
+        claim = parley().visitor_tokens.read(token)
     except InvalidVisitorToken:
         return f"ip:{get_remote_address()}"  # refused by the view anyway; count it against the IP
     return f"visitor:{claim.visitor_id}"
 
 
 def visitor_limit() -> str:
-    return current_app.extensions["parley"].settings.rate_limit_visitor
+    return parley().settings.rate_limit_visitor
 
 
 def ip_limit() -> str:
-    return current_app.extensions["parley"].settings.rate_limit_ip
+    return parley().settings.rate_limit_ip
 
 
 def limited_by_visitor_and_ip(view):

@@ -15,9 +15,11 @@ from typing import Callable
 from sqlmodel import Session
 
 from app import shops
+from app.clock import Clock
 from app.db import Database
 from app.encryption import TokenCipher
 from app.models import Platform, Shop
+from app.platforms.saleor.api import SaleorAPI
 from app.platforms.saleor.keys import KeyRing, fetch_jwks
 
 
@@ -27,10 +29,11 @@ REFETCH_SECONDS = 10.0
 
 
 class SaleorApps:
-    def __init__(self, db: Database, cipher: TokenCipher, fetch: Callable[[str], str] = fetch_jwks,
+    def __init__(self, db: Database, cipher: TokenCipher, now: Clock, fetch: Callable[[str], str] = fetch_jwks,
                  clock: Callable[[], float] = time.monotonic):
         self.db = db
         self.cipher = cipher
+        self.now = now
         # How a JWKS is fetched; tests and the demo point it at the stand-in only by URL.
         self.fetch = fetch
         self._clock = clock
@@ -76,3 +79,20 @@ class SaleorApps:
         if not shop.access_token_enc:
             raise LookupError(f"{shop.domain} has no app token")
         return self.cipher.decrypt(shop.access_token_enc)
+
+    def api(self, shop: Shop) -> SaleorAPI:
+        """The shop's GraphQL API with Parley's app token."""
+        return SaleorAPI(shop.domain, self.token(shop))
+
+    def mark_uninstalled(self, shop: Shop, session: Session | None = None) -> None:
+        """Saleor refused our token: the app was deleted (Saleor ≤ 3.23.4 never tells the app
+        itself). In `session` when given, so an event's transaction carries it."""
+        if session is not None:
+            row = session.get(Shop, shop.id)
+            if row is not None:
+                shops.mark_uninstalled(session, row, self.now())
+            return
+        with self.db.transaction() as own:
+            row = own.get(Shop, shop.id)
+            if row is not None:
+                shops.mark_uninstalled(own, row, self.now())

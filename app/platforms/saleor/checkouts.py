@@ -12,22 +12,19 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlmodel import Session, select
 
-from app import shops
-from app.chat.conversations import Chat, shop_channel
-from app.commerce.carts import CURRENCY, Cart, CartLine
+from app.chat.conversations import Chat
+from app.commerce.carts import CURRENCY, Cart, CartLine, cart_json, store_cart
 from app.models import CartSnapshot, Conversation, Shop
 from app.platforms.saleor.api import SaleorAPI, SaleorAPIError, SaleorTokenRefused, money, permission_denied
+from app.platforms.saleor.apps import SaleorApps
+from app.platforms.saleor.errors import SaleorRequestError
 from app.platforms.saleor.global_ids import checkout_id as to_checkout_id
 from app.platforms.saleor.global_ids import checkout_token
 from app.platforms.saleor.metadata import CONVERSATION_KEY, metadata_value
-from app.realtime.broker import Event
-
-if TYPE_CHECKING:
-    from app.services import Parley
 
 log = logging.getLogger(__name__)
 
@@ -58,91 +55,88 @@ query ParleyCheckout($id: ID!) {
 """
 
 
-class CheckoutUnavailable(Exception):
+# What the storefront is told when its checkout cannot be tied: its own input, a
+# checkout Saleor no longer has, or Saleor itself (5xx: worth retrying; the widget
+# tries again on its next sync).
+CHECKOUT_STATUS = {"invalid_checkout": 400, "checkout_not_found": 404, "uninstalled": 404, "saleor_unavailable": 503}
+
+
+class CheckoutUnavailable(SaleorRequestError):
     """The checkout could not be read (gone, Saleor down, or Parley uninstalled); the message says which."""
 
     def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
+        super().__init__(CHECKOUT_STATUS.get(code, 502), code, message)
 
 
-def api_for(parley: "Parley", shop: Shop) -> SaleorAPI:
-    return SaleorAPI(shop.domain, parley.saleor.token(shop))
+class SaleorCheckouts:
+    """Checkouts beside conversations: snapshots through the chat actions, stamps through Saleor's API."""
 
+    def __init__(self, apps: SaleorApps, chat: Chat):
+        self.apps = apps
+        self.chat = chat
 
-def stamp_checkout(parley: "Parley", shop: Shop, checkout_token_or_id: str, conversation_id: str,
-                   *, session: Session | None = None) -> bool:
-    """Write the conversation id onto the checkout unless it is already there; True when written.
+    def stamp(self, shop: Shop, checkout_token_or_id: str, conversation_id: str, *, session: Session | None = None) -> bool:
+        """Write the conversation id onto the checkout unless it is already there; True when written.
 
-    A refused token marks the shop uninstalled (in `session` when given, so the
-    event worker's transaction carries it). Saleor being down raises SaleorAPIError.
-    """
-    gid = to_checkout_id(checkout_token_or_id)
-    if gid is None:
-        raise ValueError("not a Saleor checkout id or token")
-    api = api_for(parley, shop)
-    try:
-        result = api.execute(STAMP_CHECK, {"id": gid, "key": CONVERSATION_KEY}, partial_ok=True)
-        if _token_refused(result.data, result.errors):
-            raise SaleorTokenRefused("the app token no longer answers app { id }")
-    except SaleorTokenRefused:
-        uninstall(parley, shop, session)
-        return False
-    checkout = result.data.get("checkout")
-    if not isinstance(checkout, dict):
-        return False  # completed or deleted: the order already carries what it carried
-    if checkout.get("metafield") == conversation_id:
-        return False
-    return _write_stamp(api, gid, conversation_id)
-
-
-def remember_checkout(parley: "Parley", shop: Shop, conversation_id: str, checkout_id: str) -> dict:
-    """The widget reported its checkout: snapshot it beside the conversation, stamp it,
-    and return the cart JSON. Raises CheckoutUnavailable, or LookupError for a
-    conversation of another shop."""
-    gid = to_checkout_id(checkout_id)
-    if gid is None:
-        raise CheckoutUnavailable("invalid_checkout", "checkout_id is not a Saleor checkout id or token")
-    with parley.db.session() as session:
-        conversation = session.get(Conversation, conversation_id)
-        if conversation is None or conversation.shop_id != shop.id:
-            raise LookupError("no such conversation in this shop")
-    api = api_for(parley, shop)
-    try:
-        result = api.execute(CHECKOUT_QUERY, {"id": gid}, partial_ok=True)
-        if _token_refused(result.data, result.errors):
-            raise SaleorTokenRefused("the app token no longer answers app { id }")
-    except SaleorTokenRefused:
-        uninstall(parley, shop)
-        raise CheckoutUnavailable("uninstalled", "Saleor refused Parley's app token; the app was removed") from None
-    except SaleorAPIError as exc:
-        raise CheckoutUnavailable("saleor_unavailable", f"Saleor could not be asked for the checkout ({exc})") from None
-    checkout = result.data.get("checkout")
-    if not isinstance(checkout, dict):
-        raise CheckoutUnavailable("checkout_not_found", "Saleor knows no such checkout")
-    cart = cart_from_checkout(checkout)
-    if cart is None:
-        raise CheckoutUnavailable("invalid_checkout", "the checkout has no readable total or currency")
-    with parley.db.transaction() as session:
-        conversation = session.get(Conversation, conversation_id)
-        changed = Chat.store_cart(session, conversation, cart, parley.now())
-    if changed:
-        parley.broker.publish(Event(shop_channel(shop.id), "cart", {"conversation_id": conversation_id}))
-    if metadata_value(checkout.get("metadata")) != conversation_id:
+        A refused token marks the shop uninstalled (in `session` when given, so the
+        event worker's transaction carries it). Saleor being down raises SaleorAPIError.
+        """
+        gid = to_checkout_id(checkout_token_or_id)
+        if gid is None:
+            raise ValueError("not a Saleor checkout id or token")
+        api = self.apps.api(shop)
         try:
-            _write_stamp(api, gid, conversation_id)
-        except SaleorAPIError as exc:  # the snapshot still links the order by its checkout token
-            log.warning("stamping checkout for %s failed: %s", shop.domain, exc)
-    return cart_json(cart, checkout.get("email"))
+            result = api.execute(STAMP_CHECK, {"id": gid, "key": CONVERSATION_KEY}, partial_ok=True)
+            if _token_refused(result.data, result.errors):
+                raise SaleorTokenRefused("the app token no longer answers app { id }")
+        except SaleorTokenRefused:
+            log.info("Saleor %s refused Parley's token; marking it uninstalled", shop.domain)
+            self.apps.mark_uninstalled(shop, session)
+            return False
+        checkout = result.data.get("checkout")
+        if not isinstance(checkout, dict):
+            return False  # completed or deleted: the order already carries what it carried
+        if checkout.get("metafield") == conversation_id:
+            return False
+        return _write_stamp(api, gid, conversation_id)
 
+    def remember(self, shop: Shop, conversation_id: str, checkout_id: str) -> dict[str, Any]:
+        """The widget reported its checkout: snapshot it beside the conversation, stamp it,
+        and return the cart JSON. Raises CheckoutUnavailable."""
+        gid = to_checkout_id(checkout_id)
+        if gid is None:
+            raise CheckoutUnavailable("invalid_checkout", "checkout_id is not a Saleor checkout id or token")
+        api = self.apps.api(shop)
+        try:
+            result = api.execute(CHECKOUT_QUERY, {"id": gid}, partial_ok=True)
+            if _token_refused(result.data, result.errors):
+                raise SaleorTokenRefused("the app token no longer answers app { id }")
+        except SaleorTokenRefused:
+            log.info("Saleor %s refused Parley's token; marking it uninstalled", shop.domain)
+            self.apps.mark_uninstalled(shop)
+            raise CheckoutUnavailable("uninstalled", "Saleor refused Parley's app token; the app was removed") from None
+        except SaleorAPIError as exc:
+            raise CheckoutUnavailable("saleor_unavailable", f"Saleor could not be asked for the checkout ({exc})") from None
+        checkout = result.data.get("checkout")
+        if not isinstance(checkout, dict):
+            raise CheckoutUnavailable("checkout_not_found", "Saleor knows no such checkout")
+        cart = cart_from_checkout(checkout)
+        if cart is None:
+            raise CheckoutUnavailable("invalid_checkout", "the checkout has no readable total or currency")
+        self.chat.record_conversation_cart(shop.id, conversation_id, cart)
+        if metadata_value(checkout.get("metadata")) != conversation_id:
+            try:
+                _write_stamp(api, gid, conversation_id)
+            except SaleorAPIError as exc:  # the snapshot still links the order by its checkout token
+                log.warning("stamping checkout for %s failed: %s", shop.domain, exc)
+        return cart_json(cart)
 
-def record_snapshot(parley: "Parley", session: Session, conversation: Conversation, checkout: dict) -> bool:
-    """Keep a webhook's view of the checkout beside the conversation (deduplicated)."""
-    cart = cart_from_checkout(checkout)
-    if cart is None:
-        return False
-    return Chat.store_cart(session, conversation, cart, parley.now())
+    def record_snapshot(self, session: Session, conversation: Conversation, checkout: dict[str, Any]) -> bool:
+        """Keep a webhook's view of the checkout beside the conversation (deduplicated)."""
+        cart = cart_from_checkout(checkout)
+        if cart is None:
+            return False
+        return store_cart(session, conversation, cart, self.apps.now())
 
 
 def conversation_for_checkout(session: Session, shop_id: int, token: str) -> Conversation | None:
@@ -176,25 +170,6 @@ def cart_from_checkout(checkout: dict) -> Cart | None:
                               variant_id=variant.get("id"), product_id=None, url=None))
     return Cart(token=checkout_token(checkout.get("token") or checkout.get("id")), currency=currency, total=total,
                 item_count=sum(line.quantity for line in lines), lines=tuple(lines))
-
-
-def cart_json(cart: Cart, email: str | None = None) -> dict[str, Any]:
-    return {"token": cart.token, "currency": cart.currency, "total": f"{cart.total:.2f}", "item_count": cart.item_count,
-            "lines": [line.as_json() for line in cart.lines], "email": email}
-
-
-def uninstall(parley: "Parley", shop: Shop, session: Session | None = None) -> None:
-    """Saleor refused our token: the app was deleted (Saleor ≤ 3.23.4 never tells the app itself)."""
-    log.info("Saleor %s refused Parley's token; marking it uninstalled", shop.domain)
-    if session is not None:
-        row = session.get(Shop, shop.id)
-        if row is not None:
-            shops.mark_uninstalled(session, row, parley.now())
-        return
-    with parley.db.transaction() as own:
-        row = own.get(Shop, shop.id)
-        if row is not None:
-            shops.mark_uninstalled(own, row, parley.now())
 
 
 def _write_stamp(api: SaleorAPI, gid: str, conversation_id: str) -> bool:

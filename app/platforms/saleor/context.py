@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import Any, Callable
 
 from app.models import Shop
 from app.platforms.saleor.api import (
@@ -21,11 +21,10 @@ from app.platforms.saleor.api import (
     money,
     permission_denied,
 )
-from app.platforms.saleor.checkouts import cart_from_checkout, cart_json
+from app.commerce.carts import cart_json
+from app.platforms.saleor.apps import SaleorApps
+from app.platforms.saleor.checkouts import cart_from_checkout
 from app.platforms.saleor.global_ids import checkout_id
-
-if TYPE_CHECKING:
-    from app.services import Parley
 
 _USER_FIELDS = """
   id email firstName lastName
@@ -60,19 +59,21 @@ class _Entry:
 
 
 class SaleorCommerceContext:
-    def __init__(self, parley: "Parley", clock: Callable[[], float] = time.monotonic,
+    def __init__(self, apps: SaleorApps, clock: Callable[[], float] = time.monotonic,
                  api_for: Callable[[Shop], SaleorAPI] | None = None):
-        self._parley = parley
         self._clock = clock
-        self._api_for = api_for or (lambda shop: SaleorAPI(shop.domain, parley.saleor.token(shop)))
+        self._api_for = api_for or apps.api
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._lock = threading.Lock()
 
     def lookup(self, shop: Shop, customer_id: str | None, email: str | None) -> dict:
         """The customer (by Saleor User id, else by e-mail) and their last five orders."""
-        if not customer_id and not email:
+        if customer_id:
+            key = (shop.domain, f"id:{customer_id}")
+        elif email:
+            key = (shop.domain, f"email:{email.lower()}")
+        else:
             return {"customer": None, "orders": [], "source": "none", "notice": None}
-        key = (shop.domain, f"id:{customer_id}" if customer_id else f"email:{email.lower()}")  # type: ignore[union-attr]
         now = self._clock()
         with self._lock:
             cached = self._cache.get(key)
@@ -99,7 +100,7 @@ class SaleorCommerceContext:
             self._cache[key] = _Entry(now, value)
         return {**value, "source": "live", "notice": notice}
 
-    def checkout(self, shop: Shop, token: str) -> dict | None:
+    def checkout(self, shop: Shop, token: str) -> dict[str, Any] | None:
         """The checkout's lines, total and currency; None when unknown or unreachable."""
         gid = checkout_id(token)
         if gid is None:
@@ -112,9 +113,7 @@ class SaleorCommerceContext:
         cart = cart_from_checkout(found) if isinstance(found, dict) else None
         if cart is None:
             return None
-        shaped = cart_json(cart, found.get("email"))
-        return {"lines": shaped["lines"], "total": shaped["total"], "currency": shaped["currency"],
-                "token": shaped["token"], "item_count": shaped["item_count"]}
+        return cart_json(cart)
 
 
 def _fallback(cached: _Entry | None, notice: str) -> dict:

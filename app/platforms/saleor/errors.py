@@ -3,10 +3,8 @@ sentence. Which status matters to Saleor: it retries 5xx and never a 4xx."""
 
 from __future__ import annotations
 
+from app.errors import ParleyError
 
-class SaleorRequestError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+
+class SaleorRequestError(ParleyError):
+    pass

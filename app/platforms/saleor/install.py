@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,12 +19,10 @@ from app import shops
 from app.config import Settings
 from app.models import Platform, Shop
 from app.platforms.saleor.api import SaleorAPI, SaleorAPIError, SaleorUnavailable
+from app.platforms.saleor.apps import SaleorApps
 from app.platforms.saleor.errors import SaleorRequestError
 from app.platforms.saleor.keys import JWKSUnavailable
 from app.platforms.saleor.manifest import PERMISSIONS
-
-if TYPE_CHECKING:
-    from app.services import Parley
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +71,7 @@ def parse_registration(settings: Settings, api_url: str | None, body: object, do
     return Registration(checked, token.strip(), (domain or "").strip()[:255] or None)
 
 
-def register(parley: "Parley", registration: Registration, transport: httpx.BaseTransport | None = None) -> Shop:
+def register(apps: SaleorApps, registration: Registration, transport: httpx.BaseTransport | None = None) -> Shop:
     """Prove the token, fetch the keys, then store the installation; RegisterError otherwise."""
     api = SaleorAPI(registration.api_url, registration.token, transport)
     try:
@@ -90,13 +87,13 @@ def register(parley: "Parley", registration: Registration, transport: httpx.Base
         raise RegisterError(401, "UNKNOWN_APP_ID", "The auth token is not an app token of this Saleor")
     granted = sorted({p.get("code") for p in app.get("permissions") or [] if isinstance(p, dict) and p.get("code")})
     try:
-        jwks = parley.saleor.fetch(registration.api_url)
+        jwks = apps.fetch(registration.api_url)
     except JWKSUnavailable:
         raise RegisterError(502, "JWKS_NOT_AVAILABLE", "Parley could not fetch this Saleor's signing keys (/.well-known/jwks.json)") from None
     grant = shops.TokenGrant(access_token=registration.token, scopes=",".join(granted or PERMISSIONS))
-    with parley.db.transaction() as session:
-        shop = shops.record_install(session, parley.cipher, Platform.saleor, registration.api_url, grant,
-                                    parley.now(), name=registration.domain)
+    with apps.db.transaction() as session:
+        shop = shops.record_install(session, apps.cipher, Platform.saleor, registration.api_url, grant,
+                                    apps.now(), name=registration.domain)
         shop.app_id = app_id
         shop.jwks = jwks
         session.add(shop)

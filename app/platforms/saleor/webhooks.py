@@ -1,4 +1,4 @@
-"""Saleor webhooks: verify, record once, acknowledge; process later.
+"""Saleor webhooks: verify, record once, acknowledge; processed later (events.py).
 
 The `Saleor-Signature` JWS is checked over the raw body bytes against the keys of
 the Saleor named by `Saleor-Api-Url` before anything is parsed. A delivery of an
@@ -22,25 +22,16 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import Any, Mapping
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
 
-from app import shops, webhook_events
-from app.commerce.attribution import OrderFacts, attribute_order
-from app.event_worker import PermanentError
-from app.models import Conversation, InstallState, Platform, Shop, Visitor, WebhookEvent
-from app.platforms.saleor.api import SaleorAPIError, money
-from app.platforms.saleor.checkouts import conversation_for_checkout, record_snapshot, stamp_checkout
+from app.inbound.worker import Inbound
+from app.models import Platform
+from app.platforms.saleor.apps import SaleorApps
 from app.platforms.saleor.errors import SaleorRequestError
-from app.platforms.saleor.global_ids import checkout_token
 from app.platforms.saleor.keys import JWKSUnavailable, SignatureError
 from app.platforms.saleor.manifest import EVENTS
-from app.platforms.saleor.metadata import metadata_value
-
-if TYPE_CHECKING:
-    from app.services import Parley
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +60,19 @@ def subject_key(event: str) -> str:
     return SUBJECT[event.split("_", 1)[0]]
 
 
-def verify_delivery(parley: "Parley", headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+def verify_delivery(apps: SaleorApps, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
     """Authenticate and parse one delivery; raise WebhookError with the status to answer."""
     api_url = (headers.get("Saleor-Api-Url") or "").strip()
     signature = (headers.get("Saleor-Signature") or "").strip()
     event = (headers.get("Saleor-Event") or "").strip().upper()
     try:
-        with parley.db.session() as session:
-            shop = parley.saleor.find(session, api_url) if api_url else None
+        with apps.db.session() as session:
+            shop = apps.find(session, api_url) if api_url else None
         if shop is None:
             raise WebhookError(401, "unknown_saleor", "Saleor-Api-Url names no Saleor where Parley is installed")
         if not signature:
             raise WebhookError(401, "invalid_signature", "the Saleor-Signature header is missing")
-        parley.saleor.keyring(shop).verify_webhook(signature, raw_body)
+        apps.keyring(shop).verify_webhook(signature, raw_body)
     except SignatureError as exc:
         raise WebhookError(401, "invalid_signature", str(exc)) from None
     except JWKSUnavailable:
@@ -112,124 +103,11 @@ def _check_payload(event: str, payload: Any) -> None:
         raise WebhookError(400, "missing_field", f"the payload has no {key} with an id")
 
 
-def store(parley: "Parley", delivery: Delivery) -> str:
-    """Record the delivery once; returns stored or duplicate. Database trouble is a 503."""
+def store(inbound: Inbound, delivery: Delivery) -> str:
+    """Record the delivery once for the event worker; returns stored or duplicate.
+    Database trouble is a 503, so Saleor retries."""
     try:
-        with parley.db.write() as connection:
-            fresh = webhook_events.insert_once(connection, Platform.saleor, delivery.event_id, delivery.event,
-                                               delivery.api_url, delivery.body, parley.now())
+        stored = inbound.store(Platform.saleor, delivery.event_id, delivery.event, delivery.api_url, delivery.body)
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         raise WebhookError(503, "database_unavailable", "Parley's database is unavailable; retry later") from None
-    return "stored" if fresh else "duplicate"
-
-
-# ---- processing (app/event_worker.py calls process_event in its claiming transaction) ----
-
-Handler = Callable[["Parley", Session, Shop, dict], None]
-
-
-def process_event(parley: "Parley", session: Session, event: WebhookEvent) -> None:
-    shop = shops.find_shop(session, Platform.saleor, event.shop_domain)
-    if shop is None or shop.install_state != InstallState.installed:
-        return  # uninstalled (or erased) since: nothing of it to update
-    try:
-        payload = json.loads(event.payload, parse_float=Decimal)
-    except json.JSONDecodeError:
-        raise PermanentError("the stored payload is not JSON") from None
-    handler = HANDLERS.get(event.topic)
-    if handler is None:
-        raise PermanentError(f"no handler for Saleor event {event.topic}")
-    if not isinstance(payload, dict) or not isinstance(payload.get(subject_key(event.topic)), dict):
-        raise PermanentError(f"the {event.topic} payload has no {subject_key(event.topic)}")
-    handler(parley, session, shop, payload)
-
-
-def _on_app_deleted(parley: "Parley", session: Session, shop: Shop, payload: dict) -> None:
-    # Up to Saleor 3.23.4 an APP_DELETED reaches the *other* apps: only ours uninstalls us.
-    if payload["app"].get("id") == shop.app_id:
-        shops.mark_uninstalled(session, shop, parley.now())
-
-
-def _on_order(parley: "Parley", session: Session, shop: Shop, payload: dict) -> None:
-    facts = order_facts(payload["order"])
-    outcome = attribute_order(session, shop.id, facts)
-    log.info("Saleor order %s for %s: %s", facts.name, shop.domain, outcome)
-
-
-def _on_checkout(parley: "Parley", session: Session, shop: Shop, payload: dict) -> None:
-    checkout = payload["checkout"]
-    token = checkout_token(checkout.get("token") or checkout.get("id"))
-    if token is None:
-        raise PermanentError("the checkout has neither a token nor a Checkout id")
-    stamped = metadata_value(checkout.get("metadata"))
-    conversation = None
-    if stamped:
-        candidate = session.get(Conversation, stamped[:36])
-        conversation = candidate if candidate is not None and candidate.shop_id == shop.id else None
-    conversation = conversation or conversation_for_checkout(session, shop.id, token)
-    if conversation is None:
-        return  # a checkout no conversation saw
-    record_snapshot(parley, session, conversation, checkout)
-    if stamped:
-        return  # already carries a conversation: writing again would fire CHECKOUT_UPDATED again
-    try:
-        stamp_checkout(parley, shop, token, conversation.id, session=session)
-    except SaleorAPIError as exc:
-        # Raising leaves the event for the next sweep; the snapshot alone still links the order.
-        raise RuntimeError(f"stamping the checkout failed: {exc}") from None
-
-
-def _on_customer(parley: "Parley", session: Session, shop: Shop, payload: dict) -> None:
-    user = payload["user"]
-    email = user.get("email") if isinstance(user.get("email"), str) else None
-    name = " ".join(p for p in (user.get("firstName"), user.get("lastName")) if isinstance(p, str) and p) or None
-    for visitor in session.exec(select(Visitor).where(Visitor.shop_id == shop.id, Visitor.customer_id == user["id"])):
-        visitor.email = email[:320] if email else visitor.email
-        visitor.name = name[:255] if name else visitor.name
-        session.add(visitor)
-    session.flush()
-
-
-HANDLERS: dict[str, Handler] = {
-    "APP_DELETED": _on_app_deleted,
-    "ORDER_CREATED": _on_order,
-    "ORDER_UPDATED": _on_order,
-    "ORDER_FULLY_PAID": _on_order,
-    "ORDER_CANCELLED": _on_order,
-    "CHECKOUT_CREATED": _on_checkout,
-    "CHECKOUT_UPDATED": _on_checkout,
-    "CUSTOMER_UPDATED": _on_customer,
-}
-
-
-def order_facts(order: dict) -> OrderFacts:
-    """A Saleor `Order` (webhook payload, amounts parsed as Decimal) as attribution's OrderFacts."""
-    gross = ((order.get("total") or {}).get("gross")) or {}
-    user = order.get("user") if isinstance(order.get("user"), dict) else {}
-    updated_at = _time(order.get("updatedAt"))
-    return OrderFacts(
-        order_id=order["id"],
-        name=f"#{order['number']}" if order.get("number") else None,
-        ordered_at=_time(order.get("created")),
-        updated_at=updated_at,
-        conversation_hint=metadata_value(order.get("metadata")),
-        cart_token=checkout_token(order.get("checkoutId")),
-        customer_id=user.get("id") if isinstance(user.get("id"), str) else None,
-        email=order.get("userEmail") or user.get("email") or None,
-        total=money(gross.get("amount")),
-        refunded=money((order.get("totalRefunded") or {}).get("amount")) or Decimal(0),
-        currency=gross.get("currency") if isinstance(gross.get("currency"), str) else None,
-        financial_status=str(order["chargeStatus"])[:30] if order.get("chargeStatus") else None,
-        # Saleor keeps no cancellation time on the order; the update that cancelled it is the closest.
-        cancelled_at=(updated_at or _time(order.get("created"))) if order.get("status") == "CANCELED" else None,
-    )
-
-
-def _time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else None
+    return "stored" if stored is not None else "duplicate"

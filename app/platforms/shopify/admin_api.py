@@ -16,7 +16,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXTransport
 
-from app.platforms.shopify.http import client_kwargs
+from app.platforms.shopify.http import ShopifyHTTP
 
 
 class AdminAPIError(Exception):
@@ -57,19 +57,20 @@ query ShopBasics {
 
 
 class AdminAPI:
-    def __init__(self, shop: str, access_token: str, api_version: str, standin_url: str | None = None):
+    def __init__(self, shop: str, access_token: str, api_version: str, http: ShopifyHTTP = ShopifyHTTP()):
         self.shop = shop
         self.url = f"https://{shop}/admin/api/{api_version}/graphql.json"
-        # Shopify's 401 and 5xx bodies are JSON with an `errors` string, which gql would
-        # take for a GraphQL answer; the status decides first.
-        self._transport_kwargs = {**client_kwargs(standin_url), "event_hooks": {"response": [_raise_for_status]}}
+        self._http = http
         self._headers = {"X-Shopify-Access-Token": access_token}
 
     def __repr__(self) -> str:
         return f"AdminAPI(shop={self.shop!r})"
 
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> AdminResult:
-        transport = HTTPXTransport(url=self.url, headers=self._headers, **self._transport_kwargs)
+        # Shopify's 401 and 5xx bodies are JSON with an `errors` string, which gql would
+        # take for a GraphQL answer; the status decides first.
+        transport = HTTPXTransport(url=self.url, headers=self._headers, **self._http.client_kwargs(),
+                                   event_hooks={"response": [_raise_for_status]})
         client = Client(transport=transport, fetch_schema_from_transport=False)
         request = GraphQLRequest(query, variable_values=variables)
         try:

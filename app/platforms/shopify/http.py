@@ -1,58 +1,45 @@
-"""The one place that decides where Shopify requests go.
-
-In production every request goes to `https://<shop>.myshopify.com`. In development
-and tests SHOPIFY_STANDIN_URL points at the local stand-in, which serves each shop
-under `/store/<shop>/`; the libraries we use (shopifyapp, authlib, gql) all build
-`https://<shop>/...` URLs themselves, so the rewrite happens in the transport.
+"""Where Shopify requests go: `https://<shop>` for the APIs and for the merchant's
+browser. A test or the demo hands in another transport and browser base at wiring
+time (production refuses them); nothing here asks whether it is talking to Shopify.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import httpx
 
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+SHOPIFY_BROWSER_BASE = "https://{shop}"
 
 
-class StandinTransport(httpx.BaseTransport):
-    """Sends `https://<shop>.myshopify.com/<path>` to `<standin>/store/<shop>.myshopify.com/<path>`."""
+@dataclass(frozen=True)
+class ShopifyHTTP:
+    # Makes the transport of each client (a client closes its transport); None: httpx's
+    # own, to the real Shopify.
+    transport: Callable[[], httpx.BaseTransport] | None = None
+    # Where the merchant's browser goes for a shop ({shop} is the permanent domain).
+    browser_base: str = SHOPIFY_BROWSER_BASE
 
-    def __init__(self, standin_url: str):
-        self._base = httpx.URL(standin_url.rstrip("/"))
-        self._inner = httpx.HTTPTransport()
+    @property
+    def is_real(self) -> bool:
+        return self.transport is None and self.browser_base == SHOPIFY_BROWSER_BASE
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        host = request.url.host
-        if host.endswith(".myshopify.com"):
-            request.url = self._base.copy_with(
-                path=f"{self._base.path.rstrip('/')}/store/{host}{request.url.path}",
-                query=request.url.query,
-            )
-            request.headers["Host"] = self._base.netloc.decode()
-        return self._inner.handle_request(request)
+    def client_kwargs(self) -> dict[str, Any]:
+        """httpx.Client keyword arguments for talking to Shopify."""
+        kwargs: dict[str, Any] = {"timeout": TIMEOUT}
+        if self.transport is not None:
+            kwargs["transport"] = self.transport()
+        return kwargs
 
-    def close(self) -> None:
-        self._inner.close()
+    def client(self) -> httpx.Client:
+        return httpx.Client(**self.client_kwargs())
 
-
-def client_kwargs(standin_url: str | None) -> dict:
-    """httpx.Client keyword arguments for talking to Shopify (or its stand-in)."""
-    kwargs: dict = {"timeout": TIMEOUT}
-    if standin_url:
-        kwargs["transport"] = StandinTransport(standin_url)
-    return kwargs
-
-
-def make_client(standin_url: str | None) -> httpx.Client:
-    return httpx.Client(**client_kwargs(standin_url))
-
-
-def browser_url(shop: str, path: str, standin_url: str | None) -> str:
-    """A Shopify URL the merchant's browser is sent to (the authorize page)."""
-    if standin_url:
-        return f"{standin_url.rstrip('/')}/store/{shop}{path}"
-    return f"https://{shop}{path}"
+    def browser_url(self, shop: str, path: str) -> str:
+        """A URL of the shop the merchant's browser is sent to (authorize page, admin)."""
+        return self.browser_base.format(shop=shop) + path
 
 
 def origin_of(url: str) -> str:

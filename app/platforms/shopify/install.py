@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import warnings
 from datetime import datetime, timedelta, timezone
-from typing import Callable
 
 from authlib.deprecate import AuthlibDeprecationWarning
 
@@ -25,32 +24,31 @@ with warnings.catch_warnings():
 from shopify_app import IdTokenDetails
 
 from app import shops
-from app.config import Settings
-from app.db import Database, utcnow
-from app.encryption import TokenCipher
-from app.models import Platform, Shop
-from app.platforms.shopify.admin_api import SHOP_QUERY, AdminAPI, AdminAPIError
 from app.chat.shop_settings import put_setting
-from app.platforms.shopify.http import browser_url, client_kwargs, make_client, origin_of
-from app.platforms.shopify.requests import IdToken, ShopifyRequestError, shopify_app
+from app.clock import Clock
+from app.config import Settings
+from app.db import Database
+from app.encryption import TokenCipher
+from app.errors import ParleyError
+from app.models import Platform, Shop
+from app.platforms.shopify.admin_api import SHOP_QUERY, AdminAPI, AdminAPIError, AdminAPIUnauthorized
+from app.platforms.shopify.http import ShopifyHTTP, origin_of
+from app.platforms.shopify.requests import IdToken, shopify_app
 
 log = logging.getLogger(__name__)
 
 
-class InstallError(Exception):
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class InstallError(ParleyError):
+    """An install or token refresh that did not work; the message says what to do."""
 
 
 class ShopifyInstaller:
-    def __init__(self, settings: Settings, db: Database, cipher: TokenCipher, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, settings: Settings, db: Database, cipher: TokenCipher, clock: Clock, http: ShopifyHTTP):
         self.settings = settings
         self.db = db
         self.cipher = cipher
         self.clock = clock
+        self.http = http
         self.app = shopify_app(settings.shopify_api_key, settings.shopify_api_secret, settings.shopify_api_secret_old)
 
     # -- token exchange ---------------------------------------------------------
@@ -58,7 +56,7 @@ class ShopifyInstaller:
     def install_with_id_token(self, id_token: IdToken) -> Shop:
         """Exchange a verified ID token for an expiring offline token and store it."""
         details = IdTokenDetails(exchangeable=True, token=id_token.token, claims=id_token.claims)
-        with make_client(self.settings.shopify_standin_url) as http:
+        with self.http.client() as http:
             result = self.app.exchange_using_token_exchange(
                 access_mode="offline", id_token=details, expiring=True, http_client=http
             )
@@ -77,13 +75,13 @@ class ShopifyInstaller:
             token_endpoint_auth_method="client_secret_post",
             redirect_uri=f"{self.settings.app_url}/auth/callback",
             scope=self.settings.shopify_scopes,
-            **client_kwargs(self.settings.shopify_standin_url),
+            **self.http.client_kwargs(),
         )
 
     def authorize_url(self, shop: str, state: str) -> str:
         with self._oauth_client() as client:
             url, _ = client.create_authorization_url(
-                browser_url(shop, "/admin/oauth/authorize", self.settings.shopify_standin_url), state=state
+                self.http.browser_url(shop, "/admin/oauth/authorize"), state=state
             )
         return url
 
@@ -127,7 +125,7 @@ class ShopifyInstaller:
         if not refresh_token:
             raise InstallError(401, "not_installed", f"{shop.domain} has no refresh token; reinstall the app")
         version = shop.token_version
-        with make_client(self.settings.shopify_standin_url) as http:
+        with self.http.client() as http:
             result = self.app.refresh_token_exchanged_access_token(
                 {
                     "shop": shop.domain.removesuffix(".myshopify.com"),
@@ -153,6 +151,14 @@ class ShopifyInstaller:
             _copy_tokens(current, shop)
         return grant.access_token
 
+    def admin_api(self, shop_domain: str) -> AdminAPI:
+        """An Admin GraphQL client for the shop, with a fresh token (refreshed if about to lapse)."""
+        with self.db.session() as session:
+            shop = shops.find_installed_shop(session, Platform.shopify, shop_domain)
+        if shop is None:
+            raise AdminAPIUnauthorized(f"{shop_domain} is not installed")
+        return AdminAPI(shop_domain, self.access_token(shop), self.settings.shopify_api_version, self.http)
+
     # -- shared ---------------------------------------------------------------
 
     def _store_install(self, domain: str, grant: shops.TokenGrant) -> Shop:
@@ -161,13 +167,13 @@ class ShopifyInstaller:
             shop = shops.record_install(session, self.cipher, Platform.shopify, domain, grant, self.clock(), name=name)
             if primary_origin:
                 # Shoppers browse the custom domain; the widget's API calls come from there.
-                put_setting(session, shop.id, "primary_origin", primary_origin)
+                put_setting(session, shop.id, "primary_origin", primary_origin, self.clock())
         log.info("installed %s (scopes %s)", domain, grant.scopes)
         return shop
 
     def _fetch_shop_basics(self, domain: str, access_token: str) -> tuple[str | None, str | None]:
         """The shop's name and its storefront's primary origin (custom domain)."""
-        api = AdminAPI(domain, access_token, self.settings.shopify_api_version, self.settings.shopify_standin_url)
+        api = AdminAPI(domain, access_token, self.settings.shopify_api_version, self.http)
         try:
             shop = api.execute(SHOP_QUERY).data.get("shop") or {}
         except AdminAPIError as exc:
@@ -206,5 +212,3 @@ def _parse_iso(value: str | None) -> datetime | None:
 def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
 
-
-__all__ = ["InstallError", "ShopifyInstaller", "ShopifyRequestError"]

@@ -16,20 +16,16 @@ from urllib.parse import urlsplit
 
 from shopify_app import ShopifyApp
 
+from app.errors import ParleyError
+
 # Shopify's own pattern for permanent shop domains (shared/platforms/shopify.md §3.3).
 SHOP_DOMAIN = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9\-]*\.myshopify\.com$")
 # Shopify rejects install and callback queries older than this (JSLIB: 90 s).
 QUERY_MAX_AGE = 90
 
 
-class ShopifyRequestError(Exception):
+class ShopifyRequestError(ParleyError):
     """A request that claims to come from Shopify and does not hold up."""
-
-    def __init__(self, status: int, code: str, message: str):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
 
 
 def normalize_shop(value: str | None) -> str:

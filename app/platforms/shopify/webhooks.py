@@ -1,8 +1,10 @@
-"""Shopify webhooks: verify, record once, act.
+"""Shopify webhooks: verify, record once, then act, on one path for every topic.
 
 The HMAC is checked over the raw body bytes before anything is parsed. Each
-delivery is recorded by its `X-Shopify-Event-Id` first, so a redelivery is
-answered 200 and changes nothing.
+delivery is recorded by its `X-Shopify-Event-Id` first (app/inbound), so a
+redelivery is answered 200 and changes nothing. Commerce topics are processed by
+the event worker after the acknowledgement; lifecycle and compliance topics are
+processed at once, through the same processor, so the answer says what happened.
 """
 
 from __future__ import annotations
@@ -13,13 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Mapping
 
+from shopify_app import ShopifyApp
 from sqlmodel import Session
 
-from app import shops, webhook_events
+from app import shops
 from app.chat import privacy
-from app.commerce.attribution import attribute_order
+from app.chat.shop_settings import get_settings
+from app.commerce.attribution import attribute_order, attribution_window
 from app.commerce.carts import follow_cart
-from app.db import Database
+from app.inbound.errors import PermanentError
+from app.inbound.worker import Inbound
 from app.models import Platform, Shop, WebhookEvent
 from app.platforms.shopify import commerce
 from app.platforms.shopify.requests import SHOP_DOMAIN, ShopifyRequestError
@@ -36,7 +41,7 @@ class Delivery:
     payload: dict[str, Any]
 
 
-def parse_delivery(app, method: str, url: str, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
+def parse_delivery(app: ShopifyApp, method: str, url: str, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
     """Verify and parse a webhook request; raise ShopifyRequestError with the status to answer."""
     try:
         body = raw_body.decode("utf-8")
@@ -66,10 +71,10 @@ def parse_delivery(app, method: str, url: str, headers: Mapping[str, str], raw_b
     return Delivery(topic=topic, shop=shop, event_id=event_id, body=body, payload=payload)
 
 
-Handler = Callable[[Session, Shop, WebhookEvent, dict, datetime], None]
+Handler = Callable[[Session, Shop, WebhookEvent, dict[str, Any], datetime], None]
 
 
-def _customer_of(payload: dict) -> tuple[str | None, str | None]:
+def _customer_of(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     customer = payload.get("customer")
     if not isinstance(customer, dict):
         raise ShopifyRequestError(400, "missing_field", "the payload has no customer object")
@@ -80,108 +85,103 @@ def _customer_of(payload: dict) -> tuple[str | None, str | None]:
     return (str(customer_id) if customer_id is not None else None), email
 
 
-def _on_uninstalled(session, shop, event, payload, now) -> None:
+def _on_uninstalled(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     shops.mark_uninstalled(session, shop, now)
 
 
-def _on_scopes_update(session, shop, event, payload, now) -> None:
+def _on_scopes_update(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     current = payload.get("current")
     if isinstance(current, list):
         shops.update_scopes(session, shop, ",".join(str(s) for s in current))
 
 
-def _on_data_request(session, shop, event, payload, now) -> None:
+def _on_data_request(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     customer_id, email = _customer_of(payload)
     request = payload.get("data_request") if isinstance(payload.get("data_request"), dict) else {}
     privacy.export_customer(session, shop.id, customer_id, email, now, request_id=str(request.get("id") or "") or None)
 
 
-def _on_customer_redact(session, shop, event, payload, now) -> None:
+def _on_customer_redact(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     customer_id, email = _customer_of(payload)
     privacy.erase_customer(session, shop.id, customer_id, email)
 
 
-def _on_shop_redact(session, shop, event, payload, now) -> None:
+def _on_shop_redact(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     privacy.erase_shop(session, shop, keep_event_id=event.id)
 
 
-HANDLERS: dict[str, Handler] = {
+# Topics about the installation itself: they reach a shop that is no longer installed
+# too (shop/redact comes 48 hours after the uninstall).
+LIFECYCLE: dict[str, Handler] = {
     "app/uninstalled": _on_uninstalled,
     "app/scopes_update": _on_scopes_update,
     "customers/data_request": _on_data_request,
     "customers/redact": _on_customer_redact,
     "shop/redact": _on_shop_redact,
 }
+APP_TOPICS = {"app/uninstalled", "app/scopes_update"}
+COMPLIANCE_TOPICS = {"customers/data_request", "customers/redact", "shop/redact"}
 
 
 def validate_payload(delivery: Delivery) -> None:
-    """Reject a payload that the topic's handler could not act on, before storing it."""
+    """Reject a payload that the topic's processing could not act on, before storing it."""
     if delivery.topic in ("customers/data_request", "customers/redact"):
         _customer_of(delivery.payload)
     commerce.validate(delivery.topic, delivery.payload)
 
 
-def store(db: Database, delivery: Delivery, now: datetime) -> str:
-    """Commerce topics: record the delivery for the event worker and nothing else, so
-    the acknowledgement costs one INSERT. Returns stored or duplicate."""
-    if delivery.topic not in commerce.TOPICS:
-        raise ShopifyRequestError(400, "unknown_topic", f"{delivery.topic} is not delivered to this address")
+def receive(inbound: Inbound, delivery: Delivery, topics: set[str]) -> str:
+    """Store a verified delivery of one of `topics`; process a lifecycle topic at once.
+
+    Returns what to answer: stored or duplicate (commerce topics, processed later),
+    or what processing did (processed, unknown_shop). A lifecycle delivery whose
+    processing failed stays stored for the worker and is answered `stored`.
+    """
+    if delivery.topic not in topics:
+        raise ShopifyRequestError(400, "unexpected_topic", f"{delivery.topic} is not delivered to this address")
     validate_payload(delivery)
-    with db.write() as connection:
-        fresh = webhook_events.insert_once(
-            connection, Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body, now
-        )
-    return "stored" if fresh else "duplicate"
+    event_id = inbound.store(Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body)
+    if event_id is None:
+        return "duplicate"
+    if delivery.topic not in LIFECYCLE:
+        return "stored"
+    outcome = inbound.process_one(event_id)
+    return (outcome.detail or "processed") if outcome.state == "processed" else "stored"
 
 
-def process_event(parley, session: Session, event: WebhookEvent) -> None:
-    """The event worker's entry for Shopify events (app/event_worker.py)."""
-    from app.event_worker import PermanentError
-
+def process_event(session: Session, event: WebhookEvent, now: datetime) -> str:
+    """The processor of every stored Shopify event, in the worker's claiming transaction."""
     try:
         payload = json.loads(event.payload)
     except json.JSONDecodeError:
         raise PermanentError("the stored payload is not JSON") from None
-    shop = shops.find_installed_shop(session, Platform.shopify, event.shop_domain)
-    if shop is None:
-        return  # uninstalled or erased since: nothing of this shop to update
-    now = parley.now()
+    if not isinstance(payload, dict):
+        raise PermanentError("the stored payload is not a JSON object")
     try:
-        if event.topic in commerce.ORDER_TOPICS:
-            outcome = attribute_order(session, shop.id, commerce.order_facts(payload))
-        elif event.topic in commerce.CART_TOPICS:
-            outcome = follow_cart(session, shop.id, commerce.cart_facts(payload), now)
-        elif event.topic in commerce.CHECKOUT_TOPICS:
-            facts = commerce.checkout_facts(payload)
-            outcome = follow_cart(session, shop.id, facts, now) if facts else "no_cart"
-        elif event.topic in HANDLERS:
-            HANDLERS[event.topic](session, shop, event, payload, now)
-            outcome = "processed"
-        else:
-            raise PermanentError(f"Parley does not process {event.topic}")
+        outcome = _dispatch(session, event, payload, now)
     except ShopifyRequestError as exc:
         raise PermanentError(exc.message) from None
     log.info("%s %s for %s: %s", event.topic, event.event_id, event.shop_domain, outcome)
+    return outcome
 
 
-def handle(db: Database, delivery: Delivery, now: datetime) -> str:
-    """Record and process one delivery; returns what happened, for the log and the tests."""
-    handler = HANDLERS.get(delivery.topic)
-    if handler is None:
-        raise ShopifyRequestError(400, "unknown_topic", f"Parley does not subscribe to {delivery.topic}")
-    validate_payload(delivery)
-    with db.transaction() as session:
-        event = webhook_events.record_once(
-            session, Platform.shopify, delivery.event_id, delivery.topic, delivery.shop, delivery.body, now
-        )
-        if event is None:
-            return "duplicate"
-        shop = shops.find_shop(session, Platform.shopify, delivery.shop)
+def _dispatch(session: Session, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> str:
+    handler = LIFECYCLE.get(event.topic)
+    if handler is not None:
+        shop = shops.find_shop(session, Platform.shopify, event.shop_domain)
         if shop is None:
-            # Nothing of this shop is stored (never installed, or already erased): nothing to do.
-            webhook_events.mark_processed(session, event, now)
-            return "unknown_shop"
-        handler(session, shop, event, delivery.payload, now)
-        webhook_events.mark_processed(session, event, now)
-    log.info("processed %s for %s", delivery.topic, delivery.shop)
-    return "processed"
+            return "unknown_shop"  # never installed, or already erased: nothing of it is stored
+        handler(session, shop, event, payload, now)
+        return "processed"
+    installed = shops.find_installed_shop(session, Platform.shopify, event.shop_domain)
+    if installed is None:
+        return "not_installed"  # uninstalled or erased since: nothing of this shop to update
+    if event.topic in commerce.ORDER_TOPICS:
+        window = attribution_window(get_settings(session, installed.id))
+        return attribute_order(session, installed.id, commerce.order_facts(payload), window)
+    if event.topic in commerce.CART_TOPICS:
+        return follow_cart(session, installed.id, commerce.cart_facts(payload), now)
+    if event.topic in commerce.CHECKOUT_TOPICS:
+        facts = commerce.checkout_facts(payload)
+        return follow_cart(session, installed.id, facts, now) if facts else "no_cart"
+    raise PermanentError(f"Parley does not process {event.topic}")

@@ -1,0 +1,74 @@
+"""A widget's session: which visitor this browser is, their latest conversation and
+unread count, and what the widget should say about the team right now.
+
+Shared by every way a storefront starts one (the direct call, Shopify's signed app
+proxy); the customer comes only from the platform's signed word.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from app.chat.conversations import conversation_json, latest_conversation, unread_for_shopper
+from app.chat.hours import team_status_for
+from app.chat.shop_settings import get_settings, put_setting
+from app.chat.visitor_tokens import InvalidVisitorToken, VisitorTokens
+from app.chat.visitors import remember_customer, resume_visitor
+from app.clock import Clock
+from app.db import Database
+from app.models import Shop
+
+# The Support page's first-run check wants to know the widget is live, not every page view.
+SEEN_EVERY = timedelta(hours=1)
+
+
+class Sessions:
+    def __init__(self, db: Database, clock: Clock, tokens: VisitorTokens):
+        self.db = db
+        self.clock = clock
+        self.tokens = tokens
+
+    def start(self, shop: Shop, visitor_token: object, locale: object,
+              customer_id: str | None = None, customer_email: str | None = None) -> dict[str, Any]:
+        """`customer_id` and `customer_email` come only from a signed channel; a visitor
+        token of another shop, or one that does not verify, starts a fresh visitor."""
+        visitor_id = None
+        if isinstance(visitor_token, str) and visitor_token:
+            try:
+                claim = self.tokens.read(visitor_token)
+                visitor_id = claim.visitor_id if claim.shop_id == shop.id else None
+            except InvalidVisitorToken:
+                visitor_id = None  # a fresh anonymous visitor, as if none was sent
+        now = self.clock()
+        with self.db.transaction() as session:
+            visitor = resume_visitor(session, shop.id, visitor_id, customer_id,
+                                     locale if isinstance(locale, str) else None, now)
+            if customer_id and customer_email:
+                remember_customer(visitor, None, customer_email)
+                session.add(visitor)
+            conversation = latest_conversation(session, visitor.id)
+            unread = unread_for_shopper(session, visitor.id)
+            settings = get_settings(session, shop.id)
+            _note_widget_seen(session, shop.id, settings, now)
+        return {
+            "visitor_token": self.tokens.issue(visitor.id, shop.id),
+            "visitor_id": visitor.id,
+            "identified": bool(visitor.customer_id),
+            "conversation": conversation_json(conversation),
+            "unread": unread,
+            "settings": {
+                "greeting": settings.get("greeting"),
+                "accent": settings.get("accent"),
+                "away_message": settings.get("away_message"),
+                "team": team_status_for(settings, now).as_json(),
+            },
+        }
+
+
+def _note_widget_seen(session: Session, shop_id: int, settings: dict[str, Any], now: datetime) -> None:
+    seen = settings.get("widget_last_seen")
+    if not seen or datetime.fromisoformat(seen) < now - SEEN_EVERY:
+        put_setting(session, shop_id, "widget_last_seen", now.isoformat(), now)

@@ -1,0 +1,18 @@
+"""Time, passed in: every service reads the clock it was built with, so business
+hours, response targets and token expiry can be tested without sleeping."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Callable
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as JSON carries it: ISO 8601 in UTC with a Z."""
+    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,59 @@
+"""The period a merchant picks for Insights: inclusive dates that mean days in the
+shop's time zone (the `hours.timezone` setting), so it runs from local midnight of
+the first day to local midnight after the last."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from app.errors import ParleyError
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    first: date
+    last: date
+    zone_name: str
+    zone: tzinfo
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first, time(0), tzinfo=self.zone).astimezone(timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self.zone).astimezone(timezone.utc)
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+
+def shop_zone(settings: Mapping[str, Any]) -> tuple[str, tzinfo]:
+    name = (settings.get("hours") or {}).get("timezone") or "UTC"
+    try:
+        return name, ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        # Settings are validated on save; an unreadable zone still must not break the page.
+        return "UTC", timezone.utc
+
+
+def period_for(settings: Mapping[str, Any], first: date | None, last: date | None, now: datetime) -> Period:
+    """The period from the dates given (either may be missing: 30 days around it, or up to today)."""
+    zone_name, zone = shop_zone(settings)
+    today = now.astimezone(zone).date()
+    if last is None:
+        last = today if first is None else first + timedelta(days=DEFAULT_DAYS - 1)
+    if first is None:
+        first = last - timedelta(days=DEFAULT_DAYS - 1)
+    if first > last:
+        raise ParleyError(400, "invalid_period", "from must be on or before to")
+    if (last - first).days + 1 > MAX_DAYS:
+        raise ParleyError(400, "invalid_period", f"a period can be at most {MAX_DAYS} days long")
+    return Period(first, last, zone_name, zone)

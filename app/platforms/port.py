@@ -1,0 +1,120 @@
+"""What the web layer and the core need of a store platform.
+
+Shopify and Saleor each implement `StorePlatform` (app/platforms/<name>/adapter.py);
+the composition root puts one of each into a `Platforms` table keyed by
+`models.Platform`, and nothing outside a platform's own package asks which one a
+shop is on. A new platform is a new package that implements this Protocol and one
+event processor (app/inbound/worker.py), and a line in app/wiring.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping, Protocol
+
+from app.models import Platform, Shop, Visitor
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """A request as the platforms' verification libraries take it, without Flask."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: str
+
+    def header(self, name: str) -> str | None:
+        wanted = name.lower()
+        return next((v for k, v in self.headers.items() if k.lower() == wanted), None)
+
+    @property
+    def bearer(self) -> str | None:
+        value = self.header("Authorization") or ""
+        return (value[7:].strip() or None) if value.startswith("Bearer ") else None
+
+    def as_shopifyapp_input(self) -> dict[str, Any]:
+        return {"method": self.method, "headers": dict(self.headers), "url": self.url, "body": self.body}
+
+
+@dataclass(frozen=True)
+class Staff:
+    """Who is using the Support page: the shop, and the staff member the platform vouches for."""
+
+    shop: Shop
+    user_id: str | None
+
+
+@dataclass(frozen=True)
+class SignedShopper:
+    """A storefront customer the platform has vouched for (a verified token, a signed proxy call)."""
+
+    customer_id: str
+    email: str | None = None
+
+
+class StorePlatform(Protocol):
+    kind: Platform
+    # How the merchant calls it, in sentences ("Shopify", "Saleor").
+    display_name: str
+
+    def authenticate_staff(self, request: RequestFacts) -> Staff | None:
+        """The staff member of a Support page API call, or None when the request is not
+        this platform's to judge. Raise ParleyError (401/503) for one that is and fails."""
+        ...
+
+    def storefront_origins(self, shop: Shop) -> set[str]:
+        """Origins the platform itself says the shop's storefront answers on (beyond the
+        merchant's own list)."""
+        ...
+
+    def signed_shopper(self, shop: Shop, token: object) -> SignedShopper | None:
+        """The customer a storefront's sign-in token names; None without a token.
+        Raise ParleyError for a token that does not hold up or is not how this platform signs."""
+        ...
+
+    def customer_panel(self, shop: Shop, visitor: Visitor) -> dict[str, Any]:
+        """The signed-in shopper and their last orders: `{customer, orders, source, notice}`,
+        never an exception (a notice says what went wrong)."""
+        ...
+
+    def live_checkout(self, shop: Shop, cart_token: str) -> dict[str, Any] | None:
+        """The cart behind a token as the platform has it now, in the one cart shape; None
+        when the platform keeps no such live cart for Parley to read."""
+        ...
+
+    def checkout_reference(self, raw: object) -> str:
+        """A checkout id a storefront reported, checked; ParleyError(400) when it is not one,
+        or when this platform's storefronts do not report checkouts."""
+        ...
+
+    def report_checkout(self, shop: Shop, conversation_id: str, checkout_id: str) -> dict[str, Any]:
+        """Tie the checkout (from checkout_reference) to the conversation; the cart JSON.
+        Raise ParleyError when the checkout cannot be read."""
+        ...
+
+    def embed_status(self, shop: Shop, last_seen: str | None) -> dict[str, Any]:
+        """Whether the widget is live on the storefront, and how to turn it on."""
+        ...
+
+    def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
+        """A link into the store admin that opens the conversation in the Support page."""
+        ...
+
+
+class Platforms:
+    """One adapter per platform, looked up by the shop it is asked about."""
+
+    def __init__(self, adapters: list[StorePlatform]):
+        self._by_kind = {adapter.kind: adapter for adapter in adapters}
+        self._order = list(adapters)
+
+    def of(self, shop: Shop) -> StorePlatform:
+        return self._by_kind[shop.platform]
+
+    def __getitem__(self, kind: Platform) -> StorePlatform:
+        return self._by_kind[kind]
+
+    def __iter__(self) -> Iterator[StorePlatform]:
+        """In the order the composition root gave: the order staff requests are judged in."""
+        return iter(self._order)

@@ -1,0 +1,207 @@
+// The inbox: three tabs, search, "Load more", and a list that refreshes itself when
+// the shop's event stream says something changed.
+
+import { ApiError, api, boot, liveEvents, staffId, wireNavigation } from './api.js';
+import { ago, conversationPath, customerName, debounce, duration, h, initials, money, replace, toast } from './ui.js';
+
+const TABS = ['open', 'waiting', 'resolved'];
+const PAGE = 50;
+const EMPTY = {
+  open: 'No open conversations. New questions from the chat widget appear here.',
+  waiting: 'Nobody is waiting for an answer.',
+  resolved: 'No resolved conversations yet.',
+};
+
+const rowsEl = document.getElementById('rows');
+const emptyEl = document.getElementById('empty');
+const moreEl = document.getElementById('load-more');
+const searchEl = document.getElementById('search');
+const tabEls = [...document.querySelectorAll('[data-tab]')];
+
+const params = new URLSearchParams(location.search);
+const state = {
+  tab: TABS.includes(params.get('tab')) ? params.get('tab') : 'open',
+  q: params.get('q') || '',
+  rows: [],
+  cursor: null,
+  fetchedAt: Date.now(),
+  request: 0, // the answer to the newest request wins
+  me: null,
+};
+
+// ------------------------------------------------------------------ rendering
+
+function metaLine(row) {
+  const parts = [];
+  if (row.cart && Number(row.cart.total) > 0) parts.push(`${money(row.cart.total, row.cart.currency)} cart`);
+  if (row.waiting_seconds !== null && row.waiting_seconds !== undefined) {
+    parts.push(`waiting ${duration(row.waiting_seconds + (Date.now() - state.fetchedAt) / 1000)}`);
+  }
+  return parts.join(' · ');
+}
+
+function assigneeBadge(row) {
+  if (!row.assignee) return null;
+  return h('span', { class: 'badge badge-info' }, row.assignee === state.me ? 'Assigned to you' : 'Assigned');
+}
+
+function renderRow(row, previous, refreshing) {
+  const name = customerName(row.customer);
+  // Rows that a live refresh brought in or changed flash once.
+  const changed = refreshing && (!previous || previous.preview !== row.preview || previous.unread !== row.unread);
+  const preview = row.preview ? (row.preview_author === 'agent' ? 'You: ' : row.preview_author === 'bot' ? 'Bot: ' : '') + row.preview : 'No messages yet';
+  return h(
+    'li',
+    { class: 'row' + (row.unread ? ' unread' : '') + (changed ? ' fresh' : ''), dataset: { id: row.id } },
+    h(
+      'a',
+      { class: 'row-link', href: conversationPath(row.id), 'data-nav': true },
+      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name)),
+      h(
+        'span',
+        { class: 'row-main' },
+        h(
+          'span',
+          { class: 'row-top' },
+          h('span', { class: 'row-name' }, name),
+          row.customer && row.customer.email && row.customer.name ? h('span', { class: 'subdued row-email' }, row.customer.email) : null,
+          h('time', { class: 'subdued row-time', datetime: row.last_message_at || '' }, ago(row.last_message_at)),
+        ),
+        h('span', { class: 'row-preview' }, preview),
+        h(
+          'span',
+          { class: 'row-meta' },
+          h('span', { class: 'row-figures', dataset: { figures: '' } }, metaLine(row)),
+          assigneeBadge(row),
+          row.status === 'resolved' ? h('span', { class: 'badge' }, 'Resolved') : null,
+        ),
+      ),
+      row.unread ? h('span', { class: 'unread-badge', 'aria-label': `${row.unread} unread` }, String(row.unread)) : null,
+    ),
+  );
+}
+
+function render(rows, counts, { append = false } = {}) {
+  const before = new Map(state.rows.map((r) => [r.id, r]));
+  const refreshing = !append && before.size > 0;
+  state.rows = append ? state.rows.concat(rows) : rows;
+  const items = (append ? rows : state.rows).map((row) => renderRow(row, before.get(row.id), refreshing));
+  if (append) rowsEl.append(...items);
+  else replace(rowsEl, items);
+  rowsEl.setAttribute('aria-busy', 'false');
+  if (counts) for (const tab of TABS) document.querySelector(`[data-count="${tab}"]`).textContent = counts[tab] ?? '';
+  emptyEl.hidden = state.rows.length > 0;
+  emptyEl.textContent = state.q ? `Nothing matches “${state.q}”.` : EMPTY[state.tab];
+  moreEl.hidden = !state.cursor;
+}
+
+// ------------------------------------------------------------------ loading
+
+async function load({ append = false, keep = PAGE } = {}) {
+  const ticket = ++state.request;
+  const query = new URLSearchParams({ tab: state.tab, limit: String(Math.min(100, Math.max(PAGE, keep))) });
+  if (state.q) query.set('q', state.q);
+  if (append && state.cursor) query.set('cursor', state.cursor);
+  rowsEl.setAttribute('aria-busy', 'true');
+  try {
+    const data = await api('GET', '/admin/api/inbox?' + query);
+    if (ticket !== state.request) return;
+    state.fetchedAt = Date.now();
+    state.cursor = data.next_cursor;
+    render(data.conversations, data.counts, { append });
+  } catch (error) {
+    if (ticket !== state.request) return;
+    rowsEl.setAttribute('aria-busy', 'false');
+    toast(error instanceof ApiError ? error.message : 'The inbox could not be loaded.', { error: true });
+  }
+}
+
+function remember() {
+  const url = new URL(location.href);
+  url.searchParams.set('tab', state.tab);
+  if (state.q) url.searchParams.set('q', state.q);
+  else url.searchParams.delete('q');
+  history.replaceState(history.state, '', url.pathname + url.search);
+}
+
+function selectTab(tab) {
+  state.tab = tab;
+  for (const el of tabEls) el.setAttribute('aria-selected', String(el.dataset.tab === tab));
+  state.rows = [];
+  state.cursor = null;
+  remember();
+  load();
+}
+
+// ------------------------------------------------------------------ wiring
+
+for (const el of tabEls) {
+  el.addEventListener('click', () => selectTab(el.dataset.tab));
+  el.addEventListener('keydown', (event) => {
+    const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+    if (!step) return;
+    const next = tabEls[(tabEls.indexOf(el) + step + tabEls.length) % tabEls.length];
+    next.focus();
+    selectTab(next.dataset.tab);
+  });
+}
+
+searchEl.value = state.q;
+searchEl.addEventListener(
+  'input',
+  debounce(() => {
+    const q = searchEl.value.trim();
+    if (q === state.q) return;
+    state.q = q;
+    state.cursor = null;
+    remember();
+    load();
+  }, 300),
+);
+
+moreEl.addEventListener('click', () => load({ append: true }));
+
+// Waiting times tick without asking the server.
+setInterval(() => {
+  for (const el of rowsEl.querySelectorAll('[data-figures]')) {
+    const row = state.rows.find((r) => r.id === el.closest('[data-id]').dataset.id);
+    if (row) el.textContent = metaLine(row);
+  }
+  for (const el of rowsEl.querySelectorAll('time[datetime]')) el.textContent = ago(el.getAttribute('datetime'));
+}, 15_000);
+
+const refresh = debounce(() => load({ keep: state.rows.length }), 400);
+liveEvents(
+  {
+    message: refresh,
+    status: refresh,
+    cart: refresh,
+    state: (s) => document.body.classList.toggle('reconnecting', s !== 'live'),
+  },
+  boot.lastEventId,
+);
+
+/** Until the widget has been seen on the storefront: how to get it there (the template has the platform's banner). */
+async function showEmbedBanner() {
+  try {
+    const { embed } = await api('GET', '/admin/api/settings');
+    if (!embed || embed.active) return;
+    if (boot.platform === 'saleor') {
+      document.getElementById('snippet-banner').hidden = false;
+      return;
+    }
+    document.getElementById('embed-activate').href = embed.activate_url;
+    document.getElementById('embed-banner').hidden = false;
+  } catch {
+    /* the banner is a hint; the inbox works without it */
+  }
+}
+
+wireNavigation();
+for (const el of tabEls) el.setAttribute('aria-selected', String(el.dataset.tab === state.tab));
+remember();
+staffId().then((me) => {
+  state.me = me;
+  load();
+});
+showEmbedBanner();

@@ -1,0 +1,2 @@
+"""Saleor's own routes: the app protocol (manifest, token POST, webhooks) and the
+Support page and extensions inside the Saleor Dashboard."""

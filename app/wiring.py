@@ -1,0 +1,81 @@
+"""The composition root: builds every service of a Parley process, in dependency order.
+
+Imported only by the app factory (app/__init__.py) and the CLI. Everything else is
+handed the narrow things it uses. What a test or the demo plugs in instead of the
+real world (a database connection, a broker, a clock, a Shopify transport) comes in
+here as an argument, and production refuses the ones that stand in for a platform.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection, Engine
+
+from app.chat.conversations import Chat
+from app.chat.sessions import Sessions
+from app.chat.visitor_tokens import VisitorTokens
+from app.clock import Clock, utcnow
+from app.config import ConfigError, Settings
+from app.db import Database, make_engine
+from app.encryption import TokenCipher
+from app.inbound.worker import Inbound
+from app.models import Platform
+from app.platforms.port import Platforms
+from app.platforms.saleor.adapter import SaleorPlatform
+from app.platforms.saleor.apps import SaleorApps
+from app.platforms.saleor.checkouts import SaleorCheckouts
+from app.platforms.saleor.context import SaleorCommerceContext
+from app.platforms.saleor.events import SaleorEvents
+from app.platforms.shopify import webhooks as shopify_webhooks
+from app.platforms.shopify.adapter import ShopifyPlatform
+from app.platforms.shopify.customer_context import CustomerContext
+from app.platforms.shopify.http import ShopifyHTTP
+from app.platforms.shopify.install import ShopifyInstaller
+from app.realtime.broker import Broker, make_broker
+from app.services import Services
+
+
+def build(
+    settings: Settings,
+    *,
+    bind: Engine | Connection | None = None,
+    broker: Broker | None = None,
+    clock: Clock | None = None,
+    shopify_http: ShopifyHTTP | None = None,
+) -> Services:
+    shopify_http = shopify_http or ShopifyHTTP()
+    if settings.production and not shopify_http.is_real:
+        raise ConfigError("a stand-in for Shopify was handed in; it is refused in production, where Parley talks to Shopify itself")
+    clock = clock or utcnow
+    db = Database(bind if bind is not None else make_engine(settings.database_url))
+    cipher = TokenCipher(settings.token_encryption_key)
+    broker = broker or make_broker(settings.redis_url)
+    visitor_tokens = VisitorTokens(settings.secret_key)
+    chat = Chat(db, broker, clock)
+
+    installer = ShopifyInstaller(settings, db, cipher, clock, shopify_http)
+    shopify = ShopifyPlatform(settings, db, installer, CustomerContext(installer.admin_api))
+    apps = SaleorApps(db, cipher, clock)
+    checkouts = SaleorCheckouts(apps, chat)
+    saleor = SaleorPlatform(settings, apps, SaleorCommerceContext(apps), checkouts)
+
+    inbound = Inbound(
+        db,
+        clock,
+        {Platform.shopify: shopify_webhooks.process_event, Platform.saleor: SaleorEvents(checkouts)},
+        sweep_seconds=settings.event_sweep_seconds,
+    )
+    return Services(
+        settings=settings,
+        clock=clock,
+        db=db,
+        cipher=cipher,
+        broker=broker,
+        visitor_tokens=visitor_tokens,
+        chat=chat,
+        sessions=Sessions(db, clock, visitor_tokens),
+        inbound=inbound,
+        # Staff requests are judged in this order: Saleor's carry their own header.
+        platforms=Platforms([saleor, shopify]),
+        shopify=shopify,
+        saleor=saleor,
+    )
