@@ -3,9 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
+CODE := app standins tests bench
 
-.PHONY: demo test bench serve clean
+.PHONY: demo test lint bench serve clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,11 +17,16 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(DEV_STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e '.[dev]'
+# The stand-ins and the demo storefront live in the `demo` extra, outside the product.
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[demo]'
 	touch $@ $(STAMP)
 
-demo: $(STAMP)
+$(DEV_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(DEMO_STAMP) $(STAMP)
+
+demo: $(DEMO_STAMP)
 	$(BIN)/parley demo
 
 serve: $(STAMP)
@@ -28,8 +35,15 @@ serve: $(STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint, format, types and the import contracts (pyproject.toml); CI runs it before the tests.
+lint: $(DEV_STAMP)
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache
+	rm -rf $(VENV) instance/*.db instance/*.db-* .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -40,7 +41,7 @@ def create_app(
     from app.config import ROOT, Settings, load_settings
     from app.web import register
 
-    settings = config if isinstance(config, Settings) else load_settings(**dict(config or {}))
+    settings = config if isinstance(config, Settings) else load_settings(environ=None, **dict(config or {}))
     services = wiring.build(settings, bind=bind, broker=broker, clock=clock, shopify_http=shopify_http)
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -22,8 +26,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # streams on one worker would not hear messages stored by another.
     workers = int(os.environ.get("WEB_CONCURRENCY") or 2) if settings.redis_url else 1
 
-    class Server(BaseApplication):
-        def load_config(self):
+    class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints: its classes are Any
+        def load_config(self) -> None:
             self.cfg.set("bind", f"{args.host}:{port}")
             self.cfg.set("workers", workers)
             self.cfg.set("worker_class", "gevent")
@@ -31,7 +35,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             self.cfg.set("graceful_timeout", 10)
             self.cfg.set("accesslog", None)
 
-        def load(self):
+        def load(self) -> Flask:
             from app import create_app
 
             app = create_app(settings)
@@ -114,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="run Parley with local Shopify and Saleor stand-ins and a demo shop on each")
-    demo.add_argument("--port", type=int, help="Parley's port (default: $PORT or 8000); the Shopify stand-in uses the next one, Saleor's the one after")
+    demo.add_argument(
+        "--port",
+        type=int,
+        help="Parley's port (default: $PORT or 8000); the Shopify stand-in uses the next one, Saleor's the one after",
+    )
     demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     demo.set_defaults(func=cmd_demo)
 
@@ -137,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     from app.config import ConfigError
 
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except ConfigError as exc:
         print(f"parley: configuration error: {exc}", file=sys.stderr)
         return 2

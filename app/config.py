@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 from cryptography.fernet import Fernet
 
@@ -88,7 +89,7 @@ class Settings:
     def extra_storefront_origins(self) -> set[str]:
         return {o.strip().rstrip("/") for o in self.dev_storefront_origins.split(",") if o.strip()}
 
-    def override(self, **changes: object) -> "Settings":
+    def override(self, **changes: Any) -> "Settings":
         return replace(self, **changes)
 
 
@@ -118,7 +119,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     if env not in ENVIRONMENTS:
         raise ConfigError(f"PARLEY_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
 
-    values: dict[str, object] = {"env": env}
+    # Any: each value goes to the Settings field of its name, whatever that field's type.
+    values: dict[str, Any] = {"env": env}
     for attr, name in _ENV_NAMES.items():
         raw = environ.get(name, "").strip()
         if raw:
@@ -133,7 +135,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
-    settings = Settings(**values)  # type: ignore[arg-type]
+    settings = Settings(**values)
     return finalize(settings)
 
 
@@ -141,9 +143,7 @@ def finalize(settings: Settings) -> Settings:
     """Check the settings and fill development defaults; raise ConfigError on a problem."""
     if settings.production:
         missing = [
-            name
-            for attr, name in _ENV_NAMES.items()
-            if name in REQUIRED_IN_PRODUCTION and not getattr(settings, attr)
+            name for attr, name in _ENV_NAMES.items() if name in REQUIRED_IN_PRODUCTION and not getattr(settings, attr)
         ]
         if missing:
             raise ConfigError(
@@ -151,9 +151,13 @@ def finalize(settings: Settings) -> Settings:
                 + (f"; also missing: {', '.join(missing[1:])}" if missing[1:] else "")
             )
         if settings.dev_storefront_origins:
-            raise ConfigError("DEV_STOREFRONT_ORIGINS is for development and refused in production; each shop lists its own origins in Settings")
+            raise ConfigError(
+                "DEV_STOREFRONT_ORIGINS is for development and refused in production; each shop lists its own origins in Settings"
+            )
         if not settings.shopify_app_bridge:
-            raise ConfigError("SHOPIFY_APP_BRIDGE=off is for a local admin and refused in production; the Shopify admin needs App Bridge")
+            raise ConfigError(
+                "SHOPIFY_APP_BRIDGE=off is for a local admin and refused in production; the Shopify admin needs App Bridge"
+            )
         if settings.dev_sign_in_url:
             raise ConfigError("DEV_SIGN_IN_URL mints admin tokens without Shopify and is refused in production")
         if not settings.app_url.startswith("https://"):
@@ -184,7 +188,7 @@ def _with_dev_defaults(settings: Settings) -> Settings:
     return settings.override(**changes)
 
 
-def _load_dev_secrets(wanted: dict) -> dict[str, str]:
+def _load_dev_secrets(wanted: Mapping[str, Callable[[], str]]) -> dict[str, str]:
     path = INSTANCE / "dev-secrets.json"
     stored: dict[str, str] = {}
     if path.exists():

@@ -8,15 +8,22 @@ error is about one input, so the page can point at it.
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 
 class ParleyError(Exception):
     """`status` is the HTTP status to answer; `code` a short stable identifier;
     `message` a sentence a person can act on; `field` the input it is about."""
 
-    def __init__(self, status: int, code: str, message: str, *, field: str | None = None,
-                 headers: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        field: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status = status
         self.code = code

@@ -9,7 +9,8 @@ concrete path (`items[3].quantity`).
 
 from __future__ import annotations
 
-from typing import Any, Mapping, TypeVar
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
@@ -38,8 +39,16 @@ def field_path(loc: tuple[int | str, ...], *, any_index: bool = False) -> str:
     return path
 
 
-def parse(model: type[Model], data: Any, *, code: str, messages: Mapping[str, str], status: int = 400,
-          with_field: bool = False, root: str = "body") -> Model:
+def parse(
+    model: type[Model],
+    data: Any,
+    *,
+    code: str,
+    messages: Mapping[str, str],
+    status: int = 400,
+    with_field: bool = False,
+    root: str = "body",
+) -> Model:
     """`data` as a `model`, or ParleyError(status, code, sentence) about its first problem.
 
     `messages[""]` is said when the input is not an object at all (its field is `root`).

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -36,8 +38,9 @@ def downgrade(bind: Engine, revision: str) -> None:
         command.downgrade(cfg, revision)
 
 
-def pending_differences(bind: Engine) -> list:
+def pending_differences(bind: Engine) -> list[Any]:
     """What autogenerate would still write: empty when models and migrations agree."""
     with bind.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        return compare_metadata(context, SQLModel.metadata)
+        differences: list[Any] = compare_metadata(context, SQLModel.metadata)
+        return differences

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.encryption import TokenCipher
 from app.models import InstallState, Platform, Shop
@@ -71,9 +71,9 @@ def store_rotated_tokens(
     a new access token beside an old refresh token.
     """
     values = _grant_columns(cipher, grant)
-    result = session.execute(
+    result = session.exec(
         sa.update(Shop)
-        .where(Shop.id == shop.id, Shop.token_version == expected_version)
+        .where(col(Shop.id) == shop.id, col(Shop.token_version) == expected_version)
         .values(**values, token_version=expected_version + 1)
     )
     if result.rowcount != 1:
@@ -109,7 +109,7 @@ def refresh_token_of(shop: Shop, cipher: TokenCipher) -> str | None:
     return cipher.decrypt(shop.refresh_token_enc) if shop.refresh_token_enc else None
 
 
-def _grant_columns(cipher: TokenCipher, grant: TokenGrant) -> dict:
+def _grant_columns(cipher: TokenCipher, grant: TokenGrant) -> dict[str, str | datetime | None]:
     return {
         "access_token_enc": cipher.encrypt(grant.access_token),
         "access_token_expires_at": grant.expires_at,

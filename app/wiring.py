@@ -44,7 +44,9 @@ def build(
 ) -> Services:
     shopify_http = shopify_http or ShopifyHTTP()
     if settings.production and not shopify_http.is_real:
-        raise ConfigError("a stand-in for Shopify was handed in; it is refused in production, where Parley talks to Shopify itself")
+        raise ConfigError(
+            "a stand-in for Shopify was handed in; it is refused in production, where Parley talks to Shopify itself"
+        )
     clock = clock or utcnow
     db = Database(bind if bind is not None else make_engine(settings.database_url))
     cipher = TokenCipher(settings.token_encryption_key)

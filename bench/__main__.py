@@ -13,7 +13,11 @@ def main() -> int:
     results = {
         "widget": widget.run(),
         "webhooks": webhooks.run(),
-        **({"webhooks_postgresql": webhooks.run(os.environ["BENCH_POSTGRES_URL"])} if os.environ.get("BENCH_POSTGRES_URL") else {}),
+        **(
+            {"webhooks_postgresql": webhooks.run(os.environ["BENCH_POSTGRES_URL"])}
+            if os.environ.get("BENCH_POSTGRES_URL")
+            else {}
+        ),
         "delivery": delivery.run(),
         "inbox": inbox.run(),
     }

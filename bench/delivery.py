@@ -38,7 +38,8 @@ def _seed(database_url: str, secret_key: str, visitors: int) -> dict:
 
     from app import shops
     from app.chat.visitor_tokens import VisitorTokens
-    from app.db import Database, make_engine, utcnow
+    from app.clock import utcnow
+    from app.db import Database, make_engine
     from app.encryption import TokenCipher
     from app.migrate import upgrade
     from app.models import Conversation, Platform, Visitor
@@ -50,7 +51,12 @@ def _seed(database_url: str, secret_key: str, visitors: int) -> dict:
     issuer = VisitorTokens(secret_key)
     with db.transaction() as session:
         shop = shops.record_install(
-            session, TokenCipher(Fernet.generate_key().decode()), Platform.shopify, SHOP, shops.TokenGrant("shpat_bench", ""), utcnow()
+            session,
+            TokenCipher(Fernet.generate_key().decode()),
+            Platform.shopify,
+            SHOP,
+            shops.TokenGrant("shpat_bench", ""),
+            utcnow(),
         )
         for _ in range(visitors):
             visitor = Visitor(shop_id=shop.id)
@@ -152,8 +158,22 @@ def run() -> dict:
         seeded = _seed(database_url, secret_key, max(LATENCY_STREAMS, CAPACITY_STREAMS))
         server = Server(database_url, secret_key)
         try:
-            base = {"host": "127.0.0.1", "port": server.port, "redis_url": REDIS_URL, "database_url": database_url, "root": str(ROOT), "shop_id": seeded["shop_id"], "samples": 200}
-            latency = _generator({**base, "tokens": seeded["tokens"][:LATENCY_STREAMS], "conversations": seeded["conversations"][:LATENCY_STREAMS]})
+            base = {
+                "host": "127.0.0.1",
+                "port": server.port,
+                "redis_url": REDIS_URL,
+                "database_url": database_url,
+                "root": str(ROOT),
+                "shop_id": seeded["shop_id"],
+                "samples": 200,
+            }
+            latency = _generator(
+                {
+                    **base,
+                    "tokens": seeded["tokens"][:LATENCY_STREAMS],
+                    "conversations": seeded["conversations"][:LATENCY_STREAMS],
+                }
+            )
             out, _ = latency.communicate(timeout=600)
             _progress("latency measured; opening idle streams")
             measured = json.loads(out.strip().splitlines()[-1])
@@ -170,7 +190,16 @@ def run() -> dict:
         server = Server(database_url, secret_key)
         try:
             idle_rss = server.worker_rss_kib()
-            hold = _generator({**base, "port": server.port, "tokens": seeded["tokens"][:CAPACITY_STREAMS], "conversations": [], "connect_timeout": 300}, hold=True)
+            hold = _generator(
+                {
+                    **base,
+                    "port": server.port,
+                    "tokens": seeded["tokens"][:CAPACITY_STREAMS],
+                    "conversations": [],
+                    "connect_timeout": 300,
+                },
+                hold=True,
+            )
             line = hold.stdout.readline()
             opened = json.loads(line) if line else {}
             time.sleep(1)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -22,7 +22,9 @@ BIG = int(os.environ.get("BENCH_INBOX_CONVERSATIONS", "100000"))
 SMALL = 1000
 MESSAGES_PER_CONVERSATION = 10
 RUNS = int(os.environ.get("BENCH_INBOX_RUNS", "200"))
-POSTGRES_URL = os.environ.get("BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+POSTGRES_URL = os.environ.get(
+    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+)
 
 
 def _progress(text: str) -> None:
@@ -30,13 +32,17 @@ def _progress(text: str) -> None:
 
 
 def _seed_shop(engine, domain: str, conversations: int, now: datetime) -> int:
-    from app.chat.priority import priority_at
+    from app.commerce.priority import priority_at
     from app.models import Conversation, Message, Shop, Visitor
 
     rng = random.Random(domain)
     with engine.begin() as conn:
         shop_id = conn.execute(
-            sa.insert(Shop.__table__).values(platform="shopify", domain=domain, install_state="installed", scopes="", token_version=1, created_at=now).returning(Shop.__table__.c.id)
+            sa.insert(Shop.__table__)
+            .values(
+                platform="shopify", domain=domain, install_state="installed", scopes="", token_version=1, created_at=now
+            )
+            .returning(Shop.__table__.c.id)
         ).scalar_one()
     batch = 2000
     next_message = [0]
@@ -48,19 +54,43 @@ def _seed_shop(engine, domain: str, conversations: int, now: datetime) -> int:
             last = now - timedelta(minutes=rng.randint(1, 60 * 24 * 90))
             waiting = last if kind < 0.05 else None
             cart = Decimal(rng.randint(0, 60000)) / 100 if rng.random() < 0.4 else None
-            visitors.append({"id": vid, "shop_id": shop_id, "created_at": last, "last_seen_at": last, "email": f"{vid[:8]}@example.com"})
-            convs.append({
-                "id": cid, "shop_id": shop_id, "visitor_id": vid, "status": "resolved" if kind >= 0.2 else "open",
-                "waiting_since": waiting, "priority_at": priority_at(waiting, cart), "cart_value": cart,
-                "cart_currency": "EUR" if cart is not None else None, "last_message_at": last, "unread_by_agent": 1 if waiting else 0,
-                "created_at": last - timedelta(minutes=30), "resolved_at": last if kind >= 0.2 else None,
-            })
+            visitors.append(
+                {
+                    "id": vid,
+                    "shop_id": shop_id,
+                    "created_at": last,
+                    "last_seen_at": last,
+                    "email": f"{vid[:8]}@example.com",
+                }
+            )
+            convs.append(
+                {
+                    "id": cid,
+                    "shop_id": shop_id,
+                    "visitor_id": vid,
+                    "status": "resolved" if kind >= 0.2 else "open",
+                    "waiting_since": waiting,
+                    "priority_at": priority_at(waiting, cart),
+                    "cart_value": cart,
+                    "cart_currency": "EUR" if cart is not None else None,
+                    "last_message_at": last,
+                    "unread_by_agent": 1 if waiting else 0,
+                    "created_at": last - timedelta(minutes=30),
+                    "resolved_at": last if kind >= 0.2 else None,
+                }
+            )
             for m in range(MESSAGES_PER_CONVERSATION):
-                messages.append({
-                    "shop_id": shop_id, "conversation_id": cid, "author_kind": "shopper" if m % 2 == 0 else "agent",
-                    "body": f"message {m} about order {rng.randint(1000, 9999)}", "client_id": f"c{m}", "internal": False,
-                    "created_at": last - timedelta(minutes=MESSAGES_PER_CONVERSATION - m),
-                })
+                messages.append(
+                    {
+                        "shop_id": shop_id,
+                        "conversation_id": cid,
+                        "author_kind": "shopper" if m % 2 == 0 else "agent",
+                        "body": f"message {m} about order {rng.randint(1000, 9999)}",
+                        "client_id": f"c{m}",
+                        "internal": False,
+                        "created_at": last - timedelta(minutes=MESSAGES_PER_CONVERSATION - m),
+                    }
+                )
         with engine.begin() as conn:
             conn.execute(sa.insert(Visitor.__table__), visitors)
             conn.execute(sa.insert(Conversation.__table__), convs)
@@ -84,7 +114,11 @@ def _time(engine, shop_id: int, tab: str, now: datetime) -> dict:
             else:
                 column, descending = inbox._order(tab)
                 query = inbox._filtered(shop_id, tab, None)
-                order = (column.desc(), inbox.Conversation.id.desc()) if descending else (column.asc(), inbox.Conversation.id.asc())
+                order = (
+                    (column.desc(), inbox.Conversation.id.desc())
+                    if descending
+                    else (column.asc(), inbox.Conversation.id.asc())
+                )
                 rows = list(session.exec(query.order_by(*order).limit(51)).all())
                 inbox.summaries(session, rows[:50], now)
             return (time.perf_counter() - start) * 1000
@@ -106,7 +140,7 @@ def _measure(engine, label: str) -> dict:
     from app.migrate import upgrade
 
     upgrade(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     started = time.perf_counter()
     big = _seed_shop(engine, f"big-{uuid.uuid4().hex[:6]}.myshopify.com", BIG, now)
     small = _seed_shop(engine, f"small-{uuid.uuid4().hex[:6]}.myshopify.com", SMALL, now)
@@ -117,7 +151,10 @@ def _measure(engine, label: str) -> dict:
         with engine.begin() as conn:
             conn.execute(sa.text("ANALYZE"))
     _progress(f"{label}: seeded in {time.perf_counter() - started:.0f} s")
-    result: dict = {"conversations": {"big": BIG, "small": SMALL}, "messages": {"big": BIG * MESSAGES_PER_CONVERSATION, "small": SMALL * MESSAGES_PER_CONVERSATION}}
+    result: dict = {
+        "conversations": {"big": BIG, "small": SMALL},
+        "messages": {"big": BIG * MESSAGES_PER_CONVERSATION, "small": SMALL * MESSAGES_PER_CONVERSATION},
+    }
     for tab in ("waiting", "open", "resolved"):
         big_t, small_t = _time(engine, big, tab, now), _time(engine, small, tab, now)
         result[tab] = {
@@ -131,7 +168,10 @@ def _measure(engine, label: str) -> dict:
 def run() -> dict:
     from app.db import make_engine
 
-    results: dict = {"what": "inbox first page of 50 per tab (the page query, and with the tab counts)", "target": "page p50 <= 20 ms"}
+    results: dict = {
+        "what": "inbox first page of 50 per tab (the page query, and with the tab counts)",
+        "target": "page p50 <= 20 ms",
+    }
     with tempfile.TemporaryDirectory() as workdir:
         engine = make_engine(f"sqlite:///{workdir}/inbox.db")
         results["sqlite"] = _measure(engine, "sqlite")

@@ -72,7 +72,11 @@ def main() -> None:
     clients = [gevent.spawn(StreamClient(host, port, t, received, connected, counter).run) for t in tokens]
     started = time.time()
     all_connected = connected.wait(timeout=spec.get("connect_timeout", 120))
-    out: dict = {"streams_requested": len(tokens), "streams_open": counter[0], "connect_seconds": round(time.time() - started, 2)}
+    out: dict = {
+        "streams_requested": len(tokens),
+        "streams_open": counter[0],
+        "connect_seconds": round(time.time() - started, 2),
+    }
     if not all_connected:
         print(json.dumps(out))
         return
@@ -92,7 +96,8 @@ def measure(spec: dict, received: dict) -> dict:
     import httpx
 
     from app.chat.conversations import Chat, shop_channel
-    from app.db import Database, make_engine, utcnow
+    from app.clock import utcnow
+    from app.db import Database, make_engine
     from app.realtime.broker import RedisBroker
 
     broker = RedisBroker(spec["redis_url"])
@@ -101,7 +106,9 @@ def measure(spec: dict, received: dict) -> dict:
 
     # Merchant -> shopper: an agent reply stored and published by "another worker" (this process).
     sent: dict[str, float] = {}
-    targets = random.Random(7).sample(range(len(spec["conversations"])), min(spec["samples"], len(spec["conversations"])))
+    targets = random.Random(7).sample(
+        range(len(spec["conversations"])), min(spec["samples"], len(spec["conversations"]))
+    )
     for index in targets:
         body = f"bench-sent={uuid.uuid4()}"
         sent[body] = time.time()
@@ -118,7 +125,11 @@ def measure(spec: dict, received: dict) -> dict:
     with httpx.Client(base_url=f"http://{spec['host']}:{spec['port']}", timeout=10) as http:
         for token in spec["tokens"][: spec["samples"]]:
             start = time.time()
-            r = http.post("/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": "hi"}, headers={"Authorization": f"Bearer {token}"})
+            r = http.post(
+                "/api/storefront/v1/messages",
+                json={"client_id": str(uuid.uuid4()), "body": "hi"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
             assert r.status_code == 201, r.text
             while True:
                 event = subscription.get(timeout=5)

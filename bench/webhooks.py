@@ -19,9 +19,9 @@ import hmac
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
-import statistics
 import tempfile
 import threading
 import time
@@ -66,15 +66,23 @@ def _settings(secret: str, url: str, token_key: str):
 def _seed(secret: str, url: str, token_key: str) -> str:
     """The database, an installed shop and one conversation the orders name."""
     from app import shops
-    from app.db import Database, make_engine, utcnow
+    from app.clock import utcnow
+    from app.db import Database, make_engine
+    from app.encryption import TokenCipher
     from app.migrate import upgrade
     from app.models import Conversation, Platform, Visitor
-    from app.services import Parley
 
     upgrade(make_engine(url))
-    services = Parley.build(_settings(secret, url, token_key))
-    with services.db.transaction() as session:
-        shop = shops.record_install(session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_bench", "read_orders"), utcnow())
+    db = Database(make_engine(url))
+    with db.transaction() as session:
+        shop = shops.record_install(
+            session,
+            TokenCipher(token_key),
+            Platform.shopify,
+            SHOP,
+            shops.TokenGrant("shpat_bench", "read_orders"),
+            utcnow(),
+        )
         visitor = Visitor(shop_id=shop.id)
         session.add(visitor)
         session.flush()
@@ -82,7 +90,7 @@ def _seed(secret: str, url: str, token_key: str) -> str:
         session.add(conversation)
         session.flush()
         conversation_id = conversation.id
-    services.db.bind.dispose()
+    db.bind.dispose()
     return conversation_id
 
 
@@ -98,7 +106,7 @@ def wsgi_app():
     from app import create_app
 
     app = create_app(_settings(secret, os.environ["BENCH_DATABASE_URL"], os.environ["BENCH_TOKEN_KEY"]))
-    app.extensions["parley"].start_event_worker()
+    app.extensions["parley"].inbound.start_worker()
     return app
 
 
@@ -114,12 +122,33 @@ class _Server:
 
     def __init__(self, kind: str, secret: str, url: str = "", token_key: str = ""):
         port = _free_port()
-        env = {**os.environ, "BENCH_KIND": kind, "BENCH_SECRET": secret, "BENCH_DATABASE_URL": url,
-               "BENCH_TOKEN_KEY": token_key, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {
+            **os.environ,
+            "BENCH_KIND": kind,
+            "BENCH_SECRET": secret,
+            "BENCH_DATABASE_URL": url,
+            "BENCH_TOKEN_KEY": token_key,
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        }
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-k", "gevent", "-w", "1", "--worker-connections", "1000",
-             "-b", f"127.0.0.1:{port}", "--log-level", "warning", "bench.webhooks:wsgi_app()"],
-            env=env, stdout=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-k",
+                "gevent",
+                "-w",
+                "1",
+                "--worker-connections",
+                "1000",
+                "-b",
+                f"127.0.0.1:{port}",
+                "--log-level",
+                "warning",
+                "bench.webhooks:wsgi_app()",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -129,7 +158,7 @@ class _Server:
                 break
             except httpx.HTTPError:
                 if time.monotonic() > deadline or self._process.poll() is not None:
-                    raise RuntimeError(f"the {kind} server did not start")
+                    raise RuntimeError(f"the {kind} server did not start") from None
                 time.sleep(0.1)
 
     def stop(self) -> None:
@@ -138,9 +167,11 @@ class _Server:
 
 
 def _signed(secret: str, conversation_id: str) -> tuple[bytes, dict]:
-    from app.platforms.shopify.standin_payloads import customer, order_payload
+    from standins.shopify.payloads import customer, order_payload
 
-    order = order_payload(note_attributes={"parley_conversation": conversation_id}, buyer=customer(7001, "kari@example.com"))
+    order = order_payload(
+        note_attributes={"parley_conversation": conversation_id}, buyer=customer(7001, "kari@example.com")
+    )
     body = json.dumps(order).encode()  # about 5 KB, like a real one-line order
     digest = base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
     return body, {

@@ -30,8 +30,12 @@ class StandinServer:
         # The stand-in builds absolute URLs (JWKS issuer, redirects) from its own address.
         self.standin.url = self.url
         # A short poll interval keeps stop() (and so each test) from waiting half a second.
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"{type(self.standin).__name__}-server", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{type(self.standin).__name__}-server",
+            daemon=True,
+        )
         self._thread.start()
         return self
 

@@ -9,7 +9,7 @@ On a laptop without it those cases skip; under CI=true a missing server fails.
 from __future__ import annotations
 
 import secrets
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +17,7 @@ from cryptography.fernet import Fernet
 from joserfc.jwk import RSAKey
 from sqlmodel import SQLModel
 
-import app.models  # noqa: F401 - registers the tables create_all makes
+import app.models
 from app.config import load_settings
 from app.db import Database, make_engine
 from app.migrate import upgrade
@@ -129,8 +129,10 @@ def shop_id(services) -> int:
 @pytest.fixture(scope="session")
 def saleor_keys() -> dict[str, RSAKey]:
     """Saleor A's key, Saleor B's key, and a key nobody published (for forgeries)."""
-    return {name: RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig", "kid": f"kid-{name}"})
-            for name in ("a", "b", "attacker")}
+    return {
+        name: RSAKey.generate_key(2048, parameters={"alg": "RS256", "use": "sig", "kid": f"kid-{name}"})
+        for name in ("a", "b", "attacker")
+    }
 
 
 @pytest.fixture

@@ -53,9 +53,22 @@ def test_shop_query_answers_with_its_cost(api):
 
 def test_customer_with_orders(standin, api):
     standin.add_customer(
-        SHOP, 7, first_name="Anna", last_name="Tamm", email="anna@example.com",
-        orders=[{"id": 1, "name": "#1001", "created_at": "2026-11-01T10:00:00Z", "total": "129.90", "currency": "EUR",
-                 "financial_status": "PAID", "fulfillment_status": "FULFILLED"}],
+        SHOP,
+        7,
+        first_name="Anna",
+        last_name="Tamm",
+        email="anna@example.com",
+        orders=[
+            {
+                "id": 1,
+                "name": "#1001",
+                "created_at": "2026-11-01T10:00:00Z",
+                "total": "129.90",
+                "currency": "EUR",
+                "financial_status": "PAID",
+                "fulfillment_status": "FULFILLED",
+            }
+        ],
     )
     result = api.execute(CUSTOMER_QUERY, {"id": "gid://shopify/Customer/7"})
     customer = result.data["customer"]
@@ -95,6 +108,9 @@ def test_unreachable_shopify_is_unavailable(settings):
 
 
 def test_retry_after_follows_the_throttle_status():
-    cost = {"requestedQueryCost": 300, "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 100.0, "restoreRate": 100.0}}
+    cost = {
+        "requestedQueryCost": 300,
+        "throttleStatus": {"maximumAvailable": 2000.0, "currentlyAvailable": 100.0, "restoreRate": 100.0},
+    }
     assert retry_after_for(cost) == 2
     assert retry_after_for(None) == 1.0

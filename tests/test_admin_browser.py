@@ -15,8 +15,8 @@ import uuid
 import pytest
 from sqlmodel import select
 
-from app.clock import utcnow
 from app.chat.shop_settings import get_settings, put_setting
+from app.clock import utcnow
 from app.models import AuthorKind, Message
 from tests.support.browser import artifacts_dir, launch_chromium, start_stack
 
@@ -154,8 +154,10 @@ def set_saved_replies(stack, replies: list[dict]) -> None:
 
 def test_shopper_message_arrives_live_and_a_saved_reply_reaches_the_shopper(stack, admin, shopper):
     answer = "We ship within 24 hours from Tallinn; delivery takes 2–4 working days."
-    set_saved_replies(stack, [{"shortcut": "returns", "text": "Returns are free for 30 days."},
-                              {"shortcut": "shipping", "text": answer}])
+    set_saved_replies(
+        stack,
+        [{"shortcut": "returns", "text": "Returns are free for 30 days."}, {"shortcut": "shipping", "text": answer}],
+    )
     question = tagged("Hi! How fast do you ship to Riga?")
 
     sign_in(admin, stack)
@@ -232,8 +234,11 @@ def test_shopper_message_arrives_live_and_a_saved_reply_reaches_the_shopper(stac
     expect(shopper.locator(AGENT_BUBBLES)).to_have_text([answer])
     with stack.services.db.session() as session:
         unread = session.exec(
-            select(Message.id).where(Message.conversation_id == sent.conversation_id, Message.author_kind == AuthorKind.shopper,
-                                     Message.read_at.is_(None))
+            select(Message.id).where(
+                Message.conversation_id == sent.conversation_id,
+                Message.author_kind == AuthorKind.shopper,
+                Message.read_at.is_(None),
+            )
         ).all()
     assert unread == []
 
@@ -282,7 +287,9 @@ def test_markup_in_a_shopper_message_shows_as_text_in_the_support_page(stack, ad
     admin.fill("#reply", "Have a look:")
     admin.fill("#product", "https://fjordgear.com/products/Rain-Jacket?variant=1")
     admin.click("#product-link button")
-    expect(admin.locator("#reply")).to_have_value("Have a look: https://parley-demo.myshopify.com/products/rain-jacket ")
+    expect(admin.locator("#reply")).to_have_value(
+        "Have a look: https://parley-demo.myshopify.com/products/rain-jacket "
+    )
     admin.fill("#product", "<script>")
     admin.click("#product-link button")
     expect(admin.locator("#product-error")).to_be_visible()
@@ -320,7 +327,9 @@ def test_a_reply_whose_answer_is_lost_is_resent_and_stored_once(stack, admin, sh
     expect(shopper.locator(AGENT_BUBBLES)).to_have_text([unreachable, lost])
 
     with stack.services.db.session() as session:
-        replies = session.exec(select(Message).where(Message.conversation_id == conversation_id, Message.author_kind == AuthorKind.agent)).all()
+        replies = session.exec(
+            select(Message).where(Message.conversation_id == conversation_id, Message.author_kind == AuthorKind.agent)
+        ).all()
     assert [m.body for m in replies] == [unreachable, lost]
     assert posts.count(replies[0].client_id) == 2  # resent with the same client_id
     assert set(posts) == {m.client_id for m in replies}

@@ -68,8 +68,11 @@ def test_each_page_renders_for_a_valid_id_token_with_the_frame_ancestors_csp(cli
     assert response.headers["Cache-Control"] == "no-store"
     html = response.get_data(as_text=True)
     assert f'<meta name="shopify-api-key" content="{API_KEY}">' in html
-    assert re.search(r'<s-app-nav>\s*<s-link href="/app">Inbox</s-link>\s*<s-link href="/app/insights">Insights</s-link>'
-                     r'\s*<s-link href="/app/settings">Settings</s-link>\s*</s-app-nav>', html)
+    assert re.search(
+        r'<s-app-nav>\s*<s-link href="/app">Inbox</s-link>\s*<s-link href="/app/insights">Insights</s-link>'
+        r'\s*<s-link href="/app/settings">Settings</s-link>\s*</s-app-nav>',
+        html,
+    )
     # Our own tabs, for when App Bridge does not draw the menu; they keep shop and host.
     assert f'href="/app/settings?shop={SHOP}&amp;host=YWRtaW4&amp;embedded=1" data-nav' in html
     assert f'src="/static/admin/{page}.js"' in html
@@ -110,7 +113,9 @@ def test_real_shopify_pages_load_app_bridge_first_and_preload_only_it(client, st
     head = html.split("</head>")[0]
     scripts = re.findall(r"<script[^>]*>", head)
     assert scripts == ['<script src="https://cdn.shopify.com/shopifycloud/app-bridge.js">']
-    assert response.headers["Link"] == '<https://cdn.shopify.com/shopifycloud/app-bridge.js>; rel="preload"; as="script"'
+    assert (
+        response.headers["Link"] == '<https://cdn.shopify.com/shopifycloud/app-bridge.js>; rel="preload"; as="script"'
+    )
     assert response.headers["Content-Security-Policy"] == CSP
 
 
@@ -138,7 +143,9 @@ def test_an_expired_token_bounces_for_a_fresh_one(client, standin, installed):
 
 @pytest.mark.parametrize("page", ["inbox", "conversation", "settings", "insights"])
 def test_a_forged_token_gets_401_and_no_page(client, standin, installed, page):
-    response = client.get(pages(installed)[page], query_string=page_query(standin, secret="not-the-app-secret-" + "x" * 20))
+    response = client.get(
+        pages(installed)[page], query_string=page_query(standin, secret="not-the-app-secret-" + "x" * 20)
+    )
 
     assert response.status_code == 401
     assert b"the id_token is not a valid session token for this app" in response.data
@@ -175,9 +182,15 @@ def test_a_shop_that_is_not_installed_yet_is_sent_through_app_home(client, stand
 
 @pytest.mark.parametrize(
     "name, mimetype",
-    [("api.js", "text/javascript"), ("ui.js", "text/javascript"), ("inbox.js", "text/javascript"),
-     ("conversation.js", "text/javascript"), ("settings.js", "text/javascript"), ("insights.js", "text/javascript"),
-     ("admin.css", "text/css")],
+    [
+        ("api.js", "text/javascript"),
+        ("ui.js", "text/javascript"),
+        ("inbox.js", "text/javascript"),
+        ("conversation.js", "text/javascript"),
+        ("settings.js", "text/javascript"),
+        ("insights.js", "text/javascript"),
+        ("admin.css", "text/css"),
+    ],
 )
 def test_static_assets_are_served(client, name, mimetype):
     response = client.get(f"/static/admin/{name}")
@@ -241,8 +254,19 @@ def test_demo_support_opens_the_inbox_signed_in(demo_client):
 
 
 def test_demo_support_only_leads_into_the_app(demo_client):
-    assert demo_client.get("/demo/support?next=/app/settings%3Ftab%3Dx").headers["Location"].startswith("/app/settings?tab=x&")
-    for target in ("https://evil.example/app", "//evil.example/app", "/admin/api/settings", "/application", "/app/../admin", "/app\\x"):
+    assert (
+        demo_client.get("/demo/support?next=/app/settings%3Ftab%3Dx")
+        .headers["Location"]
+        .startswith("/app/settings?tab=x&")
+    )
+    for target in (
+        "https://evil.example/app",
+        "//evil.example/app",
+        "/admin/api/settings",
+        "/application",
+        "/app/../admin",
+        "/app\\x",
+    ):
         assert demo_client.get("/demo/support", query_string={"next": target}).status_code == 400, target
 
 

@@ -5,15 +5,12 @@ against the Shopify stand-in (throttled, down), settings and live updates."""
 from __future__ import annotations
 
 import re
-import uuid
-from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlmodel import select
 
 from app.chat.shop_settings import get_settings, put_setting
@@ -72,7 +69,9 @@ def _fill(rule, ids: dict) -> str:
 def _state_of(services, shop_id: int) -> tuple:
     with services.db.session() as session:
         conversations = session.exec(
-            select(Conversation.status, Conversation.assignee, Conversation.unread_by_agent).where(Conversation.shop_id == shop_id)
+            select(Conversation.status, Conversation.assignee, Conversation.unread_by_agent).where(
+                Conversation.shop_id == shop_id
+            )
         ).all()
         messages = session.exec(select(sa.func.count()).select_from(Message).where(Message.shop_id == shop_id)).one()
         settings = get_settings(session, shop_id)
@@ -100,10 +99,20 @@ def test_no_admin_endpoint_lets_one_shop_touch_anothers_data(app, client, standi
 def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, client, standin, services, victim):
     """The same sweep with a Saleor Dashboard token: Saleor A against a Shopify shop, and
     against a second Saleor (tokens and keys made in tests/support/saleor_tokens.py)."""
-    from tests.support.saleor_tokens import (
-        API_A, API_B, APP_A, APP_B, RecordingContext, claims_for, dashboard, install_saleor, saleor_shopper_writes, sign,
-    )
     from joserfc.jwk import RSAKey
+
+    from tests.support.saleor_tokens import (
+        API_A,
+        API_B,
+        APP_A,
+        APP_B,
+        RecordingContext,
+        claims_for,
+        dashboard,
+        install_saleor,
+        saleor_shopper_writes,
+        sign,
+    )
 
     services.saleor.context = RecordingContext()
     key_a, key_b = (RSAKey.generate_key(2048, parameters={"kid": kid}) for kid in ("iso-a", "iso-b"))
@@ -146,8 +155,12 @@ def test_a_token_for_another_shop_cannot_read_through_a_stream_ticket(client, st
         # Backlog since 0 holds only shop A's message.
         event = stream.next_event()
         assert event["data"]["body"] == "hello from shop A"
-        services.chat.send_agent_message(two_shops["b"], two_shops["theirs"]["conversation"]["id"], "9", f"{SECRET_MARKER} reply", "r-b")
-        services.chat.send_agent_message(two_shops["a"], two_shops["mine"]["conversation"]["id"], "42", "reply in A", "r-a")
+        services.chat.send_agent_message(
+            two_shops["b"], two_shops["theirs"]["conversation"]["id"], "9", f"{SECRET_MARKER} reply", "r-b"
+        )
+        services.chat.send_agent_message(
+            two_shops["a"], two_shops["mine"]["conversation"]["id"], "42", "reply in A", "r-a"
+        )
         assert stream.next_event()["data"]["body"] == "reply in A"
     finally:
         stream.close()
@@ -189,7 +202,11 @@ def test_waiting_tab_weighs_waiting_time_and_cart_value(client, standin, service
     rows = client.get("/admin/api/inbox?tab=waiting", headers=bearer(standin)).get_json()["conversations"]
     order = [r["id"] for r in rows]
     # €480 counts as 48 minutes of extra waiting, so it passes the €10 cart that came 5 minutes earlier.
-    assert order == [big_later["conversation"]["id"], small_early["conversation"]["id"], nothing_latest["conversation"]["id"]]
+    assert order == [
+        big_later["conversation"]["id"],
+        small_early["conversation"]["id"],
+        nothing_latest["conversation"]["id"],
+    ]
     assert rows[0]["cart"] == {"total": "480.00", "currency": "EUR"}
     assert rows[0]["waiting_seconds"] == 35 * 60
     assert rows[0]["unread"] == 1
@@ -199,14 +216,23 @@ def test_reply_moves_a_conversation_out_of_waiting_and_resolve_into_resolved(cli
     install(services, SHOP)
     sent = shopper_writes(client, standin, SHOP, "hello")
     conversation_id = sent["conversation"]["id"]
-    reply = client.post(f"/admin/api/conversations/{conversation_id}/messages", json={"client_id": "r1", "body": "Hi!"}, headers=bearer(standin))
+    reply = client.post(
+        f"/admin/api/conversations/{conversation_id}/messages",
+        json={"client_id": "r1", "body": "Hi!"},
+        headers=bearer(standin),
+    )
     assert reply.status_code == 201
     assert reply.get_json()["message"]["author_id"] == "42"
     counts = client.get("/admin/api/inbox", headers=bearer(standin)).get_json()["counts"]
     assert counts == {"open": 1, "waiting": 0, "resolved": 0}
-    resolved = client.post(f"/admin/api/conversations/{conversation_id}/status", json={"status": "resolved"}, headers=bearer(standin))
+    resolved = client.post(
+        f"/admin/api/conversations/{conversation_id}/status", json={"status": "resolved"}, headers=bearer(standin)
+    )
     assert resolved.get_json()["conversation"]["status"] == "resolved"
-    assert client.get("/admin/api/inbox?tab=resolved", headers=bearer(standin)).get_json()["conversations"][0]["id"] == conversation_id
+    assert (
+        client.get("/admin/api/inbox?tab=resolved", headers=bearer(standin)).get_json()["conversations"][0]["id"]
+        == conversation_id
+    )
 
 
 def test_inbox_pages_with_a_cursor_without_gaps_or_repeats(client, standin, services, clock):
@@ -238,7 +264,12 @@ def test_search_finds_message_text_and_customer(client, standin, services):
         session.add(visitor)
 
     def search(q):
-        return [r["id"] for r in client.get(f"/admin/api/inbox?{urlencode({'q': q})}", headers=bearer(standin)).get_json()["conversations"]]
+        return [
+            r["id"]
+            for r in client.get(f"/admin/api/inbox?{urlencode({'q': q})}", headers=bearer(standin)).get_json()[
+                "conversations"
+            ]
+        ]
 
     assert search("parka") == [parka["conversation"]["id"]]
     assert search("anna@") == [anna["conversation"]["id"]]
@@ -246,7 +277,10 @@ def test_search_finds_message_text_and_customer(client, standin, services):
     assert search("nothing like this") == []
 
 
-@pytest.mark.parametrize("query, error", [("tab=archived", "invalid_tab"), ("cursor=not-a-cursor", "invalid_cursor"), ("limit=lots", "invalid_query")])
+@pytest.mark.parametrize(
+    "query, error",
+    [("tab=archived", "invalid_tab"), ("cursor=not-a-cursor", "invalid_cursor"), ("limit=lots", "invalid_query")],
+)
 def test_bad_inbox_queries_get_400(client, standin, services, query, error):
     install(services, SHOP)
     response = client.get(f"/admin/api/inbox?{query}", headers=bearer(standin))
@@ -258,7 +292,9 @@ def test_bad_inbox_queries_get_400(client, standin, services, query, error):
 
 def test_inbox_and_conversation_use_a_fixed_number_of_queries(client, standin, services, bind):
     install(services, SHOP)
-    conversation_ids = [shopper_writes(client, standin, SHOP, f"q{i}", cart=cart(1000 + i))["conversation"]["id"] for i in range(3)]
+    conversation_ids = [
+        shopper_writes(client, standin, SHOP, f"q{i}", cart=cart(1000 + i))["conversation"]["id"] for i in range(3)
+    ]
     headers = bearer(standin)
     with counted(bind) as few:
         client.get("/admin/api/inbox", headers=headers)
@@ -285,11 +321,29 @@ def test_inbox_and_conversation_use_a_fixed_number_of_queries(client, standin, s
 @pytest.fixture
 def identified(client, standin, services):
     # Installed the real way, so Parley holds a token the stand-in's Admin API accepts.
-    assert client.get("/", query_string={"embedded": "1", "shop": SHOP, "id_token": standin.mint_id_token(SHOP)}).status_code == 200
+    assert (
+        client.get(
+            "/", query_string={"embedded": "1", "shop": SHOP, "id_token": standin.mint_id_token(SHOP)}
+        ).status_code
+        == 200
+    )
     standin.add_customer(
-        SHOP, 7001, first_name="Anna", last_name="Tamm", email="anna@example.com",
-        orders=[{"id": 1001, "name": "#1001", "created_at": "2026-11-01T10:00:00Z", "total": "129.90", "currency": "EUR",
-                 "financial_status": "paid", "fulfillment_status": "fulfilled"}],
+        SHOP,
+        7001,
+        first_name="Anna",
+        last_name="Tamm",
+        email="anna@example.com",
+        orders=[
+            {
+                "id": 1001,
+                "name": "#1001",
+                "created_at": "2026-11-01T10:00:00Z",
+                "total": "129.90",
+                "currency": "EUR",
+                "financial_status": "paid",
+                "fulfillment_status": "fulfilled",
+            }
+        ],
     )
     return shopper_writes(client, standin, SHOP, "Where is my parka?", customer_id="7001")
 
@@ -299,7 +353,9 @@ def test_customer_panel_shows_the_customer_and_last_orders(client, standin, iden
     panel = client.get(f"/admin/api/conversations/{conversation_id}/customer", headers=bearer(standin)).get_json()
     assert panel["source"] == "live" and panel["notice"] is None
     assert panel["customer"]["name"] == "Anna Tamm" and panel["customer"]["email"] == "anna@example.com"
-    assert [(o["name"], Decimal(o["total"]), o["currency"]) for o in panel["orders"]] == [("#1001", Decimal("129.90"), "EUR")]
+    assert [(o["name"], Decimal(o["total"]), o["currency"]) for o in panel["orders"]] == [
+        ("#1001", Decimal("129.90"), "EUR")
+    ]
     # The name is kept for the inbox and its search.
     row = client.get("/admin/api/inbox", headers=bearer(standin)).get_json()["conversations"][0]
     assert row["customer"]["name"] == "Anna Tamm"
@@ -327,15 +383,24 @@ def test_customer_panel_when_shopify_is_throttled_shows_what_it_has_and_says_so(
 
 def test_customer_panel_when_shopify_is_down(client, standin, identified, services):
     standin.set_outage(SHOP, True)
-    panel = client.get(f"/admin/api/conversations/{identified['conversation']['id']}/customer", headers=bearer(standin)).get_json()
-    assert panel == {"customer": None, "orders": [], "source": "none", "notice": "Shopify could not be reached just now.",
-                     "checkout": None}
+    panel = client.get(
+        f"/admin/api/conversations/{identified['conversation']['id']}/customer", headers=bearer(standin)
+    ).get_json()
+    assert panel == {
+        "customer": None,
+        "orders": [],
+        "source": "none",
+        "notice": "Shopify could not be reached just now.",
+        "checkout": None,
+    }
 
 
 def test_customer_panel_for_an_anonymous_shopper(client, standin, services):
     install(services, SHOP)
     sent = shopper_writes(client, standin, SHOP, "hi")
-    panel = client.get(f"/admin/api/conversations/{sent['conversation']['id']}/customer", headers=bearer(standin)).get_json()
+    panel = client.get(
+        f"/admin/api/conversations/{sent['conversation']['id']}/customer", headers=bearer(standin)
+    ).get_json()
     assert panel["customer"] is None and panel["source"] == "none"
 
 
@@ -346,11 +411,17 @@ def test_internal_note_is_kept_from_the_shopper(client, standin, services):
     install(services, SHOP)
     sent = shopper_writes(client, standin, SHOP, "hello")
     conversation_id = sent["conversation"]["id"]
-    note = client.post(f"/admin/api/conversations/{conversation_id}/messages", json={"client_id": "n1", "body": "VIP!", "internal": True}, headers=bearer(standin))
+    note = client.post(
+        f"/admin/api/conversations/{conversation_id}/messages",
+        json={"client_id": "n1", "body": "VIP!", "internal": True},
+        headers=bearer(standin),
+    )
     assert note.status_code == 201
     thread = client.get(f"/admin/api/conversations/{conversation_id}", headers=bearer(standin)).get_json()
     assert [m["body"] for m in thread["messages"]] == ["hello", "VIP!"]
-    shopper = client.get("/api/storefront/v1/messages", headers={"Authorization": f"Bearer {sent['visitor_token']}"}).get_json()
+    shopper = client.get(
+        "/api/storefront/v1/messages", headers={"Authorization": f"Bearer {sent['visitor_token']}"}
+    ).get_json()
     assert [m["body"] for m in shopper["messages"]] == ["hello"]
     # A note does not count as an answer.
     assert client.get("/admin/api/inbox?tab=waiting", headers=bearer(standin)).get_json()["counts"]["waiting"] == 1
@@ -359,19 +430,28 @@ def test_internal_note_is_kept_from_the_shopper(client, standin, services):
 def test_assign_to_me_and_back(client, standin, services):
     install(services, SHOP)
     conversation_id = shopper_writes(client, standin, SHOP, "hello")["conversation"]["id"]
-    mine = client.post(f"/admin/api/conversations/{conversation_id}/assign", json={"to": "me"}, headers=bearer(standin, sub="77"))
+    mine = client.post(
+        f"/admin/api/conversations/{conversation_id}/assign", json={"to": "me"}, headers=bearer(standin, sub="77")
+    )
     assert mine.get_json()["conversation"]["assignee"] == "77"
-    nobody = client.post(f"/admin/api/conversations/{conversation_id}/assign", json={"to": None}, headers=bearer(standin, sub="77"))
+    nobody = client.post(
+        f"/admin/api/conversations/{conversation_id}/assign", json={"to": None}, headers=bearer(standin, sub="77")
+    )
     assert nobody.get_json()["conversation"]["assignee"] is None
-    bad = client.post(f"/admin/api/conversations/{conversation_id}/assign", json={"to": "someone"}, headers=bearer(standin))
+    bad = client.post(
+        f"/admin/api/conversations/{conversation_id}/assign", json={"to": "someone"}, headers=bearer(standin)
+    )
     assert (bad.status_code, bad.get_json()["error"]) == (400, "invalid_assignee")
 
 
-@pytest.mark.parametrize("body, status, error", [
-    ({"client_id": "e", "body": ""}, 400, "empty_message"),
-    ({"client_id": "e", "body": "x" * 5001}, 413, "message_too_long"),
-    ({"body": "no client id"}, 400, "invalid_client_id"),
-])
+@pytest.mark.parametrize(
+    "body, status, error",
+    [
+        ({"client_id": "e", "body": ""}, 400, "empty_message"),
+        ({"client_id": "e", "body": "x" * 5001}, 413, "message_too_long"),
+        ({"body": "no client id"}, 400, "invalid_client_id"),
+    ],
+)
 def test_empty_or_over_long_reply_is_refused(client, standin, services, body, status, error):
     install(services, SHOP)
     conversation_id = shopper_writes(client, standin, SHOP, "hello")["conversation"]["id"]
@@ -406,34 +486,75 @@ def test_settings_are_saved_and_reach_the_widget(client, standin, services):
     assert widget["settings"]["accent"] == "#aa3300"
 
 
-ORIGINS = ("Storefront origins must be https:// addresses without a path, like https://shop.example.com "
-           "(or http://localhost for development)")
+ORIGINS = (
+    "Storefront origins must be https:// addresses without a path, like https://shop.example.com "
+    "(or http://localhost for development)"
+)
 
 
 # The sentences a merchant reads beside the field they are about, in the Settings page's words.
-@pytest.mark.parametrize("update, field, message", [
-    ({"accent": "red"}, "accent", "The accent colour must be a colour like #008060"),
-    ({"hours": {"timezone": "Mars/Olympus", "weekly": {}}}, "hours.timezone", "'Mars/Olympus' is not a known time zone"),
-    ({"hours": {"timezone": "UTC", "weekly": {"tue": [["17:00", "09:00"]]}}}, "hours.weekly.tue", "hours on tue end (09:00) before they start (17:00)"),
-    ({"replies_in_minutes": 0}, "replies_in_minutes",
-     "“Usually replies within” must be a whole number of minutes from 1 to 1440 (24 hours)"),
-    ({"saved_replies": [{"shortcut": "Ship It", "text": "x"}]}, "saved_replies[0].shortcut", "a shortcut is 1–32 lower-case letters, digits, - or _"),
-    ({"notification_email": "not-an-address"}, "notification_email",
-     "The notification e-mail must be an e-mail address, like team@example.com"),
-    ({"favourite_colour": "blue"}, "favourite_colour", "favourite_colour is not a setting"),
-    ({"attribution_window_days": 0}, "attribution_window_days", "The attribution window must be a whole number of days from 1 to 90"),
-    ({"attribution_window_days": "7"}, "attribution_window_days", "The attribution window must be a whole number of days from 1 to 90"),
-    ({"storefront_origins": ["http://shop.example.com"]}, "storefront_origins", ORIGINS),
-    ({"storefront_origins": ["https://shop.example.com/cart"]}, "storefront_origins", ORIGINS),
-    ({"greeting": " "}, "greeting", "The greeting must be text"),
-    ({"away_message": "x" * 501}, "away_message", "The away message can hold at most 500 characters"),
-    ({"saved_replies": [{"shortcut": "ship", "text": "a"}, {"shortcut": "ship", "text": "b"}]},
-     "saved_replies[1].shortcut", "/ship is used twice"),
-])
-def test_a_setting_out_of_range_gets_400_naming_the_field_and_nothing_is_saved(client, standin, services, update, field, message):
+@pytest.mark.parametrize(
+    "update, field, message",
+    [
+        ({"accent": "red"}, "accent", "The accent colour must be a colour like #008060"),
+        (
+            {"hours": {"timezone": "Mars/Olympus", "weekly": {}}},
+            "hours.timezone",
+            "'Mars/Olympus' is not a known time zone",
+        ),
+        (
+            {"hours": {"timezone": "UTC", "weekly": {"tue": [["17:00", "09:00"]]}}},
+            "hours.weekly.tue",
+            "hours on tue end (09:00) before they start (17:00)",
+        ),
+        (
+            {"replies_in_minutes": 0},
+            "replies_in_minutes",
+            "“Usually replies within” must be a whole number of minutes from 1 to 1440 (24 hours)",
+        ),
+        (
+            {"saved_replies": [{"shortcut": "Ship It", "text": "x"}]},
+            "saved_replies[0].shortcut",
+            "a shortcut is 1–32 lower-case letters, digits, - or _",
+        ),
+        (
+            {"notification_email": "not-an-address"},
+            "notification_email",
+            "The notification e-mail must be an e-mail address, like team@example.com",
+        ),
+        ({"favourite_colour": "blue"}, "favourite_colour", "favourite_colour is not a setting"),
+        (
+            {"attribution_window_days": 0},
+            "attribution_window_days",
+            "The attribution window must be a whole number of days from 1 to 90",
+        ),
+        (
+            {"attribution_window_days": "7"},
+            "attribution_window_days",
+            "The attribution window must be a whole number of days from 1 to 90",
+        ),
+        ({"storefront_origins": ["http://shop.example.com"]}, "storefront_origins", ORIGINS),
+        ({"storefront_origins": ["https://shop.example.com/cart"]}, "storefront_origins", ORIGINS),
+        ({"greeting": " "}, "greeting", "The greeting must be text"),
+        ({"away_message": "x" * 501}, "away_message", "The away message can hold at most 500 characters"),
+        (
+            {"saved_replies": [{"shortcut": "ship", "text": "a"}, {"shortcut": "ship", "text": "b"}]},
+            "saved_replies[1].shortcut",
+            "/ship is used twice",
+        ),
+    ],
+)
+def test_a_setting_out_of_range_gets_400_naming_the_field_and_nothing_is_saved(
+    client, standin, services, update, field, message
+):
     install(services, SHOP)
-    response = client.put("/admin/api/settings", json={"greeting": "should not be saved", **update}, headers=bearer(standin))
-    assert (response.status_code, response.get_json()) == (400, {"error": "invalid_setting", "field": field, "message": message})
+    response = client.put(
+        "/admin/api/settings", json={"greeting": "should not be saved", **update}, headers=bearer(standin)
+    )
+    assert (response.status_code, response.get_json()) == (
+        400,
+        {"error": "invalid_setting", "field": field, "message": message},
+    )
     assert client.get("/admin/api/settings", headers=bearer(standin)).get_json()["settings"]["greeting"] is None
 
 

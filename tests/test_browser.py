@@ -17,9 +17,9 @@ import httpx
 import pytest
 from sqlmodel import select
 
-from standins.demo import DEMO_SHOP
 from app.models import AuthorKind, CartSnapshot, Conversation, Message, Visitor
-from tests.support.browser import artifacts_dir, CUSTOMER_ID, launch_chromium, start_stack
+from standins.demo import DEMO_SHOP
+from tests.support.browser import CUSTOMER_ID, artifacts_dir, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 SHOPPER_BUBBLES = ".parley-log .parley-from-shopper .parley-bubble"
@@ -112,7 +112,9 @@ def conversation_of(stack, body: str) -> str:
 
 def thread(stack, conversation_id: str) -> list[Message]:
     with stack.services.db.session() as session:
-        return list(session.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)))
+        return list(
+            session.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+        )
 
 
 def reply(stack, conversation_id: str, body: str) -> None:
@@ -203,7 +205,9 @@ def test_network_cut_loses_nothing_and_doubles_nothing(stack, context, page):
     page.route(re.compile(r"/api/storefront/v1/messages$"), drop_first_answer)
     page.on(
         "response",
-        lambda r: answers.append(r) if r.url.endswith("/api/storefront/v1/messages") and r.request.method == "POST" else None,
+        lambda r: (
+            answers.append(r) if r.url.endswith("/api/storefront/v1/messages") and r.request.method == "POST" else None
+        ),
     )
     send(page, lost_answer)
     expect(page.locator(TICKS)).to_have_count(3)
@@ -276,7 +280,9 @@ def test_markup_in_messages_shows_as_text_in_the_widget_and_the_inbox(stack, con
     send(page, follow_up)
     expect(inbox.locator(f"#c-{conversation_id} .message.shopper .body")).to_have_count(2)
     expect(inbox.locator(f"#c-{conversation_id} .message.shopper .body").last).to_have_text(follow_up)
-    inbox.screenshot(path=str(artifacts_dir() / "test_markup_in_messages_inbox.png"), full_page=True, animations="disabled")
+    inbox.screenshot(
+        path=str(artifacts_dir() / "test_markup_in_messages_inbox.png"), full_page=True, animations="disabled"
+    )
     inbox.close()
 
 

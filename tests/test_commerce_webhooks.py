@@ -17,9 +17,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from app.chat.shop_settings import put_setting
-from app.inbound.worker import MAX_ATTEMPTS, Inbound
-from app.commerce.attribution import counts, net_revenue
 from app.clock import utcnow
+from app.commerce.attribution import counts, net_revenue
+from app.inbound.worker import MAX_ATTEMPTS, Inbound
 from app.models import CartSnapshot, Conversation, OrderLink, WebhookEvent
 from standins.shopify.payloads import (
     cart_payload,
@@ -35,7 +35,9 @@ from tests.support.shops import OTHER, SHOP, bearer, install
 ADDRESS = "/webhooks/commerce"
 
 
-def deliver(client, standin, topic: str, payload, shop: str = SHOP, event_id: str | None = None, raw: bytes | None = None):
+def deliver(
+    client, standin, topic: str, payload, shop: str = SHOP, event_id: str | None = None, raw: bytes | None = None
+):
     body = raw if raw is not None else json.dumps(payload).encode()
     return client.post(ADDRESS, data=body, headers=standin.webhook_headers(topic, shop, body, event_id=event_id))
 
@@ -57,8 +59,13 @@ def events(services) -> list[WebhookEvent]:
 def chat(client, standin, shop: str = SHOP, customer_id: str = "", cart_token: str | None = None) -> str:
     cart = None
     if cart_token:
-        cart = {"token": cart_token, "currency": "EUR", "total_price": 24900, "item_count": 1,
-                "items": [{"title": "Fjord parka", "quantity": 1, "price": 24900, "line_price": 24900}]}
+        cart = {
+            "token": cart_token,
+            "currency": "EUR",
+            "total_price": 24900,
+            "item_count": 1,
+            "items": [{"title": "Fjord parka", "quantity": 1, "price": 24900, "line_price": 24900}],
+        }
     sent = shopper_writes(client, standin, shop, "Does the parka run small?", customer_id=customer_id, cart=cart)
     return sent["conversation"]["id"]
 
@@ -73,7 +80,9 @@ def shop(services, shop_id):
 
 def test_the_cart_attribute_on_the_order_links_it_to_its_conversation(client, standin, services, shop):
     conversation = chat(client, standin)
-    order = order_payload(number=1001, note_attributes={"parley_conversation": conversation}, buyer=customer(7001, "kari@example.com"))
+    order = order_payload(
+        number=1001, note_attributes={"parley_conversation": conversation}, buyer=customer(7001, "kari@example.com")
+    )
 
     answer = deliver(client, standin, "orders/create", order)
 
@@ -81,7 +90,12 @@ def test_the_cart_attribute_on_the_order_links_it_to_its_conversation(client, st
     assert links(services) == []  # acknowledged before processing
     assert process(services) == {"processed": 1}
     [link] = links(services)
-    assert (link.conversation_id, link.rule, link.order_id, link.order_name) == (conversation, "conversation", str(order["id"]), "#1001")
+    assert (link.conversation_id, link.rule, link.order_id, link.order_name) == (
+        conversation,
+        "conversation",
+        str(order["id"]),
+        "#1001",
+    )
     assert (link.total, link.currency, link.refunded, link.flag) == (Decimal("249.00"), "EUR", Decimal("0"), None)
     assert counts(link)
 
@@ -100,7 +114,9 @@ def test_the_cart_token_without_its_key_links_the_order(client, standin, service
 def test_a_signed_in_customer_who_chatted_within_the_window_is_linked(client, standin, services, shop):
     conversation = chat(client, standin, customer_id="7001")
     ordered = utcnow() + timedelta(days=2)
-    deliver(client, standin, "orders/create", order_payload(buyer=customer(7001, "kari@example.com"), created_at=ordered))
+    deliver(
+        client, standin, "orders/create", order_payload(buyer=customer(7001, "kari@example.com"), created_at=ordered)
+    )
     process(services)
 
     [link] = links(services)
@@ -110,14 +126,28 @@ def test_a_signed_in_customer_who_chatted_within_the_window_is_linked(client, st
 def test_a_customer_order_after_the_window_is_not_linked_until_the_window_is_widened(client, standin, services, shop):
     chat(client, standin, customer_id="7001")
     late = utcnow() + timedelta(days=8)
-    deliver(client, standin, "orders/create", order_payload(order_id=555, buyer=customer(7001, "kari@example.com"), created_at=late))
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(order_id=555, buyer=customer(7001, "kari@example.com"), created_at=late),
+    )
     process(services)
     assert links(services) == []
 
     with services.db.transaction() as session:
         put_setting(session, shop, "attribution_window_days", 10, utcnow())
-    deliver(client, standin, "orders/updated", order_payload(order_id=555, buyer=customer(7001, "kari@example.com"),
-                                                             created_at=late, updated_at=late + timedelta(minutes=5)))
+    deliver(
+        client,
+        standin,
+        "orders/updated",
+        order_payload(
+            order_id=555,
+            buyer=customer(7001, "kari@example.com"),
+            created_at=late,
+            updated_at=late + timedelta(minutes=5),
+        ),
+    )
     process(services)
     assert [link.rule for link in links(services)] == ["customer"]
 
@@ -125,12 +155,27 @@ def test_a_customer_order_after_the_window_is_not_linked_until_the_window_is_wid
 def test_the_strongest_rule_wins(client, standin, services, shop):
     by_attribute = chat(client, standin)
     standin.add_shop("second-visitor.myshopify.com")  # a different visitor of the same shop, with a cart
-    by_cart = shopper_writes(client, standin, SHOP, "another shopper", cart={
-        "token": "c1-other", "currency": "EUR", "total_price": 100, "item_count": 1,
-        "items": [{"title": "Socks", "quantity": 1, "price": 100, "line_price": 100}]})["conversation"]["id"]
+    by_cart = shopper_writes(
+        client,
+        standin,
+        SHOP,
+        "another shopper",
+        cart={
+            "token": "c1-other",
+            "currency": "EUR",
+            "total_price": 100,
+            "item_count": 1,
+            "items": [{"title": "Socks", "quantity": 1, "price": 100, "line_price": 100}],
+        },
+    )["conversation"]["id"]
     assert by_attribute != by_cart
 
-    deliver(client, standin, "orders/create", order_payload(note_attributes={"parley_conversation": by_attribute}, cart_token="c1-other"))
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(note_attributes={"parley_conversation": by_attribute}, cart_token="c1-other"),
+    )
     process(services)
 
     [link] = links(services)
@@ -151,7 +196,9 @@ def test_a_note_attribute_naming_another_shops_conversation_is_ignored(client, s
 
 def test_an_order_nobody_chatted_about_is_not_linked(client, standin, services, shop):
     chat(client, standin)
-    deliver(client, standin, "orders/create", order_payload(cart_token="c1-unknown", buyer=customer(9999, "x@example.com")))
+    deliver(
+        client, standin, "orders/create", order_payload(cart_token="c1-unknown", buyer=customer(9999, "x@example.com"))
+    )
     assert process(services) == {"processed": 1}
     assert links(services) == []
 
@@ -164,8 +211,14 @@ def test_a_cancellation_stops_the_order_counting(client, standin, services, shop
     created = utcnow()
     order = order_payload(order_id=1234, note_attributes={"parley_conversation": conversation}, created_at=created)
     deliver(client, standin, "orders/create", order)
-    cancelled = order_payload(order_id=1234, note_attributes={"parley_conversation": conversation}, created_at=created,
-                              updated_at=created + timedelta(hours=1), cancelled_at=created + timedelta(hours=1), financial_status="voided")
+    cancelled = order_payload(
+        order_id=1234,
+        note_attributes={"parley_conversation": conversation},
+        created_at=created,
+        updated_at=created + timedelta(hours=1),
+        cancelled_at=created + timedelta(hours=1),
+        financial_status="voided",
+    )
     deliver(client, standin, "orders/updated", cancelled)
     process(services)
 
@@ -179,19 +232,46 @@ def test_a_partial_refund_reduces_revenue_and_a_full_one_stops_it_counting(clien
     created = utcnow()
     attrs = {"parley_conversation": conversation}
     lines = [line_item("Fjord parka", "249.00"), line_item("Wool socks", "19.90", 2)]
-    deliver(client, standin, "orders/create", order_payload(order_id=77, lines=lines, note_attributes=attrs, created_at=created))
-    deliver(client, standin, "orders/updated", order_payload(order_id=77, lines=lines, note_attributes=attrs, created_at=created,
-                                                             updated_at=created + timedelta(days=1), refunds=["39.80"],
-                                                             financial_status="partially_refunded"))
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(order_id=77, lines=lines, note_attributes=attrs, created_at=created),
+    )
+    deliver(
+        client,
+        standin,
+        "orders/updated",
+        order_payload(
+            order_id=77,
+            lines=lines,
+            note_attributes=attrs,
+            created_at=created,
+            updated_at=created + timedelta(days=1),
+            refunds=["39.80"],
+            financial_status="partially_refunded",
+        ),
+    )
     process(services)
     [link] = links(services)
     # 249.00 + 2 × 19.90 = 288.80 ordered; the socks (39.80) came back.
     assert (link.total, link.refunded, net_revenue(link)) == (Decimal("288.80"), Decimal("39.80"), Decimal("249.00"))
     assert counts(link) and link.financial_status == "partially_refunded"
 
-    deliver(client, standin, "orders/updated", order_payload(order_id=77, lines=lines, note_attributes=attrs, created_at=created,
-                                                             updated_at=created + timedelta(days=2), refunds=["39.80", "249.00"],
-                                                             financial_status="refunded"))
+    deliver(
+        client,
+        standin,
+        "orders/updated",
+        order_payload(
+            order_id=77,
+            lines=lines,
+            note_attributes=attrs,
+            created_at=created,
+            updated_at=created + timedelta(days=2),
+            refunds=["39.80", "249.00"],
+            financial_status="refunded",
+        ),
+    )
     process(services)
     [link] = links(services)
     assert net_revenue(link) == Decimal("0.00") and not counts(link)
@@ -218,8 +298,13 @@ def test_an_out_of_order_delivery_does_not_undo_a_newer_one(client, standin, ser
     conversation = chat(client, standin)
     created = utcnow()
     attrs = {"parley_conversation": conversation}
-    newer = order_payload(order_id=42, note_attributes=attrs, created_at=created, updated_at=created + timedelta(hours=3),
-                          cancelled_at=created + timedelta(hours=3))
+    newer = order_payload(
+        order_id=42,
+        note_attributes=attrs,
+        created_at=created,
+        updated_at=created + timedelta(hours=3),
+        cancelled_at=created + timedelta(hours=3),
+    )
     older = order_payload(order_id=42, note_attributes=attrs, created_at=created)
 
     deliver(client, standin, "orders/updated", newer)
@@ -276,7 +361,12 @@ def test_a_cart_update_keeps_a_chatters_cart_current(client, standin, services, 
         snapshot = session.exec(select(CartSnapshot).order_by(CartSnapshot.id.desc())).first()
         stored = session.get(Conversation, conversation)
     # 249.00 + 3 × 19.90 = 308.70; the currency stays what the widget saw (cart webhooks send none).
-    assert (snapshot.conversation_id, snapshot.total, snapshot.currency, snapshot.item_count) == (conversation, Decimal("308.70"), "EUR", 4)
+    assert (snapshot.conversation_id, snapshot.total, snapshot.currency, snapshot.item_count) == (
+        conversation,
+        Decimal("308.70"),
+        "EUR",
+        4,
+    )
     assert stored.cart_value == Decimal("308.70")
 
 
@@ -290,8 +380,15 @@ def test_carts_nobody_chatted_about_are_not_stored(client, standin, services, sh
 def test_a_stale_cart_update_is_ignored(client, standin, services, shop):
     chat(client, standin, cart_token="c1-cart")
     now = utcnow()
-    deliver(client, standin, "carts/update", cart_payload("c1-cart", simple_lines(("Parka", "249.00", 2)), updated_at=now))
-    deliver(client, standin, "carts/update", cart_payload("c1-cart", simple_lines(("Parka", "249.00", 1)), updated_at=now - timedelta(minutes=5)))
+    deliver(
+        client, standin, "carts/update", cart_payload("c1-cart", simple_lines(("Parka", "249.00", 2)), updated_at=now)
+    )
+    deliver(
+        client,
+        standin,
+        "carts/update",
+        cart_payload("c1-cart", simple_lines(("Parka", "249.00", 1)), updated_at=now - timedelta(minutes=5)),
+    )
     process(services)
     with services.db.session() as session:
         latest = session.exec(select(CartSnapshot).order_by(CartSnapshot.id.desc())).first()
@@ -300,7 +397,12 @@ def test_a_stale_cart_update_is_ignored(client, standin, services, shop):
 
 def test_a_checkout_update_records_where_the_shopper_can_finish(client, standin, services, shop):
     conversation = chat(client, standin, cart_token="c1-cart?key=k")
-    deliver(client, standin, "checkouts/update", checkout_payload("chk-1", "c1-cart", simple_lines(("Parka", "249.00", 1)), currency="EUR"))
+    deliver(
+        client,
+        standin,
+        "checkouts/update",
+        checkout_payload("chk-1", "c1-cart", simple_lines(("Parka", "249.00", 1)), currency="EUR"),
+    )
     process(services)
     with services.db.session() as session:
         latest = session.exec(select(CartSnapshot).order_by(CartSnapshot.id.desc())).first()
@@ -341,7 +443,9 @@ def test_a_bad_hmac_gets_401_and_nothing_is_stored(client, standin, services, sh
         (lambda o: o.update(created_at="yesterday"), 400, "invalid_field", "created_at is not an ISO 8601 time"),
     ],
 )
-def test_an_order_missing_what_attribution_needs_gets_400_and_nothing_is_stored(client, standin, services, shop, change, status, error, message):
+def test_an_order_missing_what_attribution_needs_gets_400_and_nothing_is_stored(
+    client, standin, services, shop, change, status, error, message
+):
     order = order_payload()
     change(order)
     answer = deliver(client, standin, "orders/create", order)
@@ -353,7 +457,10 @@ def test_malformed_json_gets_400_and_nothing_is_stored(client, standin, services
     answer = deliver(client, standin, "orders/create", None, raw=b'{"id": 1, "total_price": ')
     assert (answer.status_code, answer.get_json()["error"]) == (400, "malformed_json")
     answer = deliver(client, standin, "carts/update", {"token": "c1-x", "line_items": "many"})
-    assert (answer.status_code, answer.get_json()) == (400, {"error": "missing_field", "message": "the payload has no usable line_items"})
+    assert (answer.status_code, answer.get_json()) == (
+        400,
+        {"error": "missing_field", "message": "the payload has no usable line_items"},
+    )
     assert events(services) == []
 
 
@@ -390,19 +497,55 @@ def test_the_conversation_panel_shows_attributed_orders_with_amount_and_status(c
     created = utcnow()
     attrs = {"parley_conversation": conversation}
     lines = [line_item("Fjord parka", "249.00"), line_item("Wool socks", "19.90", 2)]
-    deliver(client, standin, "orders/create", order_payload(order_id=11, number=1011, lines=lines, note_attributes=attrs, created_at=created))
-    deliver(client, standin, "orders/updated", order_payload(order_id=11, number=1011, lines=lines, note_attributes=attrs, created_at=created,
-                                                             updated_at=created + timedelta(days=1), refunds=["39.80"],
-                                                             financial_status="partially_refunded"))
-    deliver(client, standin, "orders/create", order_payload(order_id=12, number=1012, note_attributes=attrs, created_at=created,
-                                                            cancelled_at=created, financial_status="voided"))
-    deliver(client, standin, "orders/create", order_payload(order_id=13, number=1013, note_attributes=attrs, currency="USD",
-                                                            total="10.05", created_at=created))
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(order_id=11, number=1011, lines=lines, note_attributes=attrs, created_at=created),
+    )
+    deliver(
+        client,
+        standin,
+        "orders/updated",
+        order_payload(
+            order_id=11,
+            number=1011,
+            lines=lines,
+            note_attributes=attrs,
+            created_at=created,
+            updated_at=created + timedelta(days=1),
+            refunds=["39.80"],
+            financial_status="partially_refunded",
+        ),
+    )
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(
+            order_id=12,
+            number=1012,
+            note_attributes=attrs,
+            created_at=created,
+            cancelled_at=created,
+            financial_status="voided",
+        ),
+    )
+    deliver(
+        client,
+        standin,
+        "orders/create",
+        order_payload(
+            order_id=13, number=1013, note_attributes=attrs, currency="USD", total="10.05", created_at=created
+        ),
+    )
     process(services)
 
     panel = client.get(f"/admin/api/conversations/{conversation}", headers=bearer(standin)).get_json()
 
-    shown = [(o["name"], o["net"], o["total"], o["currency"], o["status"], o["counted"], o["rule"]) for o in panel["orders"]]
+    shown = [
+        (o["name"], o["net"], o["total"], o["currency"], o["status"], o["counted"], o["rule"]) for o in panel["orders"]
+    ]
     assert shown == [
         ("#1011", "249.00", "288.80", "EUR", "partially refunded", True, "conversation"),
         ("#1012", "249.00", "249.00", "EUR", "cancelled", False, "conversation"),

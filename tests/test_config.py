@@ -32,7 +32,9 @@ def test_production_with_every_setting_starts():
     assert (settings.dev_storefront_origins, settings.shopify_app_bridge, settings.dev_sign_in_url) == ("", True, None)
 
 
-@pytest.mark.parametrize("name", ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY"])
+@pytest.mark.parametrize(
+    "name", ["SHOPIFY_API_KEY", "SHOPIFY_API_SECRET", "APP_URL", "SECRET_KEY", "TOKEN_ENCRYPTION_KEY"]
+)
 def test_production_names_the_missing_setting(name):
     environ = {k: v for k, v in PRODUCTION.items() if k != name}
     with pytest.raises(ConfigError) as err:
@@ -40,11 +42,14 @@ def test_production_names_the_missing_setting(name):
     assert str(err.value).startswith(f"{name} is required in production")
 
 
-@pytest.mark.parametrize("name, value", [
-    ("DEV_STOREFRONT_ORIGINS", "http://127.0.0.1:8001"),
-    ("SHOPIFY_APP_BRIDGE", "off"),
-    ("DEV_SIGN_IN_URL", "/demo"),
-])
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("DEV_STOREFRONT_ORIGINS", "http://127.0.0.1:8001"),
+        ("SHOPIFY_APP_BRIDGE", "off"),
+        ("DEV_SIGN_IN_URL", "/demo"),
+    ],
+)
 def test_production_refuses_the_development_conveniences(name, value):
     with pytest.raises(ConfigError, match=f"{name}.* refused in production"):
         load_settings({**PRODUCTION, name: value})
@@ -54,7 +59,7 @@ def test_production_cannot_be_wired_to_a_shopify_standin():
     from app import create_app
     from standins.shopify.transport import standin_http
 
-    with pytest.raises(ConfigError, match="stand-in for Shopify .* refused in production"):
+    with pytest.raises(ConfigError, match=r"stand-in for Shopify .* refused in production"):
         create_app(load_settings(PRODUCTION), shopify_http=standin_http("http://127.0.0.1:8001"))
 
 
@@ -84,15 +89,20 @@ print("served without stand-ins")
 
 def test_the_product_imports_and_serves_with_the_standins_unimportable(tmp_path):
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}"}
-    subprocess.run([sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120)
-    done = subprocess.run([sys.executable, "-c", WITHOUT_STANDINS], env=env, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "app.cli", "db", "upgrade"], env=env, check=True, capture_output=True, timeout=120
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", WITHOUT_STANDINS], env=env, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "served without stand-ins" in done.stdout
 
 
 def test_the_demo_command_says_what_to_install_without_the_standins():
     code = WITHOUT_STANDINS.split("from app import create_app")[0] + (
-        "from app.cli import main\nraise SystemExit(main(['demo', '--port', '8798']))\n")
+        "from app.cli import main\nraise SystemExit(main(['demo', '--port', '8798']))\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "pip install -e '.[demo]'" in done.stderr
@@ -100,7 +110,9 @@ def test_the_demo_command_says_what_to_install_without_the_standins():
 
 def test_production_refuses_the_demo_command():
     env = {**os.environ, **PRODUCTION}
-    done = subprocess.run([sys.executable, "-m", "app.cli", "demo", "--port", "8799"], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "app.cli", "demo", "--port", "8799"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 2
     assert "refused in production" in done.stderr
 

@@ -28,9 +28,9 @@ from sqlmodel import select
 
 from app.chat.shop_settings import get_settings
 from app.commerce import insights
-from standins.demo import DEMO_CUSTOMER_ID, DEMO_SHOP, saleor_pages
 from app.models import CartSnapshot, Conversation, Message, OrderLink, Platform, Shop
 from app.platforms.saleor.metadata import CONVERSATION_KEY
+from standins.demo import DEMO_CUSTOMER_ID, DEMO_SHOP, saleor_pages
 from tests.support.browser import artifacts_dir, launch_chromium, start_demo
 
 TIMEOUT_MS = 15_000
@@ -68,7 +68,9 @@ def saleor_shop(demo) -> Shop:
 
 def link_of(demo, shop_id: int, order_id: str) -> OrderLink | None:
     with demo.services.db.session() as session:
-        return session.exec(select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == order_id)).first()
+        return session.exec(
+            select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == order_id)
+        ).first()
 
 
 def shopify_shop_id(demo) -> int:
@@ -91,9 +93,12 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
         cart = shopper.get(f"{STORE}/cart.js").json()
 
         # What the widget does: the message with the cart, then the conversation id on the cart.
-        sent = httpx.post(f"{session['api_base']}/messages", json={"client_id": str(uuid.uuid4()), "body": question,
-                                                                    "cart": cart},
-                          headers={"Authorization": f"Bearer {session['visitor_token']}"}, timeout=10)
+        sent = httpx.post(
+            f"{session['api_base']}/messages",
+            json={"client_id": str(uuid.uuid4()), "body": question, "cart": cart},
+            headers={"Authorization": f"Bearer {session['visitor_token']}"},
+            timeout=10,
+        )
         assert sent.status_code == 201, sent.text
         conversation_id = sent.json()["conversation"]["id"]
         stamp = shopper.post(f"{STORE}/cart/update.js", json={"attributes": {"parley_conversation": conversation_id}})
@@ -105,11 +110,16 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
         demo.services.inbound.run_pending()
         with demo.services.db.session() as db:
             conversation = db.get(Conversation, conversation_id)
-            latest = db.exec(select(CartSnapshot).where(CartSnapshot.conversation_id == conversation_id)
-                             .order_by(CartSnapshot.id.desc())).first()
+            latest = db.exec(
+                select(CartSnapshot)
+                .where(CartSnapshot.conversation_id == conversation_id)
+                .order_by(CartSnapshot.id.desc())
+            ).first()
         assert conversation.cart_value == Decimal("159.70")
         assert sorted((line["title"], line["quantity"]) for line in latest.lines) == [
-            ("Enamel Trail Mug", 2), ("Harbour Rain Jacket", 1)]
+            ("Enamel Trail Mug", 2),
+            ("Harbour Rain Jacket", 1),
+        ]
 
         cart_page = shopper.get(f"{STORE}/cart")
         assert 'id="checkout"' in cart_page.text and "disabled" not in cart_page.text.split('id="checkout"')[1][:40]
@@ -131,7 +141,9 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
     assert placed["cart_token"] == cart["token"].split("?key=")[0]
     assert placed["customer"]["id"] == DEMO_CUSTOMER_ID and placed["currency"] == "EUR"
     assert [(line["title"], line["quantity"], line["price"]) for line in placed["line_items"]] == [
-        ("Harbour Rain Jacket", 1, "129.90"), ("Enamel Trail Mug", 2, "14.90")]
+        ("Harbour Rain Jacket", 1, "129.90"),
+        ("Enamel Trail Mug", 2, "14.90"),
+    ]
 
     demo.services.inbound.run_pending()
     shop_id = shopify_shop_id(demo)
@@ -143,8 +155,9 @@ def test_a_shopify_demo_checkout_is_attributed_to_the_shoppers_conversation(demo
     # Insights count it, and the Admin API lists it in the customer's orders.
     now = demo.services.now()
     with demo.services.db.session() as db:
-        figures = insights.compute(db, shop_id, now - timedelta(days=1), now + timedelta(days=1), now,
-                                   timedelta(days=7))
+        figures = insights.compute(
+            db, shop_id, now - timedelta(days=1), now + timedelta(days=1), now, timedelta(days=7)
+        )
     assert figures.orders >= 1 and figures.revenue["EUR"] >= Decimal("159.70")
     history = demo.shopify._shop(DEMO_SHOP).customers[DEMO_CUSTOMER_ID]["order_ids"]
     assert placed["id"] in history
@@ -179,8 +192,10 @@ def test_the_saleor_demo_shop_is_installed_through_the_manifest_and_register(dem
     assert demo.saleor.calls("ParleyRegister")
     with demo.services.db.session() as session:
         assert get_settings(session, shop.id)["storefront_origins"] == [demo.saleor_url]
-    assert saleor_pages(demo.saleor_url) == {"dashboard": f"{demo.saleor_url}/dashboard/",
-                                            "storefront": f"{demo.saleor_url}/storefront/"}
+    assert saleor_pages(demo.saleor_url) == {
+        "dashboard": f"{demo.saleor_url}/dashboard/",
+        "storefront": f"{demo.saleor_url}/storefront/",
+    }
 
 
 def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversation(demo):
@@ -188,9 +203,10 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
     page = httpx.get(f"{demo.saleor_url}/storefront/", timeout=10)
     assert (f'<script src="{demo.parley_url}/widget/parley.js" data-shop="{api_url}" async></script>') in page.text
 
-    with httpx.Client(base_url=demo.saleor_url, timeout=10) as storefront, \
-            httpx.Client(base_url=f"{demo.parley_url}/api/storefront/v1", timeout=10,
-                         headers={"Origin": origin}) as widget:
+    with (
+        httpx.Client(base_url=demo.saleor_url, timeout=10) as storefront,
+        httpx.Client(base_url=f"{demo.parley_url}/api/storefront/v1", timeout=10, headers={"Origin": origin}) as widget,
+    ):
         customer_token = storefront.post("/storefront/api/sign-in").json()["token"]
         session = widget.post("/session", json={"shop": api_url, "customer_access_token": customer_token})
         assert session.status_code == 200, session.text
@@ -205,8 +221,9 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
 
         bearer = {"Authorization": f"Bearer {customer_token}"}
         checkout = storefront.post("/storefront/api/cart", json={"product": "aurora-parka"}, headers=bearer).json()
-        checkout = storefront.post("/storefront/api/cart", json={"checkout_id": checkout["id"],
-                                                                 "product": "birch-mittens"}).json()
+        checkout = storefront.post(
+            "/storefront/api/cart", json={"checkout_id": checkout["id"], "product": "birch-mittens"}
+        ).json()
         assert (checkout["total"], checkout["quantity"]) == ("223.00", 2)
 
         # window.Parley.setCheckout(id): Parley snapshots the checkout and stamps it.
@@ -219,8 +236,10 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
         order_id = placed.json()["order_id"]
         assert storefront.get(f"/storefront/api/checkout/{checkout['id']}").status_code == 404
 
-    wait_for(lambda: any(d.event == "ORDER_CREATED" and d.status == 200 for d in demo.saleor.deliveries),
-             what="ORDER_CREATED to reach Parley")
+    wait_for(
+        lambda: any(d.event == "ORDER_CREATED" and d.status == 200 for d in demo.saleor.deliveries),
+        what="ORDER_CREATED to reach Parley",
+    )
     demo.services.inbound.run_pending()
     link = link_of(demo, saleor_shop(demo).id, order_id)
     assert link is not None
@@ -229,8 +248,8 @@ def test_the_saleor_storefront_flow_ends_in_an_order_attributed_to_the_conversat
 
 
 def test_the_saleor_demo_pages_refuse_production():
-    from standins.saleor.standin import SaleorStandin
     from standins.saleor.pages import ProductionRefused, enable_demo_pages
+    from standins.saleor.standin import SaleorStandin
 
     with pytest.raises(ProductionRefused, match="refused in production"):
         enable_demo_pages(SaleorStandin(), "http://127.0.0.1:8000", environ={"PARLEY_ENV": "production"})
@@ -260,8 +279,10 @@ def test_the_standin_dashboard_shows_the_inbox_with_a_conversation_from_the_sale
         shop_page.press("#parley-input", "Enter")
         expect(shop_page.locator(".parley-log .parley-from-shopper .parley-tick")).to_have_count(1)
         # After the first message the widget reports the checkout (setCheckout), and Parley stamps it.
-        stamped = wait_for(lambda: demo.saleor.checkout(checkout_id)["metadata"].get(CONVERSATION_KEY),
-                           what="the checkout to carry the conversation")
+        stamped = wait_for(
+            lambda: demo.saleor.checkout(checkout_id)["metadata"].get(CONVERSATION_KEY),
+            what="the checkout to carry the conversation",
+        )
         shop_page.screenshot(path=str(artifacts_dir() / "demo_saleor_storefront.png"))
 
         # The merchant: the stand-in Dashboard iframes Parley and hands it a token.

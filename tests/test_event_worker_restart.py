@@ -20,14 +20,14 @@ from cryptography.fernet import Fernet
 from sqlmodel import select
 
 from app import shops
-from app.config import load_settings
 from app.clock import utcnow
+from app.config import load_settings
 from app.db import Database, make_engine
-from app.models import Conversation, OrderLink, Platform, Visitor, WebhookEvent
-from standins.shopify.standin import ShopifyStandin
-from standins.shopify.payloads import order_payload
 from app.encryption import TokenCipher
 from app.inbound.worker import Inbound
+from app.models import Conversation, OrderLink, Platform, Visitor, WebhookEvent
+from standins.shopify.payloads import order_payload
+from standins.shopify.standin import ShopifyStandin
 
 SHOP = "killed-midway.myshopify.com"
 
@@ -49,7 +49,10 @@ class Server:
         out = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "app.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env={**self.env, **extra}, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            env={**self.env, **extra},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -92,7 +95,12 @@ def _seed(env: dict[str, str]) -> tuple[Database, str]:
     db = Database(make_engine(settings.database_url))
     with db.transaction() as session:
         shop = shops.record_install(
-            session, TokenCipher(settings.token_encryption_key), Platform.shopify, SHOP, shops.TokenGrant("shpat_kill", "read_orders"), utcnow()
+            session,
+            TokenCipher(settings.token_encryption_key),
+            Platform.shopify,
+            SHOP,
+            shops.TokenGrant("shpat_kill", "read_orders"),
+            utcnow(),
         )
         visitor = Visitor(shop_id=shop.id)
         session.add(visitor)
@@ -121,8 +129,12 @@ def test_an_event_acknowledged_before_a_kill_is_processed_once_after_restart(env
     standin = ShopifyStandin(environment["SHOPIFY_API_KEY"], environment["SHOPIFY_API_SECRET"])
     body = json.dumps(order_payload(note_attributes={"parley_conversation": conversation_id})).encode()
     try:
-        answer = httpx.post(f"http://127.0.0.1:{server.port}/webhooks/commerce", content=body,
-                            headers=standin.webhook_headers("orders/create", SHOP, body), timeout=5)
+        answer = httpx.post(
+            f"http://127.0.0.1:{server.port}/webhooks/commerce",
+            content=body,
+            headers=standin.webhook_headers("orders/create", SHOP, body),
+            timeout=5,
+        )
         assert (answer.status_code, answer.json()) == (200, {"status": "stored"})
         server.kill()
 

@@ -23,7 +23,7 @@ import subprocess
 import threading
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -42,8 +42,6 @@ LANGUAGES = ("he", "ar", "et", "pl", "ru")
 LOADER_BUDGET = 4000  # gzip bytes: every storefront page view pays for the loader
 LOCALE_FILE_LIMIT = 15_000  # bytes; Shopify rejects larger locale files in an extension
 FORBIDDEN_TAGS = ("javascript", "stylesheet", "include", "layout", "section", "sections")
-
-
 
 
 # --------------------------------------------------------------------------- theme-check
@@ -303,13 +301,26 @@ class FakeParley:
 
     def add_to_cart(self, variant_id: int, title: str, price: int):
         self.cart["items"].append(
-            {"variant_id": variant_id, "product_id": variant_id + 1000, "title": title, "quantity": 1,
-             "price": price, "line_price": price, "url": f"/products/{variant_id}", "sku": "X", "vendor": "V"}
+            {
+                "variant_id": variant_id,
+                "product_id": variant_id + 1000,
+                "title": title,
+                "quantity": 1,
+                "price": price,
+                "line_price": price,
+                "url": f"/products/{variant_id}",
+                "sku": "X",
+                "vendor": "V",
+            }
         )
 
     def cart_json(self) -> dict:
         items = self.cart["items"]
-        return {**self.cart, "item_count": sum(i["quantity"] for i in items), "total_price": sum(i["line_price"] for i in items)}
+        return {
+            **self.cart,
+            "item_count": sum(i["quantity"] for i in items),
+            "total_price": sum(i["line_price"] for i in items),
+        }
 
     def _store(self, visitor: str, author: str, body: str, client_id: str | None = None) -> dict:
         conversation = self.conversations.setdefault(visitor, "conv-" + uuid.uuid4().hex[:8])
@@ -319,7 +330,7 @@ class FakeParley:
             "conversation_id": conversation,
             "author": author,
             "body": body,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "read_at": None,
             "_visitor": visitor,
         }
@@ -468,9 +479,13 @@ class FakeParley:
                     return jsonify({"error": "unavailable", "message": "Try again."}), 503
                 for message in self.messages:
                     if message["_visitor"] == visitor and message["client_id"] == body["client_id"]:
-                        return jsonify({"message": public(message), "conversation": {"id": message["conversation_id"]}}), 200
+                        return jsonify(
+                            {"message": public(message), "conversation": {"id": message["conversation_id"]}}
+                        ), 200
                 message = self._store(visitor, "shopper", body["body"], body["client_id"])
-                return jsonify({"message": public(message), "conversation": {"id": message["conversation_id"], "status": "open"}}), 201
+                return jsonify(
+                    {"message": public(message), "conversation": {"id": message["conversation_id"], "status": "open"}}
+                ), 201
 
         @app.put(prefix + "/cart")
         @app.post(prefix + "/typing")
@@ -550,8 +565,10 @@ def fake():
     from werkzeug.serving import make_server
 
     fake = FakeParley()
-    servers = [make_server("127.0.0.1", 0, fake.storefront_app(), threaded=True),
-               make_server("127.0.0.1", 0, fake.api_app(), threaded=True)]
+    servers = [
+        make_server("127.0.0.1", 0, fake.storefront_app(), threaded=True),
+        make_server("127.0.0.1", 0, fake.api_app(), threaded=True),
+    ]
     fake.storefront_url = f"http://127.0.0.1:{servers[0].server_port}"
     # "localhost" makes the API a different origin from the storefront, as in production.
     fake.api_url = f"http://localhost:{servers[1].server_port}"
@@ -588,9 +605,7 @@ def expect(locator):
 
 
 def storage(page) -> dict:
-    return page.evaluate(
-        "() => ({local: {...localStorage}, session: {...sessionStorage}, cookie: document.cookie})"
-    )
+    return page.evaluate("() => ({local: {...localStorage}, session: {...sessionStorage}, cookie: document.cookie})")
 
 
 def send(page, text: str):
@@ -674,7 +689,7 @@ def test_first_message_is_stored_once_despite_a_retry_and_tags_the_cart(fake, co
     expect(page.locator(".parley-greeting")).to_have_text("Hi! How can we help?")
 
     # Shift+Enter breaks the line; Enter sends.
-    page.fill("#parley-input", "<img src=x onerror=\"window.pwned=1\">Do you ship")
+    page.fill("#parley-input", '<img src=x onerror="window.pwned=1">Do you ship')
     page.press("#parley-input", "Shift+Enter")
     page.keyboard.type("to Tallinn?")
     assert fake.calls_to("POST", "/messages") == []
@@ -694,8 +709,15 @@ def test_first_message_is_stored_once_despite_a_retry_and_tags_the_cart(fake, co
     cart = attempts[-1]["cart"]
     assert cart["token"] == "c1-cart?key=k" and cart["total_price"] == 1290
     assert cart["items"] == [
-        {"variant_id": 7, "product_id": 1007, "title": "Wool socks", "quantity": 1, "price": 1290,
-         "line_price": 1290, "url": "/products/7"}
+        {
+            "variant_id": 7,
+            "product_id": 1007,
+            "title": "Wool socks",
+            "quantity": 1,
+            "price": 1290,
+            "line_price": 1290,
+            "url": "/products/7",
+        }
     ]
     conversation = fake.stored()[0]["conversation_id"]
     wait_for(lambda: fake.cart_updates, message="the cart attribute")

@@ -13,34 +13,34 @@ from __future__ import annotations
 import csv
 import io
 import xml.etree.ElementTree as ET
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.clock import utcnow
 from app.chat.shop_settings import put_setting
+from app.clock import utcnow
 from app.commerce.insights import Day, compute
 from app.models import CartSnapshot, Conversation, ConversationStatus, OrderLink, Visitor
 from app.web.admin import charts
-from tests.support.shops import SHOP
 from tests.support.queries import counted
-from tests.support.shops import bearer, install
+from tests.support.shops import SHOP, bearer, install
 
 OTHER = "other-shop.myshopify.com"
 TALLINN = ZoneInfo("Europe/Tallinn")
-NOW = datetime(2024, 3, 10, 12, 0, tzinfo=timezone.utc)
-START = datetime(2024, 3, 3, 22, 0, tzinfo=timezone.utc)  # 2024-03-04 00:00 in Tallinn
-END = datetime(2024, 3, 6, 22, 0, tzinfo=timezone.utc)  # 2024-03-07 00:00 in Tallinn
+NOW = datetime(2024, 3, 10, 12, 0, tzinfo=UTC)
+START = datetime(2024, 3, 3, 22, 0, tzinfo=UTC)  # 2024-03-04 00:00 in Tallinn
+END = datetime(2024, 3, 6, 22, 0, tzinfo=UTC)  # 2024-03-07 00:00 in Tallinn
 PERIOD = "from=2024-03-04&to=2024-03-06"
 EVIL_NAME = '=HYPERLINK("https://evil.example","win")'
 EVIL_TITLE = "Wool <script>alert(1)</script> hat"
 
 
 def at(day: int, hour: int, minute: int = 0) -> datetime:
-    return datetime(2024, 3, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2024, 3, day, hour, minute, tzinfo=UTC)
 
 
 def seed_shop_a(session, shop: int) -> dict[str, str]:
@@ -52,7 +52,9 @@ def seed_shop_a(session, shop: int) -> dict[str, str]:
         session.add(visitor)
         session.flush()
         row = Conversation(
-            shop_id=shop, visitor_id=visitor.id, created_at=created,
+            shop_id=shop,
+            visitor_id=visitor.id,
+            created_at=created,
             first_response_at=created + timedelta(seconds=first) if first is not None else None,
             resolved_at=created + timedelta(seconds=resolved) if resolved is not None else None,
             status=ConversationStatus.resolved if resolved is not None else ConversationStatus.open,
@@ -63,14 +65,36 @@ def seed_shop_a(session, shop: int) -> dict[str, str]:
 
     def cart(key, when, items, total, currency, titles=(), checkout_url=None):
         lines = [{"title": t, "quantity": 1, "price": 100, "line_price": 100} for t in titles]
-        session.add(CartSnapshot(shop_id=shop, conversation_id=ids[key], created_at=when, item_count=items,
-                                 total=Decimal(total), currency=currency, lines=lines, checkout_url=checkout_url))
+        session.add(
+            CartSnapshot(
+                shop_id=shop,
+                conversation_id=ids[key],
+                created_at=when,
+                item_count=items,
+                total=Decimal(total),
+                currency=currency,
+                lines=lines,
+                checkout_url=checkout_url,
+            )
+        )
         session.flush()  # snapshots get ids in the order written: the latest is the last added
 
     def order(key, order_id, rule, when, total, currency, refunded="0", cancelled=None, flag=None):
-        session.add(OrderLink(shop_id=shop, conversation_id=ids[key], order_id=order_id, order_name=f"#{order_id}", rule=rule,
-                              ordered_at=when, total=Decimal(total), refunded=Decimal(refunded), currency=currency,
-                              cancelled_at=cancelled, flag=flag))
+        session.add(
+            OrderLink(
+                shop_id=shop,
+                conversation_id=ids[key],
+                order_id=order_id,
+                order_name=f"#{order_id}",
+                rule=rule,
+                ordered_at=when,
+                total=Decimal(total),
+                refunded=Decimal(refunded),
+                currency=currency,
+                cancelled_at=cancelled,
+                flag=flag,
+            )
+        )
 
     # Outside the period: 2024-03-03 23:00 in Tallinn. Its order is inside the period.
     conversation("c0", at(3, 21), first=10, resolved=20, name="Before")
@@ -115,13 +139,32 @@ def seed_shop_b(session, shop: int) -> str:
     row = Conversation(shop_id=shop, visitor_id=visitor.id, created_at=at(5, 10), first_response_at=at(5, 10, 1))
     session.add(row)
     session.flush()
-    session.add(CartSnapshot(shop_id=shop, conversation_id=row.id, created_at=at(5, 10, 2), item_count=5,
-                             total=Decimal("555.00"), currency="EUR", lines=[{"title": "secret-b product"}]))
+    session.add(
+        CartSnapshot(
+            shop_id=shop,
+            conversation_id=row.id,
+            created_at=at(5, 10, 2),
+            item_count=5,
+            total=Decimal("555.00"),
+            currency="EUR",
+            lines=[{"title": "secret-b product"}],
+        )
+    )
     other = Conversation(shop_id=shop, visitor_id=visitor.id, created_at=at(5, 11))
     session.add(other)
     session.flush()
-    session.add(OrderLink(shop_id=shop, conversation_id=other.id, order_id="o7", rule="conversation", ordered_at=at(5, 12),
-                          total=Decimal("1000.00"), refunded=Decimal(0), currency="EUR"))
+    session.add(
+        OrderLink(
+            shop_id=shop,
+            conversation_id=other.id,
+            order_id="o7",
+            rule="conversation",
+            ordered_at=at(5, 12),
+            total=Decimal("1000.00"),
+            refunded=Decimal(0),
+            currency="EUR",
+        )
+    )
     return row.id
 
 
@@ -182,10 +225,18 @@ def test_figures_match_hand_computed_expectations(services, seeded, bind):
     with services.db.session() as session, counted(bind) as queries:
         result = compute(session, seeded["a"], START, END, NOW, timedelta(days=2), tz=TALLINN)
     ids = seeded["ids"]
-    assert (result.conversations_started, result.conversations_answered, result.conversations_resolved) == (STARTED, ANSWERED, RESOLVED)
-    assert (result.first_response_median, result.first_response_p90, result.resolution_median) == (FIRST_MEDIAN, FIRST_P90, RESOLUTION_MEDIAN)
+    assert (result.conversations_started, result.conversations_answered, result.conversations_resolved) == (
+        STARTED,
+        ANSWERED,
+        RESOLVED,
+    )
+    assert (result.first_response_median, result.first_response_p90, result.resolution_median) == (
+        FIRST_MEDIAN,
+        FIRST_P90,
+        RESOLUTION_MEDIAN,
+    )
     assert result.orders == ORDERS
-    assert result.revenue == {"EUR": Decimal("689.90"), "USD": USD} and EUR == Decimal("689.90")
+    assert result.revenue == {"EUR": Decimal("689.90"), "USD": USD} and Decimal("689.90") == EUR
     assert all(isinstance(amount, Decimal) for amount in result.revenue.values())
     assert result.orders_by_currency == {"EUR": 3, "USD": 1}
     assert result.not_counted == NOT_COUNTED
@@ -193,8 +244,18 @@ def test_figures_match_hand_computed_expectations(services, seeded, bind):
     assert {r.rule: (r.orders, r.revenue) for r in result.by_rule} == BY_RULE
     assert [c.conversation_id for c in result.abandoned] == [ids["c10"], ids["c5"]]
     c5 = result.abandoned[1]
-    assert (c5.name, c5.email, c5.item_count, c5.value, c5.currency) == (EVIL_NAME, "eve@example.com", 2, Decimal("75.50"), "EUR")
-    assert (c5.titles, c5.checkout_url, c5.at) == (["-2+3 Glove", EVIL_TITLE], "https://shop.example/checkouts/c5", at(6, 9, 5))
+    assert (c5.name, c5.email, c5.item_count, c5.value, c5.currency) == (
+        EVIL_NAME,
+        "eve@example.com",
+        2,
+        Decimal("75.50"),
+        "EUR",
+    )
+    assert (c5.titles, c5.checkout_url, c5.at) == (
+        ["-2+3 Glove", EVIL_TITLE],
+        "https://shop.example/checkouts/c5",
+        at(6, 9, 5),
+    )
     assert result.abandoned_value == {"EUR": Decimal("75.50"), "USD": Decimal("120.00")}
     assert result.still_open_carts == STILL_OPEN
     assert [d.day for d in result.days] == [date(2024, 3, 4), date(2024, 3, 5), date(2024, 3, 6)]
@@ -212,10 +273,15 @@ def test_a_longer_window_keeps_carts_open_instead_of_abandoned(services, seeded)
 
 
 def test_an_empty_period_has_no_conversion_and_no_times(services, seeded):
-    empty_start = datetime(2023, 1, 1, tzinfo=timezone.utc)
+    empty_start = datetime(2023, 1, 1, tzinfo=UTC)
     with services.db.session() as session:
         result = compute(session, seeded["a"], empty_start, empty_start + timedelta(days=2), NOW, timedelta(days=2))
-    assert (result.conversations_started, result.conversion, result.first_response_median, result.resolution_median) == (0, None, None, None)
+    assert (
+        result.conversations_started,
+        result.conversion,
+        result.first_response_median,
+        result.resolution_median,
+    ) == (0, None, None, None)
     assert result.revenue == {} and [d.conversations for d in result.days] == [0, 0]
 
 
@@ -227,15 +293,24 @@ def test_the_insights_api_reports_the_figures(client, standin, seeded):
     assert response.status_code == 200, response.data
     data = response.get_json()
     ids = seeded["ids"]
-    assert data["period"] == {"from": "2024-03-04", "to": "2024-03-06", "days": 3, "timezone": "Europe/Tallinn",
-                              "start": "2024-03-03T22:00:00Z", "end": "2024-03-06T22:00:00Z"}
+    assert data["period"] == {
+        "from": "2024-03-04",
+        "to": "2024-03-06",
+        "days": 3,
+        "timezone": "Europe/Tallinn",
+        "start": "2024-03-03T22:00:00Z",
+        "end": "2024-03-06T22:00:00Z",
+    }
     assert data["attribution_window_days"] == 2
     assert data["conversations"] == {"started": STARTED, "answered": ANSWERED, "resolved": RESOLVED}
     assert data["first_response_seconds"] == {"median": FIRST_MEDIAN, "p90": FIRST_P90}
     assert data["resolution_seconds"] == {"median": RESOLUTION_MEDIAN}
     assert data["orders"] == {"counted": ORDERS, "not_counted": NOT_COUNTED}
     # Money as exact strings, one entry per currency.
-    assert data["revenue"] == [{"currency": "EUR", "amount": "689.90", "orders": 3}, {"currency": "USD", "amount": "50.00", "orders": 1}]
+    assert data["revenue"] == [
+        {"currency": "EUR", "amount": "689.90", "orders": 3},
+        {"currency": "USD", "amount": "50.00", "orders": 1},
+    ]
     assert data["conversion"] == {"converted": CONVERTED, "conversations": STARTED, "percent": PERCENT}
     assert data["by_rule"] == [
         {"rule": "conversation", "orders": 2, "revenue": [{"currency": "EUR", "amount": "609.90"}]},
@@ -247,13 +322,22 @@ def test_the_insights_api_reports_the_figures(client, standin, seeded):
     assert carts["value"] == [{"currency": "EUR", "amount": "75.50"}, {"currency": "USD", "amount": "120.00"}]
     assert carts["carts"][0]["conversation_id"] == ids["c10"]
     assert carts["carts"][1] == {
-        "conversation_id": ids["c5"], "customer": {"name": EVIL_NAME, "email": "eve@example.com"}, "item_count": 2,
-        "value": "75.50", "currency": "EUR", "titles": ["-2+3 Glove", EVIL_TITLE],
-        "checkout_url": "https://shop.example/checkouts/c5", "at": "2024-03-06T09:05:00Z",
+        "conversation_id": ids["c5"],
+        "customer": {"name": EVIL_NAME, "email": "eve@example.com"},
+        "item_count": 2,
+        "value": "75.50",
+        "currency": "EUR",
+        "titles": ["-2+3 Glove", EVIL_TITLE],
+        "checkout_url": "https://shop.example/checkouts/c5",
+        "at": "2024-03-06T09:05:00Z",
     }
-    assert [(d["date"], d["conversations"]) for d in data["daily"]] == list(zip(["2024-03-04", "2024-03-05", "2024-03-06"], DAILY_CONVERSATIONS))
+    assert [(d["date"], d["conversations"]) for d in data["daily"]] == list(
+        zip(["2024-03-04", "2024-03-05", "2024-03-06"], DAILY_CONVERSATIONS, strict=True)
+    )
     assert [d["revenue"] for d in data["daily"]] == [
-        [{"currency": "EUR", "amount": "609.90"}], [{"currency": "USD", "amount": "50.00"}], [{"currency": "EUR", "amount": "80.00"}],
+        [{"currency": "EUR", "amount": "609.90"}],
+        [{"currency": "USD", "amount": "50.00"}],
+        [{"currency": "EUR", "amount": "80.00"}],
     ]
     for svg in data["charts"].values():
         root = ET.fromstring(svg)
@@ -261,10 +345,14 @@ def test_the_insights_api_reports_the_figures(client, standin, seeded):
         assert list(root.iter("{http://www.w3.org/2000/svg}script")) == []
     bars = ET.fromstring(data["charts"]["conversations"]).iter("{http://www.w3.org/2000/svg}rect")
     assert [bar.find("{http://www.w3.org/2000/svg}title").text for bar in bars] == [
-        "2024-03-04: 2 conversations started", "2024-03-05: 3 conversations started", "2024-03-06: 4 conversations started",
+        "2024-03-04: 2 conversations started",
+        "2024-03-05: 3 conversations started",
+        "2024-03-06: 4 conversations started",
     ]
     revenue_svg = ET.fromstring(data["charts"]["revenue"])
-    headings = [t.text for t in revenue_svg.iter("{http://www.w3.org/2000/svg}text") if (t.text or "").startswith("Revenue")]
+    headings = [
+        t.text for t in revenue_svg.iter("{http://www.w3.org/2000/svg}text") if (t.text or "").startswith("Revenue")
+    ]
     assert headings == ["Revenue, EUR", "Revenue, USD"]  # one panel per currency, never one axis
 
 
@@ -341,36 +429,71 @@ def test_the_csv_export_holds_the_same_figures(client, standin, seeded):
     response = client.get(f"/admin/api/insights.csv?{PERIOD}", headers=bearer(standin))
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    assert response.headers["Content-Disposition"] == 'attachment; filename="parley-insights-2024-03-04-to-2024-03-06.csv"'
+    assert (
+        response.headers["Content-Disposition"] == 'attachment; filename="parley-insights-2024-03-04-to-2024-03-06.csv"'
+    )
     text = response.data.decode("utf-8-sig")
     sections = _sections(text)
     assert sections["head"][0] == ["Parley insights", SHOP]
     assert ["timezone", "Europe/Tallinn"] in sections["head"]
     summary = dict(sections["Summary"][1:])
     assert summary == {
-        "conversations_started": str(STARTED), "conversations_answered": str(ANSWERED), "conversations_resolved": str(RESOLVED),
-        "first_response_median_seconds": str(FIRST_MEDIAN), "first_response_p90_seconds": str(FIRST_P90),
-        "resolution_median_seconds": str(RESOLUTION_MEDIAN), "orders_counted": str(ORDERS),
-        "orders_not_counted_flagged": "1", "orders_not_counted_cancelled": "1", "orders_not_counted_refunded": "1",
-        "chat_conversion_converted": str(CONVERTED), "chat_conversion_percent": PERCENT,
-        "abandoned_carts": "2", "still_open_carts": str(STILL_OPEN),
+        "conversations_started": str(STARTED),
+        "conversations_answered": str(ANSWERED),
+        "conversations_resolved": str(RESOLVED),
+        "first_response_median_seconds": str(FIRST_MEDIAN),
+        "first_response_p90_seconds": str(FIRST_P90),
+        "resolution_median_seconds": str(RESOLUTION_MEDIAN),
+        "orders_counted": str(ORDERS),
+        "orders_not_counted_flagged": "1",
+        "orders_not_counted_cancelled": "1",
+        "orders_not_counted_refunded": "1",
+        "chat_conversion_converted": str(CONVERTED),
+        "chat_conversion_percent": PERCENT,
+        "abandoned_carts": "2",
+        "still_open_carts": str(STILL_OPEN),
     }
-    assert sections["Revenue by currency"] == [["currency", "orders", "revenue"], ["EUR", "3", "689.90"], ["USD", "1", "50.00"]]
+    assert sections["Revenue by currency"] == [
+        ["currency", "orders", "revenue"],
+        ["EUR", "3", "689.90"],
+        ["USD", "1", "50.00"],
+    ]
     assert sections["By attribution rule"] == [
         ["rule", "orders", "currency", "revenue"],
-        ["conversation", "2", "EUR", "609.90"], ["cart_token", "1", "USD", "50.00"], ["customer", "1", "EUR", "80.00"],
+        ["conversation", "2", "EUR", "609.90"],
+        ["cart_token", "1", "USD", "50.00"],
+        ["customer", "1", "EUR", "80.00"],
     ]
     assert sections["Daily"] == [
         ["date", "conversations_started", "revenue_EUR", "revenue_USD"],
-        ["2024-03-04", "2", "609.90", "0.00"], ["2024-03-05", "3", "0.00", "50.00"], ["2024-03-06", "4", "80.00", "0.00"],
+        ["2024-03-04", "2", "609.90", "0.00"],
+        ["2024-03-05", "3", "0.00", "50.00"],
+        ["2024-03-06", "4", "80.00", "0.00"],
     ]
     carts = sections["Abandoned carts"]
-    assert carts[0] == ["conversation_id", "name", "email", "item_count", "value", "currency", "products", "checkout_url", "cart_at"]
+    assert carts[0] == [
+        "conversation_id",
+        "name",
+        "email",
+        "item_count",
+        "value",
+        "currency",
+        "products",
+        "checkout_url",
+        "cart_at",
+    ]
     assert carts[1][0] == seeded["ids"]["c10"] and carts[1][4:6] == ["120.00", "USD"]
     # Text a shopper or merchant chose never reaches a spreadsheet as a formula.
     assert carts[2] == [
-        seeded["ids"]["c5"], "'" + EVIL_NAME, "eve@example.com", "2", "75.50", "EUR",
-        "'-2+3 Glove; " + EVIL_TITLE, "https://shop.example/checkouts/c5", "2024-03-06T09:05:00Z",
+        seeded["ids"]["c5"],
+        "'" + EVIL_NAME,
+        "eve@example.com",
+        "2",
+        "75.50",
+        "EUR",
+        "'-2+3 Glove; " + EVIL_TITLE,
+        "https://shop.example/checkouts/c5",
+        "2024-03-06T09:05:00Z",
     ]
 
 
@@ -379,7 +502,9 @@ def test_the_csv_export_holds_the_same_figures(client, standin, seeded):
 
 def test_a_chart_escapes_every_label_and_parses_as_xml():
     svg = charts.bar_chart(
-        "chart-x", "Sales of <script>alert(1)</script>", 'desc "quoted" & more',
+        "chart-x",
+        "Sales of <script>alert(1)</script>",
+        'desc "quoted" & more',
         [charts.Panel("<b>heading</b>", [charts.Bar("<script>x</script>", Decimal("3.5"), EVIL_TITLE)], str)],
         "nothing & none",
     )
@@ -394,7 +519,10 @@ def test_a_chart_escapes_every_label_and_parses_as_xml():
 
 
 def test_charts_are_the_same_for_the_same_figures():
-    days = [Day(date(2024, 3, 1) + timedelta(days=i), i % 4, {"EUR": Decimal("12.34") * i, "SEK": Decimal(i)}) for i in range(40)]
+    days = [
+        Day(date(2024, 3, 1) + timedelta(days=i), i % 4, {"EUR": Decimal("12.34") * i, "SEK": Decimal(i)})
+        for i in range(40)
+    ]
     assert charts.conversations_chart(days) == charts.conversations_chart(list(days))
     assert charts.revenue_chart(days) == charts.revenue_chart(list(days))
     assert charts.revenue_chart(days).count("<rect") == 80  # one bar per day per currency
@@ -419,7 +547,9 @@ def test_the_insights_page_shows_the_figures_and_downloads_the_csv(tmp_path):
                 put_setting(session, stack.shop_id, "hours", {"timezone": "Europe/Tallinn", "weekly": {}}, utcnow())
                 put_setting(session, stack.shop_id, "attribution_window_days", 2, utcnow())
                 ids = seed_shop_a(session, stack.shop_id)
-            context = browser.new_context(viewport={"width": 1280, "height": 1400}, locale="en-US", accept_downloads=True)
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 1400}, locale="en-US", accept_downloads=True
+            )
             context.route(re.compile(r"^https?://cdn\.shopify\.com/"), lambda route: route.abort())
             page = context.new_page()
             errors: list[str] = []
@@ -444,7 +574,9 @@ def test_the_insights_page_shows_the_figures_and_downloads_the_csv(tmp_path):
             expect(page.locator("#abandoned")).to_contain_text(EVIL_TITLE)
             assert page.locator("#abandoned script").count() == 0
             link = page.locator("#abandoned a[data-nav]", has_text=EVIL_NAME)
-            expect(link).to_have_attribute("href", re.compile(re.escape(f"/app/conversations/{ids['c5']}") + r"\?shop="))
+            expect(link).to_have_attribute(
+                "href", re.compile(re.escape(f"/app/conversations/{ids['c5']}") + r"\?shop=")
+            )
             expect(page).to_have_url(re.compile(r"from=2024-03-04&to=2024-03-06"))
 
             page.fill("#from", "2024-03-07")
@@ -458,7 +590,7 @@ def test_the_insights_page_shows_the_figures_and_downloads_the_csv(tmp_path):
             with page.expect_download() as downloaded:
                 page.click("#download")
             assert downloaded.value.suggested_filename == "parley-insights-2024-03-04-to-2024-03-06.csv"
-            csv_text = open(downloaded.value.path(), encoding="utf-8-sig").read()
+            csv_text = Path(downloaded.value.path()).read_text(encoding="utf-8-sig")
             assert _sections(csv_text)["Revenue by currency"][1] == ["EUR", "3", "689.90"]
             assert not errors, errors
             context.close()

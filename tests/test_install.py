@@ -100,10 +100,14 @@ def test_a_refresh_that_lost_the_race_keeps_the_winners_tokens(client, standin, 
     stale_version = shop.token_version
     with db.transaction() as session:
         current = session.get(Shop, shop.id)
-        assert shops.store_rotated_tokens(session, services.cipher, current, stale_version, shops.TokenGrant("shpat_winner", "read_orders"))
+        assert shops.store_rotated_tokens(
+            session, services.cipher, current, stale_version, shops.TokenGrant("shpat_winner", "read_orders")
+        )
     with db.transaction() as session:
         current = session.get(Shop, shop.id)
-        assert not shops.store_rotated_tokens(session, services.cipher, current, stale_version, shops.TokenGrant("shpat_loser", "read_orders"))
+        assert not shops.store_rotated_tokens(
+            session, services.cipher, current, stale_version, shops.TokenGrant("shpat_loser", "read_orders")
+        )
     assert shops.access_token_of(stored_shop(services), services.cipher) == "shpat_winner"
 
 
@@ -228,7 +232,9 @@ def test_callback_with_a_state_parley_never_issued_gets_400(client, standin, ser
 def test_callback_in_another_browser_gets_400(app, client, standin, services):
     params = _started_install(client)
     other_browser = app.test_client()
-    query = standin.sign_query({"code": "abc", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))})
+    query = standin.sign_query(
+        {"code": "abc", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))}
+    )
     response = other_browser.get("/auth/callback", query_string=query)
     assert response.status_code == 400
     assert b"does not belong to this browser" in response.data
@@ -239,7 +245,9 @@ def test_callback_with_an_expired_state_gets_400(client, standin, services, monk
     params = _started_install(client)
     an_hour_later = int(time.time()) + 3600
     monkeypatch.setattr("itsdangerous.timed.TimestampSigner.get_timestamp", lambda self: an_hour_later)
-    query = standin.sign_query({"code": "abc", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))})
+    query = standin.sign_query(
+        {"code": "abc", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))}
+    )
     response = client.get("/auth/callback", query_string=query)
     assert response.status_code == 400
     assert b"the install took too long" in response.data
@@ -248,7 +256,9 @@ def test_callback_with_an_expired_state_gets_400(client, standin, services, monk
 
 def test_callback_with_a_used_code_gets_400_and_no_shop(client, standin, services):
     params = _started_install(client)
-    query = standin.sign_query({"code": "never-issued", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))})
+    query = standin.sign_query(
+        {"code": "never-issued", "shop": SHOP, "state": params["state"], "timestamp": str(int(time.time()))}
+    )
     response = client.get("/auth/callback", query_string=query)
     assert response.status_code == 400
     assert b"Shopify refused the authorization code" in response.data

@@ -59,4 +59,13 @@ def test_parley_db_upgrade_creates_the_schema(tmp_path):
     assert done.returncode == 0, done.stderr
     assert "database at revision head" in done.stdout
     tables = set(sa.inspect(make_engine(url)).get_table_names())
-    assert {"shop", "visitor", "conversation", "message", "cart_snapshot", "order_link", "webhook_event", "shop_setting"} <= tables
+    assert {
+        "shop",
+        "visitor",
+        "conversation",
+        "message",
+        "cart_snapshot",
+        "order_link",
+        "webhook_event",
+        "shop_setting",
+    } <= tables

@@ -29,8 +29,6 @@ from tests.support.streams import Stream
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
-
-
 @pytest.fixture(scope="module")
 def redis_url() -> str:
     try:
@@ -76,7 +74,19 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)],
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -155,7 +165,9 @@ def test_rate_limits_hold_across_processes_through_redis(standin, settings, bind
         visitor = first.test_client().post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
         headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
         statuses = [
-            app.test_client().post("/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": "hi"}, headers=headers).status_code
+            app.test_client()
+            .post("/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": "hi"}, headers=headers)
+            .status_code
             for app in (first, second, second)
         ]
         assert statuses == [201, 201, 429]

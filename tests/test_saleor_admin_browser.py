@@ -20,7 +20,14 @@ import pytest
 from joserfc.jwk import RSAKey
 
 from app.models import CartSnapshot
-from tests.support.saleor_tokens import DASHBOARD_PAGE, RecordingContext, claims_for, install_saleor, saleor_shopper_writes, sign
+from tests.support.saleor_tokens import (
+    DASHBOARD_PAGE,
+    RecordingContext,
+    claims_for,
+    install_saleor,
+    saleor_shopper_writes,
+    sign,
+)
 
 DARK_BACKGROUND = "rgb(22, 22, 24)"  # admin.css: [data-theme="dark"] --bg
 # What Shopify's "turn on the app embed" card and banner say; none of it applies to Saleor.
@@ -67,15 +74,18 @@ class Saleor:
         self.api = f"http://127.0.0.1:9/{name}/graphql/"
         self.app_id = base64.b64encode(f"App:{name}".encode()).decode()
         self.shop_id = install_saleor(self.stack.services, self.api, self.app_id, key)
-        self.context = browser.new_context(viewport={"width": 1280, "height": 860},
-                                           permissions=["clipboard-read", "clipboard-write"])
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 860}, permissions=["clipboard-read", "clipboard-write"]
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.app = self.page.frame_locator("#app")
 
     def open(self, path: str, theme: str = "light"):
-        self.page.goto(f"{self.dashboard_url}/?{urlencode({'path': path, 'api': self.api, 'app': self.app_id, 'theme': theme})}")
+        self.page.goto(
+            f"{self.dashboard_url}/?{urlencode({'path': path, 'api': self.api, 'app': self.app_id, 'theme': theme})}"
+        )
         return self.app
 
     def actions(self) -> list[dict]:
@@ -120,7 +130,8 @@ def test_saleor_settings_show_the_storefront_snippet_instead_of_the_theme_embed(
     app.locator("#save").click()
     expect(app.locator("#greeting")).to_have_value("Tere! How can we help?")
     saleor.page.wait_for_function(
-        "window.actions.some((a) => a.type === 'notification' && a.payload.title === 'Settings saved')")
+        "window.actions.some((a) => a.type === 'notification' && a.payload.title === 'Settings saved')"
+    )
     notification = next(a for a in saleor.actions() if a["type"] == "notification")
     assert notification["payload"]["status"] == "success" and notification["payload"]["actionId"]
     expect(app.locator("#toasts")).to_be_empty()
@@ -183,12 +194,26 @@ def test_saleor_conversation_inserts_product_names_not_shop_links(saleor):
     sent = saleor_shopper_writes(saleor.stack.app.test_client(), saleor.api, "Is the parka warm?")
     conversation_id = sent["conversation"]["id"]
     with saleor.stack.services.db.transaction() as session:
-        session.add(CartSnapshot(
-            shop_id=saleor.shop_id, conversation_id=conversation_id,
-            currency="EUR", total=Decimal("120.00"), item_count=1,
-            lines=[{"title": "Parka – Red", "quantity": 1, "price": "120.00", "line_price": "120.00",
-                    "variant_id": "UHJvZHVjdFZhcmlhbnQ6MQ==", "product_id": None, "url": None}],
-        ))
+        session.add(
+            CartSnapshot(
+                shop_id=saleor.shop_id,
+                conversation_id=conversation_id,
+                currency="EUR",
+                total=Decimal("120.00"),
+                item_count=1,
+                lines=[
+                    {
+                        "title": "Parka – Red",
+                        "quantity": 1,
+                        "price": "120.00",
+                        "line_price": "120.00",
+                        "variant_id": "UHJvZHVjdFZhcmlhbnQ6MQ==",
+                        "product_id": None,
+                        "url": None,
+                    }
+                ],
+            )
+        )
 
     app = saleor.open(f"/saleor/app/conversations/{conversation_id}")
     expect(app.locator("#thread")).to_contain_text("Is the parka warm?")
@@ -209,4 +234,3 @@ def test_saleor_conversation_inserts_product_names_not_shop_links(saleor):
     expect(reply).to_have_value("Have a look: Parka – Red Rain jacket ")
     expect(app.locator(".side")).not_to_contain_text("myshopify")
     saleor.page.screenshot(path=str(artifacts_dir() / "saleor_dashboard_product_names.png"))
-

@@ -14,21 +14,14 @@ from __future__ import annotations
 import base64
 import json
 import time
-import uuid
 from html import unescape
 from urllib.parse import urlencode
 
 import pytest
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
-from joserfc import jwt
-from joserfc.jwk import RSAKey
 from sqlmodel import select
 
-from app import shops
-from app.clock import utcnow
-from app.models import Conversation, Message, OrderLink, Platform, Shop, Visitor
+from app.models import Conversation, Message, OrderLink, Shop, Visitor
 from app.platforms.saleor.keys import JWKSUnavailable
 from tests.support.saleor_tokens import (
     API_A,
@@ -36,12 +29,11 @@ from tests.support.saleor_tokens import (
     APP_A,
     APP_B,
     CUSTOMER,
-    NEEDED,
+    DASHBOARD_PAGE,
     SECRET_MARKER,
     STAFF,
-    b64url,
-    DASHBOARD_PAGE,
     RecordingContext,
+    b64url,
     claims_for,
     dashboard,
     install_saleor,
@@ -81,8 +73,11 @@ def test_a_valid_dashboard_token_opens_the_inbox(client, saleor_keys, saleor_a):
 
 def test_a_reply_is_stored_under_the_tokens_staff_member(client, saleor_keys, saleor_a):
     sent = saleor_shopper_writes(client, API_A, "hello")
-    reply = client.post(f"/admin/api/conversations/{sent['conversation']['id']}/messages",
-                        json={"client_id": "r-1", "body": "Hi from the team"}, headers=dashboard(sign(saleor_keys["a"], claims_for())))
+    reply = client.post(
+        f"/admin/api/conversations/{sent['conversation']['id']}/messages",
+        json={"client_id": "r-1", "body": "Hi from the team"},
+        headers=dashboard(sign(saleor_keys["a"], claims_for())),
+    )
     assert reply.status_code == 201, reply.data
     assert reply.get_json()["message"]["author_id"] == STAFF
 
@@ -90,16 +85,27 @@ def test_a_reply_is_stored_under_the_tokens_staff_member(client, saleor_keys, sa
 BAD_TOKENS = {
     # name: (how to make the token from the keys, expected error code, words in the message)
     "another_app": (lambda k: sign(k["a"], claims_for(app_id=APP_B)), "invalid_token", "'app'"),
-    "expired": (lambda k: sign(k["a"], claims_for(iat=int(time.time()) - 900, exp=int(time.time()) - 600)), "expired_token", "expired"),
-    "without_permission": (lambda k: sign(k["a"], claims_for(user_permissions=["MANAGE_ORDERS"])), "missing_permission", "MANAGE_USERS"),
+    "expired": (
+        lambda k: sign(k["a"], claims_for(iat=int(time.time()) - 900, exp=int(time.time()) - 600)),
+        "expired_token",
+        "expired",
+    ),
+    "without_permission": (
+        lambda k: sign(k["a"], claims_for(user_permissions=["MANAGE_ORDERS"])),
+        "missing_permission",
+        "MANAGE_USERS",
+    ),
     "forged": (lambda k: sign(k["attacker"], claims_for(), kid=k["a"].kid), "invalid_token", "does not verify"),
     "missing": (lambda k: None, "missing_session_token", "Authorization: Bearer"),
     "wrong_iss": (lambda k: sign(k["a"], claims_for(iss=API_B)), "invalid_token", "'iss'"),
     "customer_access_token": (lambda k: sign(k["a"], claims_for(type="access")), "invalid_token", "'type'"),
     "no_exp": (lambda k: sign(k["a"], claims_for(exp=None)), "invalid_token", "exp"),
     "not_a_jwt": (lambda k: "not-a-jwt", "invalid_token", "not a JWT"),
-    "alg_none": (lambda k: b64url(b'{"alg":"none","typ":"JWT"}') + "." + b64url(json.dumps(claims_for()).encode()) + ".",
-                 "invalid_token", "does not verify"),
+    "alg_none": (
+        lambda k: b64url(b'{"alg":"none","typ":"JWT"}') + "." + b64url(json.dumps(claims_for()).encode()) + ".",
+        "invalid_token",
+        "does not verify",
+    ),
 }
 
 
@@ -108,8 +114,11 @@ def test_a_refused_dashboard_token_gets_401_and_changes_nothing(client, services
     make, code, words = BAD_TOKENS[kind]
     sent = saleor_shopper_writes(client, API_A, "hello")
     before = message_count(services, saleor_a)
-    response = client.post(f"/admin/api/conversations/{sent['conversation']['id']}/messages",
-                           json={"client_id": "bad-1", "body": "must not be stored"}, headers=dashboard(make(saleor_keys)))
+    response = client.post(
+        f"/admin/api/conversations/{sent['conversation']['id']}/messages",
+        json={"client_id": "bad-1", "body": "must not be stored"},
+        headers=dashboard(make(saleor_keys)),
+    )
     assert response.status_code == 401
     assert response.get_json()["error"] == code
     assert words in response.get_json()["message"]
@@ -160,7 +169,9 @@ def test_a_rotated_key_is_fetched_once_and_an_unreachable_jwks_is_503(client, se
 
 def test_the_shopify_path_is_untouched_without_the_saleor_header(client, standin, saleor_keys, saleor_a):
     # A Dashboard token without Saleor-Api-Url is read as a Shopify ID token, and refused as one.
-    response = client.get("/admin/api/inbox", headers={"Authorization": f"Bearer {sign(saleor_keys['a'], claims_for())}"})
+    response = client.get(
+        "/admin/api/inbox", headers={"Authorization": f"Bearer {sign(saleor_keys['a'], claims_for())}"}
+    )
     assert response.status_code == 401
     assert response.headers["X-Shopify-Retry-Invalid-Session-Request"] == "1"
 
@@ -208,26 +219,38 @@ def test_the_customer_panel_asks_saleor_and_adds_the_checkout(client, services, 
         session.add(visitor)
         from app.models import CartSnapshot
 
-        session.add(CartSnapshot(shop_id=saleor_a, conversation_id=conversation.id, cart_token="c0ffee00-0000-4000-8000-000000000001"))
-    panel = client.get(f"/admin/api/conversations/{sent['conversation']['id']}/customer",
-                       headers=dashboard(sign(saleor_keys["a"], claims_for()))).get_json()
+        session.add(
+            CartSnapshot(
+                shop_id=saleor_a, conversation_id=conversation.id, cart_token="c0ffee00-0000-4000-8000-000000000001"
+            )
+        )
+    panel = client.get(
+        f"/admin/api/conversations/{sent['conversation']['id']}/customer",
+        headers=dashboard(sign(saleor_keys["a"], claims_for())),
+    ).get_json()
     assert panel["customer"]["name"] == "Mari Maasikas"
     assert panel["checkout"]["total"] == "120.00"
     assert commerce.lookups == [(API_A, CUSTOMER, "mari@example.com")]
     assert commerce.checkouts == [(API_A, "c0ffee00-0000-4000-8000-000000000001")]
 
 
-def test_the_customer_panel_for_an_anonymous_saleor_shopper_does_not_say_shopify(client, saleor_keys, saleor_a, commerce):
+def test_the_customer_panel_for_an_anonymous_saleor_shopper_does_not_say_shopify(
+    client, saleor_keys, saleor_a, commerce
+):
     sent = saleor_shopper_writes(client, API_A, "hi")
-    panel = client.get(f"/admin/api/conversations/{sent['conversation']['id']}/customer",
-                       headers=dashboard(sign(saleor_keys["a"], claims_for()))).get_json()
+    panel = client.get(
+        f"/admin/api/conversations/{sent['conversation']['id']}/customer",
+        headers=dashboard(sign(saleor_keys["a"], claims_for())),
+    ).get_json()
     assert panel["customer"] is None and panel["checkout"] is None
     assert panel["notice"] == "The shopper has not signed in, so Saleor cannot tell who they are."
     assert commerce.lookups == []
 
 
 def test_settings_give_a_saleor_shop_its_storefront_snippet(client, saleor_keys, saleor_a):
-    embed = client.get("/admin/api/settings", headers=dashboard(sign(saleor_keys["a"], claims_for()))).get_json()["embed"]
+    embed = client.get("/admin/api/settings", headers=dashboard(sign(saleor_keys["a"], claims_for()))).get_json()[
+        "embed"
+    ]
     assert embed["snippet"] == f'<script src="http://parley.test/widget/parley.js" data-shop="{API_A}" async></script>'
     assert embed["activate_url"] is None and embed["active"] is False
 
@@ -237,11 +260,18 @@ def test_settings_give_a_saleor_shop_its_storefront_snippet(client, saleor_keys,
 
 def boot_of(html: str) -> dict:
     start = html.index('id="parley-boot">') + len('id="parley-boot">')
-    return json.loads(unescape(html[start:html.index("</script>", start)]))
+    return json.loads(unescape(html[start : html.index("</script>", start)]))
 
 
-@pytest.mark.parametrize("path, page", [("/saleor/app", "inbox"), ("/saleor/app/settings", "settings"),
-                                        ("/saleor/app/insights", "insights"), ("/saleor/app/conversations/abc", "conversation")])
+@pytest.mark.parametrize(
+    "path, page",
+    [
+        ("/saleor/app", "inbox"),
+        ("/saleor/app/settings", "settings"),
+        ("/saleor/app/insights", "insights"),
+        ("/saleor/app/conversations/abc", "conversation"),
+    ],
+)
 def test_dashboard_pages_render_the_shared_templates_without_private_data(client, saleor_a, path, page):
     saleor_shopper_writes(client, API_A, f"{SECRET_MARKER} private question")
     query = urlencode({"saleorApiUrl": API_A, "id": APP_A, "theme": "dark", "domain": "127.0.0.1:9"})
@@ -271,16 +301,26 @@ def test_dashboard_pages_say_nothing_a_saleor_merchant_cannot_act_on(client, sta
     saleor_html = client.get(f"/saleor{path}?{urlencode({'saleorApiUrl': API_A, 'id': APP_A})}").get_data(as_text=True)
     assert [text for text in SHOPIFY_ONLY if text in saleor_html] == []
     if path == "/app":
-        assert 'id="snippet-banner"' in saleor_html and "Add the snippet from Settings to your storefront" in saleor_html
+        assert (
+            'id="snippet-banner"' in saleor_html and "Add the snippet from Settings to your storefront" in saleor_html
+        )
         # The Shopify inbox keeps its theme-embed banner, and no Saleor one.
-        shopify = client.get("/app", query_string={"embedded": "1", "shop": SHOP, "host": "YWRtaW4",
-                                                   "id_token": standin.mint_id_token(SHOP)})
+        shopify = client.get(
+            "/app",
+            query_string={"embedded": "1", "shop": SHOP, "host": "YWRtaW4", "id_token": standin.mint_id_token(SHOP)},
+        )
         shopify_html = shopify.get_data(as_text=True)
         assert shopify.status_code == 200
-        assert 'id="embed-banner"' in shopify_html and "theme editor" in shopify_html and "snippet-banner" not in shopify_html
+        assert (
+            'id="embed-banner"' in shopify_html
+            and "theme editor" in shopify_html
+            and "snippet-banner" not in shopify_html
+        )
 
 
-@pytest.mark.parametrize("query, status, code", [("", 400, "missing_api_url"), (f"saleorApiUrl={API_B}", 404, "not_installed")])
+@pytest.mark.parametrize(
+    "query, status, code", [("", 400, "missing_api_url"), (f"saleorApiUrl={API_B}", 404, "not_installed")]
+)
 def test_a_dashboard_page_for_no_installed_saleor_is_a_readable_error(client, saleor_a, query, status, code):
     response = client.get(f"/saleor/app?{query}", headers={"Accept": "text/html"})
     assert response.status_code == status
@@ -301,8 +341,12 @@ def test_the_order_widget_shows_the_conversation_the_order_came_from(client, ser
     sent = saleor_shopper_writes(client, API_A, "Is the parka warm enough for -20?")
     saleor_shopper_writes(client, API_A, "an unrelated question")
     with services.db.transaction() as session:
-        session.add(OrderLink(shop_id=saleor_a, conversation_id=sent["conversation"]["id"], order_id=ORDER_ID, rule="metadata"))
-    response = client.post("/saleor/extensions/order-widget", data=widget_form(sign(saleor_keys["a"], claims_for()), orderId=ORDER_ID))
+        session.add(
+            OrderLink(shop_id=saleor_a, conversation_id=sent["conversation"]["id"], order_id=ORDER_ID, rule="metadata")
+        )
+    response = client.post(
+        "/saleor/extensions/order-widget", data=widget_form(sign(saleor_keys["a"], claims_for()), orderId=ORDER_ID)
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200, html
     assert "Is the parka warm enough for -20?" in html
@@ -312,7 +356,9 @@ def test_the_order_widget_shows_the_conversation_the_order_came_from(client, ser
 
 
 def test_the_order_widget_without_an_attributed_conversation_says_so(client, saleor_keys, saleor_a):
-    response = client.post("/saleor/extensions/order-widget", data=widget_form(sign(saleor_keys["a"], claims_for()), orderId=ORDER_ID))
+    response = client.post(
+        "/saleor/extensions/order-widget", data=widget_form(sign(saleor_keys["a"], claims_for()), orderId=ORDER_ID)
+    )
     assert response.status_code == 200
     assert "No conversation led to this order." in response.get_data(as_text=True)
 
@@ -321,11 +367,20 @@ def test_the_order_widget_without_an_attributed_conversation_says_so(client, sal
 @pytest.mark.parametrize("kind", ["forged", "missing", "expired"])
 def test_an_extension_post_with_a_bad_token_is_a_401_page(client, services, saleor_keys, saleor_a, path, kind):
     sent = saleor_shopper_writes(client, API_A, "hello")
-    token = {"forged": sign(saleor_keys["attacker"], claims_for(), kid=saleor_keys["a"].kid), "missing": None,
-             "expired": sign(saleor_keys["a"], claims_for(exp=int(time.time()) - 1))}[kind]
+    token = {
+        "forged": sign(saleor_keys["attacker"], claims_for(), kid=saleor_keys["a"].kid),
+        "missing": None,
+        "expired": sign(saleor_keys["a"], claims_for(exp=int(time.time()) - 1)),
+    }[kind]
     before = message_count(services, saleor_a)
-    form = widget_form(token, orderId=ORDER_ID, customerId=CUSTOMER, conversationId=sent["conversation"]["id"],
-                       body="must not be stored", clientId="x-1")
+    form = widget_form(
+        token,
+        orderId=ORDER_ID,
+        customerId=CUSTOMER,
+        conversationId=sent["conversation"]["id"],
+        body="must not be stored",
+        clientId="x-1",
+    )
     response = client.post(path, data=form, headers={"Accept": "text/html"})
     html = response.get_data(as_text=True)
     assert response.status_code == 401
@@ -334,7 +389,9 @@ def test_an_extension_post_with_a_bad_token_is_a_401_page(client, services, sale
     assert message_count(services, saleor_a) == before
 
 
-def test_chat_with_this_customer_lists_their_conversations_and_replies_once(client, services, saleor_keys, saleor_a, commerce):
+def test_chat_with_this_customer_lists_their_conversations_and_replies_once(
+    client, services, saleor_keys, saleor_a, commerce
+):
     mine = saleor_shopper_writes(client, API_A, "question from Mari")
     saleor_shopper_writes(client, API_A, "question from someone else")
     with services.db.transaction() as session:
@@ -346,13 +403,19 @@ def test_chat_with_this_customer_lists_their_conversations_and_replies_once(clie
     html = shown.get_data(as_text=True)
     assert shown.status_code == 200
     assert "question from Mari" in html and "question from someone else" not in html
-    reply = widget_form(token, customerId=CUSTOMER, conversationId=mine["conversation"]["id"], body="We ship tomorrow", clientId="c-1")
+    reply = widget_form(
+        token, customerId=CUSTOMER, conversationId=mine["conversation"]["id"], body="We ship tomorrow", clientId="c-1"
+    )
     for _ in range(2):  # a double submit stores one reply
         answered = client.post("/saleor/extensions/customer-chat", data=reply)
         assert answered.status_code == 200
     assert "Reply sent." in answered.get_data(as_text=True) and "We ship tomorrow" in answered.get_data(as_text=True)
     with services.db.session() as session:
-        replies = session.exec(select(Message).where(Message.conversation_id == mine["conversation"]["id"], Message.body == "We ship tomorrow")).all()
+        replies = session.exec(
+            select(Message).where(
+                Message.conversation_id == mine["conversation"]["id"], Message.body == "We ship tomorrow"
+            )
+        ).all()
     assert [(m.author_kind.value, m.author_id) for m in replies] == [("agent", STAFF)]
 
 
@@ -362,14 +425,20 @@ def test_chat_with_this_customer_cannot_answer_another_shops_conversation(client
     with services.db.session() as session:
         shop_b = session.exec(select(Shop.id).where(Shop.domain == API_B)).one()
     before = message_count(services, shop_b)
-    form = widget_form(sign(saleor_keys["a"], claims_for()), customerId=CUSTOMER, conversationId=theirs["conversation"]["id"],
-                       body="injected", clientId="i-1")
+    form = widget_form(
+        sign(saleor_keys["a"], claims_for()),
+        customerId=CUSTOMER,
+        conversationId=theirs["conversation"]["id"],
+        body="injected",
+        clientId="i-1",
+    )
     response = client.post("/saleor/extensions/customer-chat", data=form, headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert message_count(services, shop_b) == before
 
 
 # -- in a real browser, inside a page that plays the Dashboard ------------------------------------
+
 
 def test_the_inbox_loads_inside_the_dashboard_with_the_handshake_token(tmp_path, saleor_keys):
     from tests.support.browser import LiveServer, artifacts_dir, launch_chromium, start_stack

@@ -46,11 +46,22 @@ def test_manifest_is_built_from_app_url_not_from_the_request_host(client, settin
     for extension in manifest["extensions"]:
         assert set(extension["permissions"]) <= set(manifest["permissions"])
     targets = {e["mount"]: e["target"] for e in manifest["extensions"]}
-    assert targets == {"NAVIGATION_CUSTOMERS": "APP_PAGE", "ORDER_DETAILS_WIDGETS": "WIDGET",
-                       "CUSTOMER_DETAILS_MORE_ACTIONS": "NEW_TAB"}
+    assert targets == {
+        "NAVIGATION_CUSTOMERS": "APP_PAGE",
+        "ORDER_DETAILS_WIDGETS": "WIDGET",
+        "CUSTOMER_DETAILS_MORE_ACTIONS": "NEW_TAB",
+    }
     events = {e for w in manifest["webhooks"] for e in w["asyncEvents"]}
-    assert events == {"CHECKOUT_CREATED", "CHECKOUT_UPDATED", "ORDER_CREATED", "ORDER_UPDATED", "ORDER_FULLY_PAID",
-                      "ORDER_CANCELLED", "CUSTOMER_UPDATED", "APP_DELETED"}
+    assert events == {
+        "CHECKOUT_CREATED",
+        "CHECKOUT_UPDATED",
+        "ORDER_CREATED",
+        "ORDER_UPDATED",
+        "ORDER_FULLY_PAID",
+        "ORDER_CANCELLED",
+        "CUSTOMER_UPDATED",
+        "APP_DELETED",
+    }
     logo = client.get("/saleor/logo.png")
     assert logo.status_code == 200 and logo.data.startswith(b"\x89PNG")
 
@@ -90,11 +101,15 @@ def test_reinstall_replaces_token_and_app_id(saleor, services):
 
 
 def test_token_that_does_not_answer_app_id_is_refused_and_nothing_stored(saleor, client, services):
-    answer = client.post("/saleor/register", json={"auth_token": "x" * 30},
-                         headers={"Saleor-Api-Url": saleor.api_url, "Saleor-Domain": saleor.domain})
+    answer = client.post(
+        "/saleor/register",
+        json={"auth_token": "x" * 30},
+        headers={"Saleor-Api-Url": saleor.api_url, "Saleor-Domain": saleor.domain},
+    )
     assert answer.status_code == 401
-    assert answer.get_json() == {"error": {"code": "UNKNOWN_APP_ID",
-                                           "message": "The auth token is not an app token of this Saleor"}}
+    assert answer.get_json() == {
+        "error": {"code": "UNKNOWN_APP_ID", "message": "The auth token is not an app token of this Saleor"}
+    }
     assert count(services, Shop) == 0
     # Saleor's own answer to the unknown token was the anonymous PermissionDenied, HTTP 200.
     assert saleor.calls("app {")
@@ -105,8 +120,11 @@ def test_failed_register_makes_saleor_fail_the_install_with_our_message(settings
     services = app.extensions["parley"]
     with running_saleor(app) as saleor:
         outcome = saleor.install_app(MANIFEST_URL)
-        assert outcome == {"status": "failed", "app_id": None,
-                           "message": f"{saleor.api_url} is not allowed to install this Parley"}
+        assert outcome == {
+            "status": "failed",
+            "app_id": None,
+            "message": f"{saleor.api_url} is not allowed to install this Parley",
+        }
         assert saleor.installed_app is None  # Saleor deletes the app, and its token with it
     assert count(services, Shop) == 0
 
@@ -114,23 +132,33 @@ def test_failed_register_makes_saleor_fail_the_install_with_our_message(settings
 def test_missing_token_or_header_is_a_400(saleor, client, services):
     no_header = client.post("/saleor/register", json={"auth_token": "t" * 30})
     assert no_header.status_code == 400
-    assert no_header.get_json()["error"] == {"code": "MISSING_SALEOR_API_URL", "message": "The Saleor-Api-Url header is missing"}
+    assert no_header.get_json()["error"] == {
+        "code": "MISSING_SALEOR_API_URL",
+        "message": "The Saleor-Api-Url header is missing",
+    }
     no_token = client.post("/saleor/register", data="not json", headers={"Saleor-Api-Url": saleor.api_url})
     assert no_token.status_code == 400
-    assert no_token.get_json()["error"] == {"code": "MISSING_AUTH_TOKEN", "message": "The body must be JSON with an auth_token"}
+    assert no_token.get_json()["error"] == {
+        "code": "MISSING_AUTH_TOKEN",
+        "message": "The body must be JSON with an auth_token",
+    }
     bad_url = client.post("/saleor/register", json={"auth_token": "t"}, headers={"Saleor-Api-Url": "ftp://x/graphql/"})
     assert bad_url.status_code == 400
-    assert bad_url.get_json()["error"] == {"code": "INVALID_API_URL",
-                                           "message": "The Saleor-Api-Url header must be the URL of a Saleor GraphQL API"}
-    too_long = client.post("/saleor/register", json={"auth_token": "t"},
-                           headers={"Saleor-Api-Url": "https://shop.example/" + "g" * 250})
+    assert bad_url.get_json()["error"] == {
+        "code": "INVALID_API_URL",
+        "message": "The Saleor-Api-Url header must be the URL of a Saleor GraphQL API",
+    }
+    too_long = client.post(
+        "/saleor/register", json={"auth_token": "t"}, headers={"Saleor-Api-Url": "https://shop.example/" + "g" * 250}
+    )
     assert too_long.status_code == 400 and too_long.get_json()["error"]["code"] == "INVALID_API_URL"
     assert count(services, Shop) == 0
 
 
 def test_unreachable_saleor_is_refused_without_storing(client, services):
-    answer = client.post("/saleor/register", json={"auth_token": "t" * 30},
-                         headers={"Saleor-Api-Url": "http://127.0.0.1:9/graphql/"})
+    answer = client.post(
+        "/saleor/register", json={"auth_token": "t" * 30}, headers={"Saleor-Api-Url": "http://127.0.0.1:9/graphql/"}
+    )
     assert answer.status_code == 502
     assert answer.get_json()["error"]["code"] == "SALEOR_UNREACHABLE"
     assert count(services, Shop) == 0
@@ -149,13 +177,23 @@ def test_allow_list_admits_only_listed_api_urls(settings, standin, bind):
 
 
 def test_production_refuses_http_api_urls_unless_listed():
-    base = {"PARLEY_ENV": "production", "SHOPIFY_API_KEY": "k", "SHOPIFY_API_SECRET": "s", "APP_URL": "https://p.example",
-            "SECRET_KEY": "x" * 32, "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+    base = {
+        "PARLEY_ENV": "production",
+        "SHOPIFY_API_KEY": "k",
+        "SHOPIFY_API_SECRET": "s",
+        "APP_URL": "https://p.example",
+        "SECRET_KEY": "x" * 32,
+        "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
     settings = load_settings(base)
     try:
         saleor_install.check_api_url(settings, "http://shop.internal/graphql/")
     except saleor_install.RegisterError as exc:
-        assert (exc.status, exc.code, exc.message) == (403, "INSECURE_API_URL", "Parley only installs into Saleor served over https")
+        assert (exc.status, exc.code, exc.message) == (
+            403,
+            "INSECURE_API_URL",
+            "Parley only installs into Saleor served over https",
+        )
     else:
         raise AssertionError("an http:// API URL was accepted in production")
     listed = load_settings({**base, "SALEOR_ALLOWED_API_URLS": "http://shop.internal/graphql/"})

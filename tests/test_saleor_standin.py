@@ -11,9 +11,9 @@ import time
 
 import httpx
 import pytest
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.exceptions import InvalidSignature
 
 from app.platforms.saleor.keys import KeyRing, check_claims
 from standins.saleor.standin import SaleorStandin
@@ -47,7 +47,9 @@ def standin():
         yield fake
 
 
-def _graphql(standin: SaleorStandin, query: str, token: str | None = None, variables: dict | None = None) -> httpx.Response:
+def _graphql(
+    standin: SaleorStandin, query: str, token: str | None = None, variables: dict | None = None
+) -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return httpx.post(standin.api_url, json={"query": query, "variables": variables or {}}, headers=headers)
 
@@ -73,8 +75,13 @@ def test_webhook_signature_is_a_detached_unencoded_jws(standin):
     signature = headers["Saleor-Signature"]
     protected, middle, sig = signature.split(".")
     assert middle == ""
-    assert json.loads(_b64decode(protected)) == {"alg": "RS256", "b64": False, "crit": ["b64"], "kid": standin.kid,
-                                                 "typ": "JWT"}
+    assert json.loads(_b64decode(protected)) == {
+        "alg": "RS256",
+        "b64": False,
+        "crit": ["b64"],
+        "kid": standin.kid,
+        "typ": "JWT",
+    }
     key = _public_key(standin.jwks()["keys"][0])
     key.verify(_b64decode(sig), protected.encode() + b"." + body, padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(InvalidSignature):
@@ -87,13 +94,14 @@ def test_unknown_app_token_gets_saleors_anonymous_permission_denied(standin):
     body = answer.json()
     assert body["data"] == {"app": None}
     assert body["errors"][0]["message"] == (
-        "To access this path, you need one of the following permissions: AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP")
+        "To access this path, you need one of the following permissions: AUTHENTICATED_STAFF_USER, AUTHENTICATED_APP"
+    )
     assert body["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
     assert body["extensions"]["cost"] == {"requestedQueryCost": 1, "maximumAvailable": 50000}
 
 
 def test_unknown_field_fails_validation_like_saleor(standin):
-    answer = _graphql(standin, "{ order(id: \"x\") { email } }")
+    answer = _graphql(standin, '{ order(id: "x") { email } }')
     assert answer.status_code == 400
     # Saleor's graphql-core 2 also suggests "userEmail"; graphql-core 3 finds it too far to suggest.
     assert answer.json()["errors"][0]["message"].startswith('Cannot query field "email" on type "Order".')
@@ -101,9 +109,12 @@ def test_unknown_field_fails_validation_like_saleor(standin):
 
 def test_checkout_metadata_write_fires_checkout_updated_and_is_copied_to_the_order(standin):
     checkout_id = standin.add_checkout([{"name": "Parka", "quantity": 1, "price": "10.00"}])
-    standin._app = None  # noqa: SLF001 - no app installed: nothing is queued
-    answer = _graphql(standin, 'mutation { updateMetadata(id: "%s", input: [{key: "k", value: "v"}]) '
-                      "{ errors { code } item { metadata { key value } } } }" % checkout_id)
+    standin._app = None
+    answer = _graphql(
+        standin,
+        f'mutation {{ updateMetadata(id: "{checkout_id}", input: [{{key: "k", value: "v"}}]) '
+        "{ errors { code } item { metadata { key value } } } }",
+    )
     assert answer.json()["data"]["updateMetadata"] == {"errors": [], "item": {"metadata": [{"key": "k", "value": "v"}]}}
     order_id = standin.complete_checkout(checkout_id)
     assert standin.order(order_id)["metadata"] == {"k": "v"}
@@ -114,13 +125,20 @@ def test_checkout_metadata_write_fires_checkout_updated_and_is_copied_to_the_ord
 
 def test_dashboard_and_customer_tokens_carry_saleors_claims(standin):
     now = int(time.time())
-    dashboard = standin.mint_dashboard_token(email="staff@example.com", permissions=["MANAGE_ORDERS"],
-                                             user_permissions=["MANAGE_ORDERS", "MANAGE_USERS"], now=now)
+    dashboard = standin.mint_dashboard_token(
+        email="staff@example.com",
+        permissions=["MANAGE_ORDERS"],
+        user_permissions=["MANAGE_ORDERS", "MANAGE_USERS"],
+        now=now,
+    )
     header, claims = _jwt_parts(dashboard)
     assert header == {"alg": "RS256", "kid": standin.kid, "typ": "JWT"}
     assert claims["iss"] == standin.api_url and claims["owner"] == "saleor" and claims["type"] == "thirdparty"
     assert claims["exp"] == claims["iat"] + 300 == now + 300
-    assert claims["permissions"] == ["MANAGE_ORDERS"] and claims["user_permissions"] == ["MANAGE_ORDERS", "MANAGE_USERS"]
+    assert claims["permissions"] == ["MANAGE_ORDERS"] and claims["user_permissions"] == [
+        "MANAGE_ORDERS",
+        "MANAGE_USERS",
+    ]
     assert {"email", "user_id", "is_staff", "app", "token"} <= set(claims)
     _verify_jwt_by_hand(dashboard, standin.jwks()["keys"][0])
 
@@ -128,7 +146,12 @@ def test_dashboard_and_customer_tokens_carry_saleors_claims(standin):
     customer = standin.mint_customer_token(user_id, now=now)
     _, claims = _jwt_parts(customer)
     assert (claims["type"], claims["user_id"], claims["email"], claims["iss"], claims["is_staff"]) == (
-        "access", user_id, "anna@example.com", standin.api_url, False)
+        "access",
+        user_id,
+        "anna@example.com",
+        standin.api_url,
+        False,
+    )
     assert claims["exp"] == now + 300
     _verify_jwt_by_hand(customer, standin.jwks()["keys"][0])
 
@@ -140,9 +163,20 @@ def test_dashboard_and_customer_tokens_carry_saleors_claims(standin):
 
 
 def test_install_fails_when_a_subscription_query_names_a_wrong_field():
-    manifest = {"id": "x", "name": "X", "version": "1", "tokenTargetUrl": "http://app/register",
-                "webhooks": [{"name": "w", "targetUrl": "http://app/w", "asyncEvents": ["ORDER_CREATED"],
-                              "query": "subscription { event { ... on OrderCreated { order { email } } } }"}]}
+    manifest = {
+        "id": "x",
+        "name": "X",
+        "version": "1",
+        "tokenTargetUrl": "http://app/register",
+        "webhooks": [
+            {
+                "name": "w",
+                "targetUrl": "http://app/w",
+                "asyncEvents": ["ORDER_CREATED"],
+                "query": "subscription { event { ... on OrderCreated { order { email } } } }",
+            }
+        ],
+    }
     posted = []
 
     def app(request: httpx.Request) -> httpx.Response:
@@ -159,7 +193,13 @@ def test_install_fails_when_a_subscription_query_names_a_wrong_field():
 
 
 def test_token_post_has_saleors_shape_and_a_refusal_fails_the_install():
-    manifest = {"id": "x", "name": "X", "version": "1", "tokenTargetUrl": "http://app/register", "permissions": ["MANAGE_ORDERS"]}
+    manifest = {
+        "id": "x",
+        "name": "X",
+        "version": "1",
+        "tokenTargetUrl": "http://app/register",
+        "permissions": ["MANAGE_ORDERS"],
+    }
     posted: list[httpx.Request] = []
 
     def app(request: httpx.Request) -> httpx.Response:

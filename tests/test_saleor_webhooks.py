@@ -37,13 +37,26 @@ PARKA = [{"name": "Parka", "variant": "M", "quantity": 2, "price": "64.95"}]
 
 
 def order_payload(order_id: str = "T3JkZXI6MQ==") -> dict:
-    return {"__typename": "OrderCreated", "issuedAt": "2026-11-02T10:00:00+00:00", "version": "3.23.28",
-            "recipient": {"id": "QXBwOjE="},
-            "order": {"id": order_id, "number": "7", "status": "UNFULFILLED", "created": "2026-11-02T10:00:00+00:00",
-                      "updatedAt": "2026-11-02T10:00:00+00:00", "userEmail": "anna@example.com", "checkoutId": None,
-                      "chargeStatus": "NONE", "user": None, "metadata": [],
-                      "total": {"gross": {"amount": 12.5, "currency": "EUR"}},
-                      "totalRefunded": {"amount": 0.0, "currency": "EUR"}}}
+    return {
+        "__typename": "OrderCreated",
+        "issuedAt": "2026-11-02T10:00:00+00:00",
+        "version": "3.23.28",
+        "recipient": {"id": "QXBwOjE="},
+        "order": {
+            "id": order_id,
+            "number": "7",
+            "status": "UNFULFILLED",
+            "created": "2026-11-02T10:00:00+00:00",
+            "updatedAt": "2026-11-02T10:00:00+00:00",
+            "userEmail": "anna@example.com",
+            "checkoutId": None,
+            "chargeStatus": "NONE",
+            "user": None,
+            "metadata": [],
+            "total": {"gross": {"amount": 12.5, "currency": "EUR"}},
+            "totalRefunded": {"amount": 0.0, "currency": "EUR"},
+        },
+    }
 
 
 # ---- authentication of deliveries --------------------------------------------------
@@ -68,8 +81,10 @@ def test_bad_signature_is_401_and_nothing_stored(saleor, client, services):
     forged = saleor.sign(body.replace(b"12.5", b"99.5"))
     answer = post_webhook(client, saleor, "ORDER_CREATED", None, raw=body, signature=forged)
     assert answer.status_code == 401
-    assert answer.get_json() == {"error": "invalid_signature",
-                                 "message": "the Saleor-Signature does not match the body (BadSignatureError)"}
+    assert answer.get_json() == {
+        "error": "invalid_signature",
+        "message": "the Saleor-Signature does not match the body (BadSignatureError)",
+    }
     assert count(services, WebhookEvent) == 0
 
 
@@ -85,8 +100,10 @@ def test_unknown_api_url_is_401(saleor, client, services):
     install(saleor)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload(), api_url="https://stranger.example/graphql/")
     assert answer.status_code == 401
-    assert answer.get_json() == {"error": "unknown_saleor",
-                                 "message": "Saleor-Api-Url names no Saleor where Parley is installed"}
+    assert answer.get_json() == {
+        "error": "unknown_saleor",
+        "message": "Saleor-Api-Url names no Saleor where Parley is installed",
+    }
     assert count(services, WebhookEvent) == 0
 
 
@@ -147,8 +164,10 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
     monkeypatch.setattr(services.saleor.apps, "fetch", jwks_down)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload())
     assert answer.status_code == 503
-    assert answer.get_json() == {"error": "keys_unavailable",
-                                 "message": "Parley could not fetch this Saleor's signing keys; retry later"}
+    assert answer.get_json() == {
+        "error": "keys_unavailable",
+        "message": "Parley could not fetch this Saleor's signing keys; retry later",
+    }
     monkeypatch.undo()
 
     def database_down(*args, **kwargs):
@@ -157,16 +176,23 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
     monkeypatch.setattr(worker, "insert_once", database_down)
     answer = post_webhook(client, saleor, "ORDER_CREATED", order_payload())
     assert answer.status_code == 503
-    assert answer.get_json() == {"error": "database_unavailable",
-                                 "message": "Parley's database is unavailable; retry later"}
+    assert answer.get_json() == {
+        "error": "database_unavailable",
+        "message": "Parley's database is unavailable; retry later",
+    }
     assert count(services, WebhookEvent) == 0
 
 
 def test_tenant_a_key_cannot_speak_for_tenant_b(saleor, saleor_b, client, services):
     install(saleor)
     install(saleor_b)
-    answer = post_webhook(client, saleor, "APP_DELETED", {"__typename": "AppDeleted", "app": {"id": saleor_b.installed_app.id}},
-                          api_url=saleor_b.api_url)
+    answer = post_webhook(
+        client,
+        saleor,
+        "APP_DELETED",
+        {"__typename": "AppDeleted", "app": {"id": saleor_b.installed_app.id}},
+        api_url=saleor_b.api_url,
+    )
     assert answer.status_code == 401
     assert answer.get_json()["error"] == "invalid_signature"
     assert count(services, WebhookEvent) == 0
@@ -183,9 +209,14 @@ def _b64url(data: bytes) -> str:
 def _hand_made_key() -> tuple[rsa.RSAPrivateKey, str]:
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     numbers = private.public_key().public_numbers()
-    jwk = {"kty": "RSA", "kid": "hand-1", "alg": "RS256", "use": "sig",
-           "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
-           "e": _b64url(numbers.e.to_bytes(3, "big"))}
+    jwk = {
+        "kty": "RSA",
+        "kid": "hand-1",
+        "alg": "RS256",
+        "use": "sig",
+        "n": _b64url(numbers.n.to_bytes((numbers.n.bit_length() + 7) // 8, "big")),
+        "e": _b64url(numbers.e.to_bytes(3, "big")),
+    }
     return private, json.dumps({"keys": [jwk]})
 
 
@@ -193,7 +224,9 @@ def test_hand_made_detached_jws_is_accepted_and_a_flipped_byte_refused():
     private, jwks = _hand_made_key()
     ring = KeyRing("https://shop.example/graphql/", lambda: jwks, lambda _: None, lambda _: jwks)
     body = b'{"__typename":"OrderCreated","order":{"id":"T3JkZXI6MQ=="}}'
-    header = _b64url(json.dumps({"alg": "RS256", "b64": False, "crit": ["b64"], "kid": "hand-1", "typ": "JWT"}).encode())
+    header = _b64url(
+        json.dumps({"alg": "RS256", "b64": False, "crit": ["b64"], "kid": "hand-1", "typ": "JWT"}).encode()
+    )
     signature = private.sign(header.encode() + b"." + body, padding.PKCS1v15(), hashes.SHA256())
     compact = f"{header}..{_b64url(signature)}"
     ring.verify_webhook(compact, body)
@@ -205,9 +238,19 @@ def test_hand_made_detached_jws_is_accepted_and_a_flipped_byte_refused():
 def test_hand_made_dashboard_jwt_is_verified_and_a_tampered_one_refused():
     private, jwks = _hand_made_key()
     ring = KeyRing("https://shop.example/graphql/", lambda: jwks, lambda _: None, lambda _: jwks)
-    claims = {"iat": 1_800_000_000, "exp": 1_800_000_300, "iss": "https://shop.example/graphql/", "owner": "saleor",
-              "type": "thirdparty", "email": "staff@example.com", "user_id": "VXNlcjox", "is_staff": True,
-              "app": "QXBwOjc=", "permissions": ["MANAGE_ORDERS"], "user_permissions": ["MANAGE_ORDERS"]}
+    claims = {
+        "iat": 1_800_000_000,
+        "exp": 1_800_000_300,
+        "iss": "https://shop.example/graphql/",
+        "owner": "saleor",
+        "type": "thirdparty",
+        "email": "staff@example.com",
+        "user_id": "VXNlcjox",
+        "is_staff": True,
+        "app": "QXBwOjc=",
+        "permissions": ["MANAGE_ORDERS"],
+        "user_permissions": ["MANAGE_ORDERS"],
+    }
     header = _b64url(json.dumps({"alg": "RS256", "kid": "hand-1", "typ": "JWT"}).encode())
     payload = _b64url(json.dumps(claims).encode())
     signature = _b64url(private.sign(f"{header}.{payload}".encode(), padding.PKCS1v15(), hashes.SHA256()))
@@ -234,14 +277,17 @@ def test_checkout_is_stamped_once_and_its_order_attributed_through_the_stamp(sal
     assert len(saleor.calls("updateMetadata")) == 1
     sent = deliver_and_process(services, saleor)  # CHECKOUT_UPDATED carries the stamp: nothing to write
     assert [d.event for d in sent] == ["CHECKOUT_UPDATED"]
-    post_webhook(client, saleor, "CHECKOUT_UPDATED", None, raw=sent[0].body.replace(b'"issuedAt": "', b'"issuedAt": "1'))
+    post_webhook(
+        client, saleor, "CHECKOUT_UPDATED", None, raw=sent[0].body.replace(b'"issuedAt": "', b'"issuedAt": "1')
+    )
     deliver_and_process(services, saleor)
     assert len(saleor.calls("updateMetadata")) == 1
     assert saleor.pending == []
     # The checkout's snapshot beside the conversation, from the webhook, in exact money.
     with services.db.session() as session:
-        latest = session.exec(select(CartSnapshot).where(CartSnapshot.conversation_id == conversation_id)
-                              .order_by(CartSnapshot.id.desc())).first()
+        latest = session.exec(
+            select(CartSnapshot).where(CartSnapshot.conversation_id == conversation_id).order_by(CartSnapshot.id.desc())
+        ).first()
     assert (latest.total, latest.currency, latest.item_count) == (Decimal("129.9"), "EUR", 2)
 
     order_id = saleor.complete_checkout(checkout_id)
@@ -249,7 +295,12 @@ def test_checkout_is_stamped_once_and_its_order_attributed_through_the_stamp(sal
     with services.db.session() as session:
         link = session.exec(select(OrderLink).where(OrderLink.order_id == order_id)).one()
     assert (link.conversation_id, link.rule, link.total, link.currency, link.order_name) == (
-        conversation_id, "conversation", Decimal("129.9"), "EUR", "#1")
+        conversation_id,
+        "conversation",
+        Decimal("129.9"),
+        "EUR",
+        "#1",
+    )
     saleor.cancel_order(order_id)
     deliver_and_process(services, saleor)
     with services.db.session() as session:
@@ -284,9 +335,23 @@ def test_remember_checkout_snapshots_and_stamps(saleor, services):
     conversation_id = conversation_with_checkout(services, shop.id, None)
     checkout_id = saleor.add_checkout(PARKA, email="anna@example.com")
     cart = services.saleor.checkouts.remember(shop, conversation_id, checkout_id)
-    assert cart == {"token": token_of(checkout_id), "currency": "EUR", "total": "129.90", "item_count": 2,
-                    "lines": [{"title": "Parka – M", "quantity": 2, "price": "64.95", "line_price": "129.9",
-                               "variant_id": cart["lines"][0]["variant_id"], "product_id": None, "url": None}]}
+    assert cart == {
+        "token": token_of(checkout_id),
+        "currency": "EUR",
+        "total": "129.90",
+        "item_count": 2,
+        "lines": [
+            {
+                "title": "Parka – M",
+                "quantity": 2,
+                "price": "64.95",
+                "line_price": "129.9",
+                "variant_id": cart["lines"][0]["variant_id"],
+                "product_id": None,
+                "url": None,
+            }
+        ],
+    }
     with services.db.session() as session:
         conversation = session.get(Conversation, conversation_id)
     assert (conversation.cart_value, conversation.cart_currency) == (Decimal("129.9"), "EUR")
@@ -296,7 +361,9 @@ def test_remember_checkout_snapshots_and_stamps(saleor, services):
     with pytest.raises(ParleyError, match="no such conversation in this shop"):
         services.saleor.checkouts.remember(shop, "no-such-conversation", checkout_id)
     with pytest.raises(CheckoutUnavailable, match="Saleor knows no such checkout"):
-        services.saleor.checkouts.remember(shop, conversation_id, "Q2hlY2tvdXQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw")
+        services.saleor.checkouts.remember(
+            shop, conversation_id, "Q2hlY2tvdXQ6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+        )
 
 
 # ---- uninstall ---------------------------------------------------------------------
@@ -306,7 +373,7 @@ def test_app_deleted_uninstalls_and_another_apps_deletion_does_not(saleor, clien
     install(saleor)
     other_app = post_webhook(client, saleor, "APP_DELETED", {"__typename": "AppDeleted", "app": {"id": "QXBwOjk5"}})
     assert other_app.status_code == 200
-    
+
     services.inbound.run_pending()
     assert shop_of(services, saleor).install_state == InstallState.installed  # Saleor ≤ 3.23.4 tells every app
     saleor.delete_app()
@@ -362,18 +429,35 @@ def test_context_lookup_has_the_shopify_shape_and_turns_outages_into_notices(sal
     order_id = saleor.add_order(PARKA, user_id=user_id)
     context = SaleorCommerceContext(services.saleor.apps)
     found = context.lookup(shop, None, "anna@example.com")
-    assert found == {"customer": {"id": user_id, "name": "Anna Tamm", "email": "anna@example.com", "orders_count": 1},
-                     "orders": [{"id": order_id, "name": "#1", "created_at": saleor.order(order_id)["created"],
-                                 "financial_status": "NONE", "fulfillment_status": "UNFULFILLED", "total": "129.9",
-                                 "currency": "EUR"}],
-                     "source": "live", "notice": None}
+    assert found == {
+        "customer": {"id": user_id, "name": "Anna Tamm", "email": "anna@example.com", "orders_count": 1},
+        "orders": [
+            {
+                "id": order_id,
+                "name": "#1",
+                "created_at": saleor.order(order_id)["created"],
+                "financial_status": "NONE",
+                "fulfillment_status": "UNFULFILLED",
+                "total": "129.9",
+                "currency": "EUR",
+            }
+        ],
+        "source": "live",
+        "notice": None,
+    }
     assert context.lookup(shop, user_id, None)["customer"]["email"] == "anna@example.com"
     assert context.lookup(shop, None, "anna@example.com")["source"] == "cache"
     assert context.checkout(shop, token_of(saleor.add_checkout(PARKA)))["total"] == "129.90"
 
-    down = SaleorCommerceContext(services.saleor.apps, api_for=lambda shop: SaleorAPI("http://127.0.0.1:9/graphql/", "t" * 30))
+    down = SaleorCommerceContext(
+        services.saleor.apps, api_for=lambda shop: SaleorAPI("http://127.0.0.1:9/graphql/", "t" * 30)
+    )
     assert down.lookup(shop, None, "anna@example.com") == {
-        "customer": None, "orders": [], "source": "none", "notice": "Saleor could not be reached just now."}
+        "customer": None,
+        "orders": [],
+        "source": "none",
+        "notice": "Saleor could not be reached just now.",
+    }
     assert down.checkout(shop, "not-a-token") is None
     saleor.delete_app(notify_app=False)
     refused = SaleorCommerceContext(services.saleor.apps).lookup(shop, user_id, None)

@@ -106,13 +106,17 @@ def _webhook_headers(hmac_value: str) -> dict[str, str]:
 
 def test_webhook_hmac_matches_openssl():
     app = ShopifyApp(client_id="key", client_secret="hush")
-    delivery = parse_delivery(app, "POST", "https://parley.test/webhooks/compliance", _webhook_headers(WEBHOOK_HMAC), WEBHOOK_BODY)
+    delivery = parse_delivery(
+        app, "POST", "https://parley.test/webhooks/compliance", _webhook_headers(WEBHOOK_HMAC), WEBHOOK_BODY
+    )
     assert delivery.payload == {"shop_id": 954889, "shop_domain": "snowdevil.myshopify.com"}
 
 
 def test_webhook_hmac_of_the_old_secret_is_accepted_during_rotation():
     app = ShopifyApp(client_id="key", client_secret="rotated", old_client_secret="hush")
-    delivery = parse_delivery(app, "POST", "https://parley.test/webhooks/compliance", _webhook_headers(WEBHOOK_HMAC), WEBHOOK_BODY)
+    delivery = parse_delivery(
+        app, "POST", "https://parley.test/webhooks/compliance", _webhook_headers(WEBHOOK_HMAC), WEBHOOK_BODY
+    )
     assert delivery.topic == "shop/redact"
 
 
@@ -160,7 +164,12 @@ def mint_id_token(secret: str, shop: str = "fjord-gear.myshopify.com", **claims)
 def _verify(token: str, secret: str = "s" * 32, old: str | None = None):
     app = ShopifyApp(client_id="key", client_secret=secret, old_client_secret=old)
     result = app.verify_app_home_req(
-        {"method": "GET", "headers": {"Authorization": f"Bearer {token}"}, "url": "https://parley.test/admin/api/x", "body": ""},
+        {
+            "method": "GET",
+            "headers": {"Authorization": f"Bearer {token}"},
+            "url": "https://parley.test/admin/api/x",
+            "body": "",
+        },
         "/auth/patch-id-token",
     )
     if not result.ok:
@@ -200,7 +209,10 @@ def test_id_token_forged_or_stale_is_refused(secret, claims, expected):
     "claims, message",
     [
         ({"iss": "https://other-shop.myshopify.com/admin"}, "the ID token's iss and dest name different shops"),
-        ({"dest": "https://evil.example.com", "iss": "https://evil.example.com/admin"}, "the ID token's dest is not a shop domain"),
+        (
+            {"dest": "https://evil.example.com", "iss": "https://evil.example.com/admin"},
+            "the ID token's dest is not a shop domain",
+        ),
         ({"exp": None}, "the ID token has no expiry"),
     ],
 )

@@ -40,13 +40,34 @@ def clock() -> FakeClock:
 def standin(clock: FakeClock) -> ShopifyStandin:
     standin = ShopifyStandin(API_KEY, API_SECRET, clock=clock)
     standin.add_shop(SHOP, name="Demo Shop")
-    standin.add_customer(SHOP, 42, first_name="Mari", last_name="Tamm", email="mari@example.com", orders=[
-        {"id": 1001, "name": "#1001", "created_at": "2026-10-01T09:00:00+03:00", "total": "19.90",
-         "currency": "EUR", "financial_status": "paid", "fulfillment_status": None},
-        {"id": 1002, "name": "#1002", "created_at": "2026-10-05T12:00:00Z", "total": "5.00", "currency": "EUR",
-         "financial_status": "pending", "fulfillment_status": "fulfilled",
-         "note_attributes": [{"name": "chat_conversation_id", "value": "conv-1"}]},
-    ])
+    standin.add_customer(
+        SHOP,
+        42,
+        first_name="Mari",
+        last_name="Tamm",
+        email="mari@example.com",
+        orders=[
+            {
+                "id": 1001,
+                "name": "#1001",
+                "created_at": "2026-10-01T09:00:00+03:00",
+                "total": "19.90",
+                "currency": "EUR",
+                "financial_status": "paid",
+                "fulfillment_status": None,
+            },
+            {
+                "id": 1002,
+                "name": "#1002",
+                "created_at": "2026-10-05T12:00:00Z",
+                "total": "5.00",
+                "currency": "EUR",
+                "financial_status": "pending",
+                "fulfillment_status": "fulfilled",
+                "note_attributes": [{"name": "chat_conversation_id", "value": "conv-1"}],
+            },
+        ],
+    )
     return standin
 
 
@@ -57,27 +78,42 @@ def shopify(standin: ShopifyStandin):
         yield client
 
 
-def exchange(client: httpx.Client, id_token: str, *, secret: str = API_SECRET, online: bool = False,
-             expiring: int = 1) -> httpx.Response:
+def exchange(
+    client: httpx.Client, id_token: str, *, secret: str = API_SECRET, online: bool = False, expiring: int = 1
+) -> httpx.Response:
     kind = "online" if online else "offline"
-    return client.post("/admin/oauth/access_token", json={
-        "client_id": API_KEY, "client_secret": secret,
-        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token": id_token,
-        "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
-        "requested_token_type": f"urn:shopify:params:oauth:token-type:{kind}-access-token", "expiring": expiring,
-    })
+    return client.post(
+        "/admin/oauth/access_token",
+        json={
+            "client_id": API_KEY,
+            "client_secret": secret,
+            "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange",
+            "subject_token": id_token,
+            "subject_token_type": "urn:ietf:params:oauth:token-type:id_token",
+            "requested_token_type": f"urn:shopify:params:oauth:token-type:{kind}-access-token",
+            "expiring": expiring,
+        },
+    )
 
 
 def refresh(client: httpx.Client, refresh_token: str) -> httpx.Response:
-    return client.post("/admin/oauth/access_token", json={
-        "client_id": API_KEY, "client_secret": API_SECRET, "grant_type": "refresh_token",
-        "refresh_token": refresh_token,
-    })
+    return client.post(
+        "/admin/oauth/access_token",
+        json={
+            "client_id": API_KEY,
+            "client_secret": API_SECRET,
+            "grant_type": "refresh_token",
+            "refresh_token": refresh_token,
+        },
+    )
 
 
 def graphql(client: httpx.Client, token: str, query: str = SHOP_QUERY, variables: dict | None = None) -> httpx.Response:
-    return client.post(f"/admin/api/{VERSION}/graphql.json", headers={"X-Shopify-Access-Token": token},
-                       json={"query": query, "variables": variables or {}})
+    return client.post(
+        f"/admin/api/{VERSION}/graphql.json",
+        headers={"X-Shopify-Access-Token": token},
+        json={"query": query, "variables": variables or {}},
+    )
 
 
 def offline_token(client: httpx.Client, standin: ShopifyStandin) -> str:
@@ -89,8 +125,12 @@ def offline_token(client: httpx.Client, standin: ShopifyStandin) -> str:
 
 def test_sign_query_reproduces_shopifys_published_oauth_vector():
     standin = ShopifyStandin(API_KEY, "hush")
-    params = {"code": "0907a61c0c8d55e99db179b68161bc00", "shop": "some-shop.myshopify.com",
-              "state": "0.6784241404160823", "timestamp": "1337178173"}
+    params = {
+        "code": "0907a61c0c8d55e99db179b68161bc00",
+        "shop": "some-shop.myshopify.com",
+        "state": "0.6784241404160823",
+        "timestamp": "1337178173",
+    }
 
     signed = standin.sign_query(params)
 
@@ -101,19 +141,28 @@ def test_sign_query_reproduces_shopifys_published_oauth_vector():
 def test_sign_proxy_query_reproduces_shopifys_published_proxy_vector():
     standin = ShopifyStandin(API_KEY, "hush")
 
-    signed = standin.proxy_query("shop-name.myshopify.com", path_prefix="/apps/awesome_reviews", now=1317327555,
-                                 extra=[("extra", "1"), ("extra", "2")])
+    signed = standin.proxy_query(
+        "shop-name.myshopify.com",
+        path_prefix="/apps/awesome_reviews",
+        now=1317327555,
+        extra=[("extra", "1"), ("extra", "2")],
+    )
     signed = [(k, v) for k, v in signed if k != "logged_in_customer_id"]  # the vector predates that parameter
 
     assert dict(standin.sign_proxy_query(signed))["signature"] == (
-        "a9718877bea71c2484f91608a7eaea1532bdf71f5c56825065fa4ccabe549ef3")
+        "a9718877bea71c2484f91608a7eaea1532bdf71f5c56825065fa4ccabe549ef3"
+    )
 
 
 def test_sign_webhook_matches_openssl():
     body = b'{"id":820982911946154508,"email":"jon@example.com","note":"caf\xc3\xa9"}'
     openssl = subprocess.run(
-        f"openssl dgst -sha256 -hmac '{API_SECRET}' -binary | base64", shell=True, input=body,
-        capture_output=True, check=True)
+        f"openssl dgst -sha256 -hmac '{API_SECRET}' -binary | base64",
+        shell=True,
+        input=body,
+        capture_output=True,
+        check=True,
+    )
 
     assert ShopifyStandin(API_KEY, API_SECRET).sign_webhook(body) == openssl.stdout.decode().strip()
 
@@ -146,8 +195,13 @@ def test_id_token_decodes_with_pyjwt_with_app_bridge_claims(clock):
 
     token = standin.mint_id_token(SHOP, sub="77")
 
-    claims = pyjwt.decode(token, API_SECRET, algorithms=["HS256"], audience=API_KEY,
-                          options={"verify_exp": False, "verify_nbf": False, "verify_iat": False})
+    claims = pyjwt.decode(
+        token,
+        API_SECRET,
+        algorithms=["HS256"],
+        audience=API_KEY,
+        options={"verify_exp": False, "verify_nbf": False, "verify_iat": False},
+    )
     assert pyjwt.get_unverified_header(token) == {"alg": "HS256", "typ": "JWT"}
     assert claims["iss"] == f"https://{SHOP}/admin"
     assert claims["dest"] == f"https://{SHOP}"
@@ -161,8 +215,12 @@ def test_id_token_decodes_with_pyjwt_with_app_bridge_claims(clock):
 
 
 def test_code_grant_round_trip(shopify, standin):
-    query = {"client_id": API_KEY, "scope": "read_orders", "redirect_uri": "https://app.example/auth/callback",
-             "state": "nonce-1"}
+    query = {
+        "client_id": API_KEY,
+        "scope": "read_orders",
+        "redirect_uri": "https://app.example/auth/callback",
+        "state": "nonce-1",
+    }
 
     page = shopify.get("/admin/oauth/authorize", params=query)
     assert page.status_code == 200 and "Install" in page.text and "read_orders" in page.text
@@ -184,20 +242,33 @@ def test_code_grant_round_trip(shopify, standin):
 
     reused = shopify.post("/admin/oauth/access_token", data=body)
     assert reused.status_code == 400
-    assert reused.json() == {"error": "invalid_request",
-                             "error_description": "The authorization code was not found or was already used"}
+    assert reused.json() == {
+        "error": "invalid_request",
+        "error_description": "The authorization code was not found or was already used",
+    }
 
 
 def test_code_grant_accepts_the_standard_grant_type_and_expiring_tokens(shopify):
-    query = {"client_id": API_KEY, "redirect_uri": "https://app.example/cb?from=shopify", "state": "s",
-             "grant_options[]": "per-user"}
+    query = {
+        "client_id": API_KEY,
+        "redirect_uri": "https://app.example/cb?from=shopify",
+        "state": "s",
+        "grant_options[]": "per-user",
+    }
     location = shopify.post("/admin/oauth/authorize", data=query).headers["location"]
     params = dict(parse_qsl(urlsplit(location).query))
     assert params["from"] == "shopify"  # the redirect_uri's own query survives
 
-    granted = shopify.post("/admin/oauth/access_token", data={
-        "client_id": API_KEY, "client_secret": API_SECRET, "code": params["code"],
-        "grant_type": "authorization_code", "expiring": "1"}).json()
+    granted = shopify.post(
+        "/admin/oauth/access_token",
+        data={
+            "client_id": API_KEY,
+            "client_secret": API_SECRET,
+            "code": params["code"],
+            "grant_type": "authorization_code",
+            "expiring": "1",
+        },
+    ).json()
 
     assert granted["access_token"].startswith("shpua_")  # per-user asked for an online token
     assert granted["expires_in"] == 3600 and granted["associated_user"]["account_owner"] is True
@@ -286,13 +357,17 @@ def test_shop_query_reports_its_cost(shopify, standin):
     assert response.status_code == 200
     assert response.headers["X-Shopify-API-Version"] == VERSION
     body = response.json()
-    assert body["data"]["shop"] == {"id": "gid://shopify/Shop/1", "name": "Demo Shop", "myshopifyDomain": SHOP,
-                                    "ianaTimezone": "Europe/Tallinn", "currencyCode": "EUR",
-                                    "email": f"owner@{SHOP}"}
+    assert body["data"]["shop"] == {
+        "id": "gid://shopify/Shop/1",
+        "name": "Demo Shop",
+        "myshopifyDomain": SHOP,
+        "ianaTimezone": "Europe/Tallinn",
+        "currencyCode": "EUR",
+        "email": f"owner@{SHOP}",
+    }
     cost = body["extensions"]["cost"]
     assert cost["requestedQueryCost"] == cost["actualQueryCost"] == 1
-    assert cost["throttleStatus"] == {"maximumAvailable": 2000.0, "currentlyAvailable": 1999.0,
-                                      "restoreRate": 100.0}
+    assert cost["throttleStatus"] == {"maximumAvailable": 2000.0, "currentlyAvailable": 1999.0, "restoreRate": 100.0}
 
 
 def test_customer_query_returns_newest_orders_first(shopify, standin):
@@ -339,9 +414,10 @@ def test_fragments_count_towards_the_cost_and_bad_ids_are_errors(shopify, standi
 
     body = graphql(shopify, offline_token(shopify, standin), query).json()
 
-    assert body["data"] == {"customer": {"displayName": "Mari Tamm",
-                                         "defaultEmailAddress": {"emailAddress": "mari@example.com"}},
-                            "order": None}
+    assert body["data"] == {
+        "customer": {"displayName": "Mari Tamm", "defaultEmailAddress": {"emailAddress": "mari@example.com"}},
+        "order": None,
+    }
     assert body["errors"][0]["message"] == "Invalid global id 'nope'"
     assert body["extensions"]["cost"]["requestedQueryCost"] == 1 + 1 + 1
 
@@ -350,8 +426,7 @@ def test_bad_access_token_is_401(shopify):
     response = graphql(shopify, "shpat_not-a-token")
 
     assert response.status_code == 401
-    assert response.json() == {
-        "errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
+    assert response.json() == {"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}
 
 
 def test_throttle_next_answers_throttled_then_ok(shopify, standin):

@@ -52,7 +52,17 @@ CART = {
     "currency": "EUR",
     "total_price": 25980,
     "item_count": 2,
-    "items": [{"variant_id": 11, "product_id": 1, "title": "Parka", "quantity": 2, "price": 12990, "line_price": 25980, "url": "/products/parka"}],
+    "items": [
+        {
+            "variant_id": 11,
+            "product_id": 1,
+            "title": "Parka",
+            "quantity": 2,
+            "price": 12990,
+            "line_price": 25980,
+            "url": "/products/parka",
+        }
+    ],
 }
 
 
@@ -136,7 +146,12 @@ def test_cart_updates_are_kept_only_when_they_change(client, standin, shop_id, s
     session = visitor(client, standin, shop_id)
     send(client, session, cart=CART)
     assert client.put(f"{API}/cart", json=CART, headers=auth(session)).status_code == 204
-    bigger = {**CART, "total_price": 38970, "item_count": 3, "items": [{**CART["items"][0], "quantity": 3, "line_price": 38970}]}
+    bigger = {
+        **CART,
+        "total_price": 38970,
+        "item_count": 3,
+        "items": [{**CART["items"][0], "quantity": 3, "line_price": 38970}],
+    }
     assert client.put(f"{API}/cart", json=bigger, headers=auth(session)).status_code == 204
     assert count(services, CartSnapshot) == 2
 
@@ -147,7 +162,9 @@ def test_cart_updates_are_kept_only_when_they_change(client, standin, shop_id, s
 def test_signed_in_customer_takes_over_the_anonymous_thread(client, standin, shop_id, services):
     anonymous = visitor(client, standin, shop_id)
     conversation_id = send(client, anonymous).get_json()["conversation"]["id"]
-    signed_in = visitor(client, standin, shop_id, customer_id="7001", body={"visitor_token": anonymous["visitor_token"]})
+    signed_in = visitor(
+        client, standin, shop_id, customer_id="7001", body={"visitor_token": anonymous["visitor_token"]}
+    )
     assert signed_in["identified"] is True
     assert signed_in["conversation"]["id"] == conversation_id
     with services.db.session() as db:
@@ -159,14 +176,18 @@ def test_customer_signing_in_on_a_second_device_sees_one_history(client, standin
     send(client, laptop, body="from the laptop")
     phone = visitor(client, standin, shop_id)
     send(client, phone, body="from the phone, before signing in")
-    phone_signed_in = visitor(client, standin, shop_id, customer_id="7001", body={"visitor_token": phone["visitor_token"]})
+    phone_signed_in = visitor(
+        client, standin, shop_id, customer_id="7001", body={"visitor_token": phone["visitor_token"]}
+    )
     assert phone_signed_in["visitor_id"] == laptop["visitor_id"]
     bodies = {m["body"] for m in client.get(f"{API}/messages", headers=auth(phone_signed_in)).get_json()["messages"]}
     assert bodies == {"from the laptop", "from the phone, before signing in"}
 
 
 def test_a_customer_id_asserted_by_the_browser_is_ignored(client, standin, shop_id, services):
-    response = client.post(f"{API}/session", json={"shop": SHOP, "customer_id": "7001", "logged_in_customer_id": "7001"})
+    response = client.post(
+        f"{API}/session", json={"shop": SHOP, "customer_id": "7001", "logged_in_customer_id": "7001"}
+    )
     assert response.status_code == 200
     assert response.get_json()["identified"] is False
     forged = proxy_session(client, standin, customer_id="7001")
@@ -197,7 +218,9 @@ def test_after_sign_out_the_browser_does_not_show_the_customers_thread(client, s
         (None, 400, {"error": "empty_message", "message": "the message is empty"}),
     ],
 )
-def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(client, standin, shop_id, services, body, status, expected):
+def test_empty_or_over_long_messages_are_refused_and_nothing_is_stored(
+    client, standin, shop_id, services, body, status, expected
+):
     session = visitor(client, standin, shop_id)
     response = send(client, session, body=body)
     assert (response.status_code, response.get_json()) == (status, expected)
@@ -216,7 +239,10 @@ def test_a_message_of_exactly_5000_characters_is_accepted(client, standin, shop_
         ({**CART, "currency": "euro"}, "currency must be a three-letter ISO code such as EUR"),
         ({**CART, "total_price": -5}, "total_price must be a non-negative whole number of minor units"),
         ({**CART, "total_price": 12.5}, "total_price must be a non-negative whole number of minor units"),
-        ({**CART, "items": [{"quantity": "two", "price": 100}]}, "items[0].quantity must be a non-negative whole number"),
+        (
+            {**CART, "items": [{"quantity": "two", "price": 100}]},
+            "items[0].quantity must be a non-negative whole number",
+        ),
         ({**CART, "items": "parka"}, "items must be a list of at most 250 lines"),
     ],
 )
@@ -256,7 +282,9 @@ def test_token_signed_with_another_key_gets_401(client, shop_id):
     from app.chat.visitor_tokens import VisitorTokens
 
     foreign = VisitorTokens("another-secret-key").issue(str(uuid.uuid4()), shop_id)
-    response = client.post(f"{API}/messages", json={"client_id": "c", "body": "hi"}, headers={"Authorization": f"Bearer {foreign}"})
+    response = client.post(
+        f"{API}/messages", json={"client_id": "c", "body": "hi"}, headers={"Authorization": f"Bearer {foreign}"}
+    )
     assert response.status_code == 401
 
 
@@ -265,7 +293,10 @@ def test_another_visitors_conversation_gets_404(client, standin, shop_id):
     conversation_id = send(client, alice).get_json()["conversation"]["id"]
     bob = visitor(client, standin, shop_id)
     response = client.get(f"{API}/messages?conversation_id={conversation_id}", headers=auth(bob))
-    assert (response.status_code, response.get_json()) == (404, {"error": "not_found", "message": "no such conversation"})
+    assert (response.status_code, response.get_json()) == (
+        404,
+        {"error": "not_found", "message": "no such conversation"},
+    )
     assert client.get(f"{API}/messages", headers=auth(bob)).get_json()["messages"] == []
 
 
@@ -282,7 +313,10 @@ def test_uninstalled_shop_gets_404_even_with_a_valid_token(client, standin, shop
     with services.db.transaction() as db:
         shops.mark_uninstalled(db, shops.find_shop(db, Platform.shopify, SHOP), utcnow())
     response = send(client, session)
-    assert (response.status_code, response.get_json()) == (404, {"error": "unknown_shop", "message": "this shop does not use Parley"})
+    assert (response.status_code, response.get_json()) == (
+        404,
+        {"error": "unknown_shop", "message": "this shop does not use Parley"},
+    )
 
 
 def test_bad_proxy_signature_gets_401(client, standin, shop_id):
@@ -314,14 +348,18 @@ def test_preflight_from_the_storefront_is_allowed_and_from_elsewhere_not(client,
     allowed = client.options(f"{API}/messages", headers={"Origin": STOREFRONT, "Access-Control-Request-Method": "POST"})
     assert allowed.headers["Access-Control-Allow-Origin"] == STOREFRONT
     assert "Authorization" in allowed.headers["Access-Control-Allow-Headers"]
-    elsewhere = client.options(f"{API}/messages", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+    elsewhere = client.options(
+        f"{API}/messages", headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"}
+    )
     assert "Access-Control-Allow-Origin" not in elsewhere.headers
 
 
 def test_a_call_from_a_foreign_page_gets_403(client, standin, shop_id):
     session = visitor(client, standin, shop_id)
     response = client.post(
-        f"{API}/messages", json={"client_id": "c", "body": "hi"}, headers={**auth(session), "Origin": "https://evil.example"}
+        f"{API}/messages",
+        json={"client_id": "c", "body": "hi"},
+        headers={**auth(session), "Origin": "https://evil.example"},
     )
     assert (response.status_code, response.get_json()) == (
         403,
@@ -337,7 +375,9 @@ def test_merchant_configured_storefront_domain_is_allowed(client, standin, shop_
     session = visitor(client, standin, shop_id)
     response = send(client, session)
     assert response.status_code == 201
-    ok = client.post(f"{API}/typing", json={"typing": True}, headers={**auth(session), "Origin": "https://fjordgear.com"})
+    ok = client.post(
+        f"{API}/typing", json={"typing": True}, headers={**auth(session), "Origin": "https://fjordgear.com"}
+    )
     assert ok.status_code == 204
     assert ok.headers["Access-Control-Allow-Origin"] == "https://fjordgear.com"
 

@@ -3,72 +3,11 @@ delivery, heartbeats, and catching up from the database while the broker is down
 
 from __future__ import annotations
 
-import json
-import uuid
-from urllib.parse import urlencode
-
-import pytest
-
 from app import create_app
 from app.realtime.broker import Event, InProcessBroker
 from app.realtime.sse import event_stream, parse_last_event_id, sse
-from tests.support.shops import SHOP
-
-API = "/api/storefront/v1"
-
-
-class Stream:
-    """Reads an SSE response chunk by chunk, in the test's own thread."""
-
-    def __init__(self, response):
-        self.response = response
-        self._chunks = iter(response.response)
-        # The stream subscribes when it starts: read its first line so what the test
-        # does next happens while it listens.
-        first = next(self._chunks)
-        assert (first.decode() if isinstance(first, bytes) else first).startswith("retry:")
-
-    def next_event(self) -> dict:
-        while True:
-            text = next(self._chunks)
-            text = text.decode() if isinstance(text, bytes) else text
-            if text.startswith("retry:"):
-                continue
-            return _parse(text)
-
-    def close(self) -> None:
-        self.response.close()
-
-
-def _parse(text: str) -> dict:
-    if text.startswith(":"):
-        return {"comment": text.strip()}
-    event: dict = {}
-    for line in text.strip().splitlines():
-        key, _, value = line.partition(": ")
-        event[key] = json.loads(value) if key == "data" else value
-    return event
-
-
-def start(client, standin) -> dict:
-    query = standin.proxy_query(SHOP)
-    return client.post(f"/proxy/session?{urlencode(query)}", json={}).get_json()
-
-
-def say(client, session, body: str) -> dict:
-    return client.post(
-        f"{API}/messages",
-        json={"client_id": str(uuid.uuid4()), "body": body},
-        headers={"Authorization": f"Bearer {session['visitor_token']}"},
-    ).get_json()
-
-
-def open_stream(client, session, last_event_id: int | None = None) -> Stream:
-    headers = {"Last-Event-ID": str(last_event_id)} if last_event_id is not None else {}
-    response = client.get(f"{API}/stream?token={session['visitor_token']}", headers=headers, buffered=False)
-    assert response.status_code == 200
-    assert response.mimetype == "text/event-stream"
-    return Stream(response)
+from tests.support.shoppers import API, say, start
+from tests.support.streams import open_stream
 
 
 def test_stream_replays_what_was_missed_after_last_event_id(client, standin, shop_id):
@@ -113,7 +52,9 @@ def test_internal_notes_never_reach_the_shopper_stream(client, standin, shop_id,
     sent = say(client, session, "hello?")
     stream = open_stream(client, session, last_event_id=sent["message"]["id"])
     try:
-        services.chat.send_agent_message(shop_id, sent["conversation"]["id"], "42", "VIP, be nice", "n-1", internal=True)
+        services.chat.send_agent_message(
+            shop_id, sent["conversation"]["id"], "42", "VIP, be nice", "n-1", internal=True
+        )
         services.chat.send_agent_message(shop_id, sent["conversation"]["id"], "42", "Hello!", "r-1")
         assert stream.next_event()["data"]["body"] == "Hello!"
     finally:

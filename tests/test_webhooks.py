@@ -48,13 +48,42 @@ def seed_customer(db, shop_id: int, customer_id: str | None, email: str | None, 
         session.add(conversation)
         session.flush()
         session.add(Message(shop_id=shop_id, conversation_id=conversation.id, body=text, client_id="c1"))
-        session.add(Message(shop_id=shop_id, conversation_id=conversation.id, body="Agent note", client_id="c2", internal=True))
-        session.add(CartSnapshot(shop_id=shop_id, conversation_id=conversation.id, total=Decimal("129.90"), currency="EUR", lines=[{"title": "Parka", "quantity": 1}]))
-        session.add(OrderLink(shop_id=shop_id, conversation_id=conversation.id, order_id=f"{shop_id}{customer_id}", order_name="#1001", rule="note_attribute", total=Decimal("129.90"), currency="EUR"))
+        session.add(
+            Message(shop_id=shop_id, conversation_id=conversation.id, body="Agent note", client_id="c2", internal=True)
+        )
+        session.add(
+            CartSnapshot(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                total=Decimal("129.90"),
+                currency="EUR",
+                lines=[{"title": "Parka", "quantity": 1}],
+            )
+        )
+        session.add(
+            OrderLink(
+                shop_id=shop_id,
+                conversation_id=conversation.id,
+                order_id=f"{shop_id}{customer_id}",
+                order_name="#1001",
+                rule="note_attribute",
+                total=Decimal("129.90"),
+                currency="EUR",
+            )
+        )
         return conversation.id
 
 
-def deliver(client, standin, address: str, topic: str, payload, shop: str = SHOP, event_id: str | None = None, raw: bytes | None = None):
+def deliver(
+    client,
+    standin,
+    address: str,
+    topic: str,
+    payload,
+    shop: str = SHOP,
+    event_id: str | None = None,
+    raw: bytes | None = None,
+):
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = standin.webhook_headers(topic, shop, body, event_id=event_id)
     return client.post(address, data=body, headers=headers)
@@ -118,7 +147,12 @@ def test_customer_redaction_erases_that_customer_and_nothing_else(client, standi
     shop_id = install(db, services.cipher, SHOP)
     gone = seed_customer(db, shop_id, "207119551", None, "Erase me")
     kept = seed_customer(db, shop_id, "555", "bo@example.com", "Keep me")
-    payload = {"shop_id": 954889, "shop_domain": SHOP, "customer": {"id": 207119551, "email": "anna@example.com"}, "orders_to_redact": [299938]}
+    payload = {
+        "shop_id": 954889,
+        "shop_domain": SHOP,
+        "customer": {"id": 207119551, "email": "anna@example.com"},
+        "orders_to_redact": [299938],
+    }
 
     assert deliver(client, standin, "/webhooks/compliance", "customers/redact", payload).status_code == 200
 
@@ -145,14 +179,22 @@ def test_shop_redaction_erases_the_shop_and_spares_other_shops(client, standin, 
     seed_customer(db, other_id, "1", "a@example.com", "Theirs")
     with db.transaction() as session:
         session.add(ShopSetting(shop_id=shop_id, key="greeting", value="Hi"))
-    deliver(client, standin, "/webhooks/compliance", "customers/data_request", data_request(customer_id=1, email="a@example.com"))
+    deliver(
+        client,
+        standin,
+        "/webhooks/compliance",
+        "customers/data_request",
+        data_request(customer_id=1, email="a@example.com"),
+    )
 
     response = deliver(client, standin, "/webhooks/compliance", "shop/redact", {"shop_id": 954889, "shop_domain": SHOP})
 
     assert response.status_code == 200
     for model in (Message, CartSnapshot, OrderLink, Conversation, Visitor, ShopSetting, DataExport):
         assert count(db, model, model.shop_id == shop_id) == 0, model.__name__
-        assert model is ShopSetting or model is DataExport or count(db, model, model.shop_id == other_id) > 0, model.__name__
+        assert model is ShopSetting or model is DataExport or count(db, model, model.shop_id == other_id) > 0, (
+            model.__name__
+        )
     assert count(db, Shop, Shop.id == shop_id) == 0
     assert count(db, Shop, Shop.id == other_id) == 1
     # Only the redaction request itself remains, so a redelivery is still a no-op.
@@ -179,7 +221,10 @@ def test_wrong_hmac_gets_401_and_nothing_is_stored(client, standin, db, services
     headers = standin.webhook_headers("customers/data_request", SHOP, body, secret="not-the-secret")
     response = client.post("/webhooks/compliance", data=body, headers=headers)
     assert response.status_code == 401
-    assert response.get_json() == {"error": "invalid_hmac", "message": "the X-Shopify-Hmac-Sha256 header does not match the body"}
+    assert response.get_json() == {
+        "error": "invalid_hmac",
+        "message": "the X-Shopify-Hmac-Sha256 header does not match the body",
+    }
     assert count(db, WebhookEvent) == 0
 
 
@@ -217,13 +262,25 @@ def test_topic_sent_to_the_wrong_address_gets_400(client, standin, db):
 
 
 def test_webhook_for_an_unknown_shop_is_acknowledged(client, standin, db):
-    response = deliver(client, standin, "/webhooks/compliance", "shop/redact", {"shop_id": 1, "shop_domain": "never-installed.myshopify.com"}, shop="never-installed.myshopify.com")
+    response = deliver(
+        client,
+        standin,
+        "/webhooks/compliance",
+        "shop/redact",
+        {"shop_id": 1, "shop_domain": "never-installed.myshopify.com"},
+        shop="never-installed.myshopify.com",
+    )
     assert (response.status_code, response.get_json()) == (200, {"status": "unknown_shop"})
 
 
 def test_scopes_update_records_the_new_scopes(client, standin, db, services):
     install(db, services.cipher, SHOP)
-    payload = {"id": 1, "previous": ["read_orders"], "current": ["read_orders", "read_customers"], "updated_at": "2026-11-23T10:00:00Z"}
+    payload = {
+        "id": 1,
+        "previous": ["read_orders"],
+        "current": ["read_orders", "read_customers"],
+        "updated_at": "2026-11-23T10:00:00Z",
+    }
     assert deliver(client, standin, "/webhooks/app", "app/scopes_update", payload).status_code == 200
     with db.session() as session:
         assert shops.find_shop(session, Platform.shopify, SHOP).scopes == "read_orders,read_customers"

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.chat.visitors import remember_customer
 from app.clock import Clock, iso
 from app.commerce.carts import Cart, store_cart
 from app.commerce.priority import priority_at
 from app.db import Database
 from app.errors import ParleyError
-from app.chat.visitors import remember_customer
 from app.models import AuthorKind, Conversation, ConversationStatus, Message, Visitor
 from app.realtime.broker import Broker, Event
 
@@ -49,7 +50,7 @@ def check_client_id(client_id: object) -> str:
     return client_id.strip()
 
 
-def message_json(message: Message) -> dict:
+def message_json(message: Message) -> dict[str, Any]:
     return {
         "id": message.id,
         "client_id": message.client_id,
@@ -63,7 +64,7 @@ def message_json(message: Message) -> dict:
     }
 
 
-def conversation_json(conversation: Conversation | None) -> dict | None:
+def conversation_json(conversation: Conversation | None) -> dict[str, Any] | None:
     if conversation is None:
         return None
     return {"id": conversation.id, "status": conversation.status.value}
@@ -71,7 +72,10 @@ def conversation_json(conversation: Conversation | None) -> dict | None:
 
 def latest_conversation(session: Session, visitor_id: str) -> Conversation | None:
     return session.exec(
-        select(Conversation).where(Conversation.visitor_id == visitor_id).order_by(Conversation.created_at.desc()).limit(1)
+        select(Conversation)
+        .where(Conversation.visitor_id == visitor_id)
+        .order_by(col(Conversation.created_at).desc())
+        .limit(1)
     ).first()
 
 
@@ -79,12 +83,12 @@ def unread_for_shopper(session: Session, visitor_id: str) -> int:
     return session.exec(
         select(sa.func.count())
         .select_from(Message)
-        .join(Conversation, Conversation.id == Message.conversation_id)
+        .join(Conversation, col(Conversation.id) == Message.conversation_id)
         .where(
             Conversation.visitor_id == visitor_id,
             Message.author_kind != AuthorKind.shopper,
             Message.internal == sa.false(),
-            Message.read_at.is_(None),
+            col(Message.read_at).is_(None),
         )
     ).one()
 
@@ -109,14 +113,18 @@ class Chat:
         for event in events:
             self.broker.publish(event)
 
-    def send_shopper_message(self, shop_id: int, visitor_id: str, client_id: str, body: str, cart: Cart | None = None) -> Sent:
+    def send_shopper_message(
+        self, shop_id: int, visitor_id: str, client_id: str, body: str, cart: Cart | None = None
+    ) -> Sent:
         body = check_body(body)
         client_id = check_client_id(client_id)
         now = self.clock()
         with self.db.transaction() as session:
             original = self._by_client_id(session, visitor_id, client_id)
             if original is not None:
-                return Sent(original, session.get(Conversation, original.conversation_id), created=False)
+                conversation = session.get(Conversation, original.conversation_id)
+                assert conversation is not None  # _by_client_id found the message by joining its conversation
+                return Sent(original, conversation, created=False)
             conversation = self._conversation_for_new_message(session, shop_id, visitor_id, now)
             message = Message(
                 shop_id=shop_id,
@@ -132,7 +140,11 @@ class Chat:
             except sa.exc.IntegrityError:
                 # The same client id raced in from another tab: the first one stands.
                 original = self._by_client_id(session, visitor_id, client_id)
-                return Sent(original, session.get(Conversation, original.conversation_id), created=False)
+                if original is None:
+                    raise  # not that race: some other constraint failed
+                conversation = session.get(Conversation, original.conversation_id)
+                assert conversation is not None  # _by_client_id found the message by joining its conversation
+                return Sent(original, conversation, created=False)
             conversation.last_message_at = now
             conversation.waiting_since = conversation.waiting_since or now
             conversation.unread_by_agent += 1
@@ -147,7 +159,13 @@ class Chat:
         return Sent(message, conversation, created=True)
 
     def send_agent_message(
-        self, shop_id: int, conversation_id: str, author_id: str | None, body: str, client_id: str, internal: bool = False
+        self,
+        shop_id: int,
+        conversation_id: str,
+        author_id: str | None,
+        body: str,
+        client_id: str,
+        internal: bool = False,
     ) -> Sent:
         body = check_body(body)
         client_id = check_client_id(client_id)
@@ -197,7 +215,11 @@ class Chat:
         now = self.clock()
         with self.db.transaction() as session:
             conversation = latest_conversation(session, visitor_id)
-            if conversation is None or conversation.shop_id != shop_id or conversation.status != ConversationStatus.open:
+            if (
+                conversation is None
+                or conversation.shop_id != shop_id
+                or conversation.status != ConversationStatus.open
+            ):
                 return False
             changed = store_cart(session, conversation, cart, now)
         if changed:
@@ -226,7 +248,13 @@ class Chat:
         with self.db.session() as session:
             conversation = latest_conversation(session, visitor_id)
         if conversation is not None and conversation.shop_id == shop_id:
-            self._publish(Event(shop_channel(shop_id), "typing", {"conversation_id": conversation.id, "author": "shopper", "typing": typing}))
+            self._publish(
+                Event(
+                    shop_channel(shop_id),
+                    "typing",
+                    {"conversation_id": conversation.id, "author": "shopper", "typing": typing},
+                )
+            )
 
     def agent_typing(self, shop_id: int, conversation_id: str, typing: bool) -> None:
         with self.db.session() as session:
@@ -238,14 +266,16 @@ class Chat:
     def shopper_read(self, shop_id: int, visitor_id: str, up_to: int) -> None:
         now = self.clock()
         with self.db.transaction() as session:
-            conversation_ids = select(Conversation.id).where(Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id)
-            result = session.execute(
+            conversation_ids = select(Conversation.id).where(
+                Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id
+            )
+            result = session.exec(
                 sa.update(Message)
                 .where(
-                    Message.conversation_id.in_(conversation_ids),
-                    Message.id <= up_to,
-                    Message.author_kind != AuthorKind.shopper,
-                    Message.read_at.is_(None),
+                    col(Message.conversation_id).in_(conversation_ids),
+                    col(Message.id) <= up_to,
+                    col(Message.author_kind) != AuthorKind.shopper,
+                    col(Message.read_at).is_(None),
                 )
                 .values(read_at=now)
                 .execution_options(synchronize_session=False)
@@ -253,9 +283,17 @@ class Chat:
         if result.rowcount:
             with self.db.session() as session:
                 conversation = latest_conversation(session, visitor_id)
-            data = {"visitor_id": visitor_id, "conversation_id": conversation.id if conversation else None, "up_to": up_to, "by": "shopper"}
+            data = {
+                "visitor_id": visitor_id,
+                "conversation_id": conversation.id if conversation else None,
+                "up_to": up_to,
+                "by": "shopper",
+            }
             # The shop sees which thread was read; the shopper's other devices clear their badge.
-            self._publish(Event(shop_channel(shop_id), "read", data), Event(visitor_channel(visitor_id), "read", {"up_to": up_to, "by": "shopper"}))
+            self._publish(
+                Event(shop_channel(shop_id), "read", data),
+                Event(visitor_channel(visitor_id), "read", {"up_to": up_to, "by": "shopper"}),
+            )
 
     def agent_read(self, shop_id: int, conversation_id: str, up_to: int) -> None:
         now = self.clock()
@@ -266,10 +304,10 @@ class Chat:
             session.execute(
                 sa.update(Message)
                 .where(
-                    Message.conversation_id == conversation_id,
-                    Message.id <= up_to,
-                    Message.author_kind == AuthorKind.shopper,
-                    Message.read_at.is_(None),
+                    col(Message.conversation_id) == conversation_id,
+                    col(Message.id) <= up_to,
+                    col(Message.author_kind) == AuthorKind.shopper,
+                    col(Message.read_at).is_(None),
                 )
                 .values(read_at=now)
                 .execution_options(synchronize_session=False)
@@ -296,8 +334,20 @@ class Chat:
                     conversation.priority_at = None
                 session.add(conversation)
         self._publish(
-            Event(shop_channel(shop_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value, "assignee": conversation.assignee}),
-            Event(visitor_channel(conversation.visitor_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value}),
+            Event(
+                shop_channel(shop_id),
+                "status",
+                {
+                    "conversation_id": conversation.id,
+                    "status": conversation.status.value,
+                    "assignee": conversation.assignee,
+                },
+            ),
+            Event(
+                visitor_channel(conversation.visitor_id),
+                "status",
+                {"conversation_id": conversation.id, "status": conversation.status.value},
+            ),
         )
         return conversation
 
@@ -307,7 +357,11 @@ class Chat:
             conversation.assignee = assignee
             session.add(conversation)
         self._publish(
-            Event(shop_channel(shop_id), "status", {"conversation_id": conversation.id, "status": conversation.status.value, "assignee": assignee})
+            Event(
+                shop_channel(shop_id),
+                "status",
+                {"conversation_id": conversation.id, "status": conversation.status.value, "assignee": assignee},
+            )
         )
         return conversation
 
@@ -328,13 +382,17 @@ class Chat:
         with self.db.session() as session:
             query = (
                 select(Message)
-                .join(Conversation, Conversation.id == Message.conversation_id)
-                .where(Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id, Message.internal == sa.false())
-                .order_by(Message.id.desc())
+                .join(Conversation, col(Conversation.id) == Message.conversation_id)
+                .where(
+                    Conversation.visitor_id == visitor_id,
+                    Conversation.shop_id == shop_id,
+                    Message.internal == sa.false(),
+                )
+                .order_by(col(Message.id).desc())
                 .limit(limit + 1)
             )
             if before is not None:
-                query = query.where(Message.id < before)
+                query = query.where(col(Message.id) < before)
             if conversation_id is not None:
                 query = query.where(Message.conversation_id == conversation_id)
             rows = list(session.exec(query).all())
@@ -344,9 +402,14 @@ class Chat:
         """The merchant's view of a thread: internal notes included."""
         with self.db.session() as session:
             self._of_shop(session, shop_id, conversation_id)
-            query = select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id.desc()).limit(limit + 1)
+            query = (
+                select(Message)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(col(Message.id).desc())
+                .limit(limit + 1)
+            )
             if before is not None:
-                query = query.where(Message.id < before)
+                query = query.where(col(Message.id) < before)
             rows = list(session.exec(query).all())
         return list(reversed(rows[:limit])), len(rows) > limit
 
@@ -354,7 +417,10 @@ class Chat:
         with self.db.session() as session:
             return list(
                 session.exec(
-                    select(Message).where(Message.shop_id == shop_id, Message.id > after).order_by(Message.id).limit(limit)
+                    select(Message)
+                    .where(Message.shop_id == shop_id, col(Message.id) > after)
+                    .order_by(col(Message.id))
+                    .limit(limit)
                 ).all()
             )
 
@@ -363,14 +429,14 @@ class Chat:
             return list(
                 session.exec(
                     select(Message)
-                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .join(Conversation, col(Conversation.id) == Message.conversation_id)
                     .where(
                         Conversation.visitor_id == visitor_id,
                         Conversation.shop_id == shop_id,
                         Message.internal == sa.false(),
-                        Message.id > after,
+                        col(Message.id) > after,
                     )
-                    .order_by(Message.id)
+                    .order_by(col(Message.id))
                     .limit(limit)
                 ).all()
             )
@@ -381,7 +447,7 @@ class Chat:
     def _by_client_id(session: Session, visitor_id: str, client_id: str) -> Message | None:
         return session.exec(
             select(Message)
-            .join(Conversation, Conversation.id == Message.conversation_id)
+            .join(Conversation, col(Conversation.id) == Message.conversation_id)
             .where(Conversation.visitor_id == visitor_id, Message.client_id == client_id)
         ).first()
 

@@ -3,9 +3,10 @@ replies in N minutes, or back at a given time."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -36,15 +37,15 @@ class TeamStatus:
     replies_in_minutes: int
     back_at: datetime | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "state": self.state,
             "replies_in_minutes": self.replies_in_minutes,
-            "back_at": self.back_at.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if self.back_at else None,
+            "back_at": self.back_at.astimezone(UTC).isoformat().replace("+00:00", "Z") if self.back_at else None,
         }
 
 
-def parse_hours(data: dict | None) -> Hours:
+def parse_hours(data: dict[str, Any] | None) -> Hours:
     """`{"timezone": "Europe/Tallinn", "weekly": {"mon": [["09:00", "17:00"]], …}}`, checked."""
     data = data or {}
     tz = data.get("timezone") or "UTC"
@@ -91,7 +92,7 @@ def next_opening(hours: Hours, now: datetime) -> datetime | None:
         for opens, _ in hours.weekly.get(WEEKDAYS[day.weekday()], []):
             candidate = datetime.combine(day, opens, tzinfo=zone)
             if candidate > local:
-                return candidate.astimezone(timezone.utc)
+                return candidate.astimezone(UTC)
     return None
 
 

@@ -11,10 +11,12 @@ import base64
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from app.clock import iso
 from app.commerce.money import amount_text
@@ -32,11 +34,11 @@ class InboxPage:
     counts: dict[str, int]
 
 
-def _encode_cursor(values: list) -> str:
+def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> list:
+def _decode_cursor(cursor: str) -> list[Any]:
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(values, list) or len(values) != 2:
@@ -46,21 +48,22 @@ def _decode_cursor(cursor: str) -> list:
         raise ParleyError(400, "invalid_cursor", "the cursor is not one this inbox gave out") from None
 
 
-def _order(tab: str):
+def _order(tab: str) -> tuple[InstrumentedAttribute[datetime | None], bool]:
     """(sort column, descending?) per tab; ties broken by id the same way."""
+    # The model's attributes are instrumented columns at runtime; mypy sees only the field types.
     if tab == "waiting":
-        return Conversation.priority_at, False
-    return Conversation.last_message_at, True
+        return cast("InstrumentedAttribute[datetime | None]", Conversation.priority_at), False
+    return cast("InstrumentedAttribute[datetime | None]", Conversation.last_message_at), True
 
 
-def _filtered(shop_id: int, tab: str, q: str | None):
+def _filtered(shop_id: int, tab: str, q: str | None) -> SelectOfScalar[Conversation]:
     query = select(Conversation).where(Conversation.shop_id == shop_id)
     if tab == "resolved":
         query = query.where(Conversation.status == ConversationStatus.resolved)
     else:
         query = query.where(Conversation.status == ConversationStatus.open)
     if tab == "waiting":
-        query = query.where(Conversation.priority_at.is_not(None))
+        query = query.where(col(Conversation.priority_at).is_not(None))
     if q:
         pattern = f"%{q.lower()}%"
         in_messages = (
@@ -72,11 +75,17 @@ def _filtered(shop_id: int, tab: str, q: str | None):
             select(Visitor.id)
             .where(
                 Visitor.shop_id == shop_id,
-                sa.or_(sa.func.lower(Visitor.email).like(pattern), sa.func.lower(Visitor.name).like(pattern), Visitor.customer_id == q),
+                sa.or_(
+                    sa.func.lower(Visitor.email).like(pattern),
+                    sa.func.lower(Visitor.name).like(pattern),
+                    col(Visitor.customer_id) == q,
+                ),
             )
             .scalar_subquery()
         )
-        query = query.where(sa.or_(Conversation.id.in_(in_messages), Conversation.visitor_id.in_(in_visitors)))
+        query = query.where(
+            sa.or_(col(Conversation.id).in_(in_messages), col(Conversation.visitor_id).in_(in_visitors))
+        )
     return query
 
 
@@ -85,18 +94,28 @@ def counts(session: Session, shop_id: int) -> dict[str, int]:
         select(
             Conversation.status,
             sa.func.count(),
-            sa.func.count(Conversation.priority_at),
+            sa.func.count(col(Conversation.priority_at)),
         )
         .where(Conversation.shop_id == shop_id)
         .group_by(Conversation.status)
     ).all()
     by_status = {status: (total, waiting) for status, total, waiting in rows}
     open_total, open_waiting = by_status.get(ConversationStatus.open, (0, 0))
-    return {"open": open_total, "waiting": open_waiting, "resolved": by_status.get(ConversationStatus.resolved, (0, 0))[0]}
+    return {
+        "open": open_total,
+        "waiting": open_waiting,
+        "resolved": by_status.get(ConversationStatus.resolved, (0, 0))[0],
+    }
 
 
 def page(
-    session: Session, shop_id: int, tab: str, now: datetime, q: str | None = None, cursor: str | None = None, limit: int = 50
+    session: Session,
+    shop_id: int,
+    tab: str,
+    now: datetime,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ) -> InboxPage:
     if tab not in TABS:
         raise ParleyError(400, "invalid_tab", f"tab must be one of {', '.join(TABS)}")
@@ -107,10 +126,10 @@ def page(
         value, last_id = _decode_cursor(cursor)
         value = datetime.fromisoformat(value) if value else None
         if descending:
-            query = query.where(sa.or_(column < value, sa.and_(column == value, Conversation.id < last_id)))
+            query = query.where(sa.or_(column < value, sa.and_(column == value, col(Conversation.id) < last_id)))
         else:
-            query = query.where(sa.or_(column > value, sa.and_(column == value, Conversation.id > last_id)))
-    order = (column.desc(), Conversation.id.desc()) if descending else (column.asc(), Conversation.id.asc())
+            query = query.where(sa.or_(column > value, sa.and_(column == value, col(Conversation.id) > last_id)))
+    order = (column.desc(), col(Conversation.id).desc()) if descending else (column.asc(), col(Conversation.id).asc())
     conversations = list(session.exec(query.order_by(*order).limit(limit + 1)).all())
     more = len(conversations) > limit
     conversations = conversations[:limit]
@@ -129,14 +148,14 @@ def summaries(session: Session, conversations: list[Conversation], now: datetime
         return []
     ids = [c.id for c in conversations]
     visitors = {
-        v.id: v for v in session.exec(select(Visitor).where(Visitor.id.in_({c.visitor_id for c in conversations})))
+        v.id: v for v in session.exec(select(Visitor).where(col(Visitor.id).in_({c.visitor_id for c in conversations})))
     }
     latest_ids = (
         select(sa.func.max(Message.id))
-        .where(Message.conversation_id.in_(ids), Message.internal == sa.false())
+        .where(col(Message.conversation_id).in_(ids), Message.internal == sa.false())
         .group_by(Message.conversation_id)
     )
-    last_messages = {m.conversation_id: m for m in session.exec(select(Message).where(Message.id.in_(latest_ids)))}
+    last_messages = {m.conversation_id: m for m in session.exec(select(Message).where(col(Message.id).in_(latest_ids)))}
     return [summary(c, visitors.get(c.visitor_id), last_messages.get(c.id), now) for c in conversations]
 
 
@@ -158,7 +177,10 @@ def summary(conversation: Conversation, visitor: Visitor | None, last: Message |
         "waiting_since": iso(conversation.waiting_since),
         "waiting_seconds": max(waiting, 0) if waiting is not None else None,
         "cart": (
-            {"total": amount_text(conversation.cart_value, conversation.cart_currency), "currency": conversation.cart_currency}
+            {
+                "total": amount_text(conversation.cart_value, conversation.cart_currency),
+                "currency": conversation.cart_currency,
+            }
             if conversation.cart_value is not None
             else None
         ),

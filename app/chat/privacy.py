@@ -4,9 +4,11 @@ customer, erase a shop. Platform-neutral; the compliance webhooks call these."""
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import (
     CartSnapshot,
@@ -22,9 +24,9 @@ from app.models import (
 
 
 def _customer_visitors(session: Session, shop_id: int, customer_id: str | None, email: str | None) -> list[Visitor]:
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if customer_id:
-        conditions.append(Visitor.customer_id == customer_id)
+        conditions.append(col(Visitor.customer_id) == customer_id)
     if email:
         conditions.append(sa.func.lower(Visitor.email) == email.lower())
     if not conditions:
@@ -46,26 +48,30 @@ def export_customer(
     conversations = (
         session.exec(
             select(Conversation)
-            .where(Conversation.shop_id == shop_id, Conversation.visitor_id.in_(visitor_ids))
-            .order_by(Conversation.created_at)
+            .where(Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids))
+            .order_by(col(Conversation.created_at))
         ).all()
         if visitor_ids
         else []
     )
     conversation_ids = [c.id for c in conversations]
-    by_conversation: dict[str, dict[str, list]] = {cid: {"messages": [], "carts": [], "orders": []} for cid in conversation_ids}
+    by_conversation: dict[str, dict[str, list[dict[str, Any]]]] = {
+        cid: {"messages": [], "carts": [], "orders": []} for cid in conversation_ids
+    }
     if conversation_ids:
         for m in session.exec(
-            select(Message).where(Message.conversation_id.in_(conversation_ids), Message.internal == sa.false()).order_by(Message.id)
+            select(Message)
+            .where(col(Message.conversation_id).in_(conversation_ids), Message.internal == sa.false())
+            .order_by(col(Message.id))
         ):
             by_conversation[m.conversation_id]["messages"].append(
                 {"author": m.author_kind.value, "body": m.body, "sent_at": m.created_at.isoformat()}
             )
-        for c in session.exec(select(CartSnapshot).where(CartSnapshot.conversation_id.in_(conversation_ids))):
+        for c in session.exec(select(CartSnapshot).where(col(CartSnapshot.conversation_id).in_(conversation_ids))):
             by_conversation[c.conversation_id]["carts"].append(
                 {"total": _money(c.total), "currency": c.currency, "lines": c.lines, "at": c.created_at.isoformat()}
             )
-        for o in session.exec(select(OrderLink).where(OrderLink.conversation_id.in_(conversation_ids))):
+        for o in session.exec(select(OrderLink).where(col(OrderLink.conversation_id).in_(conversation_ids))):
             by_conversation[o.conversation_id]["orders"].append(
                 {"order": o.order_name or o.order_id, "total": _money(o.total), "currency": o.currency}
             )
@@ -73,7 +79,8 @@ def export_customer(
         "customer": {"id": customer_id, "email": email},
         "generated_at": now.isoformat(),
         "visitors": [
-            {"name": v.name, "email": v.email, "locale": v.locale, "first_seen": v.created_at.isoformat()} for v in visitors
+            {"name": v.name, "email": v.email, "locale": v.locale, "first_seen": v.created_at.isoformat()}
+            for v in visitors
         ],
         "conversations": [
             {
@@ -106,26 +113,30 @@ def erase_customer(session: Session, shop_id: int, customer_id: str | None, emai
         _erase_exports(session, shop_id, customer_id, email)
         return 0
     conversation_ids = list(
-        session.exec(select(Conversation.id).where(Conversation.shop_id == shop_id, Conversation.visitor_id.in_(visitor_ids)))
+        session.exec(
+            select(Conversation.id).where(
+                Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids)
+            )
+        )
     )
     # Children first: SQLite enforces foreign keys only when asked, so never rely on cascades alone.
     for table in (Message, CartSnapshot, OrderLink):
-        session.execute(sa.delete(table).where(table.conversation_id.in_(conversation_ids)))
-    session.execute(sa.delete(Conversation).where(Conversation.id.in_(conversation_ids)))
-    session.execute(sa.delete(Visitor).where(Visitor.id.in_(visitor_ids)))
+        session.execute(sa.delete(table).where(col(table.conversation_id).in_(conversation_ids)))
+    session.execute(sa.delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
+    session.execute(sa.delete(Visitor).where(col(Visitor.id).in_(visitor_ids)))
     _erase_exports(session, shop_id, customer_id, email)
     session.flush()
     return len(conversation_ids)
 
 
 def _erase_exports(session: Session, shop_id: int, customer_id: str | None, email: str | None) -> None:
-    conditions = []
+    conditions: list[sa.ColumnElement[bool]] = []
     if customer_id:
-        conditions.append(DataExport.customer_id == customer_id)
+        conditions.append(col(DataExport.customer_id) == customer_id)
     if email:
         conditions.append(sa.func.lower(DataExport.customer_email) == email.lower())
     if conditions:
-        session.execute(sa.delete(DataExport).where(DataExport.shop_id == shop_id, sa.or_(*conditions)))
+        session.execute(sa.delete(DataExport).where(col(DataExport.shop_id) == shop_id, sa.or_(*conditions)))
 
 
 def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -> None:
@@ -135,16 +146,16 @@ def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -
     id and domain), so a redelivery of it is still recognised as a duplicate.
     """
     for table in (Message, CartSnapshot, OrderLink, Conversation, Visitor, ShopSetting, DataExport):
-        session.execute(sa.delete(table).where(table.shop_id == shop.id))
+        session.execute(sa.delete(table).where(col(table.shop_id) == shop.id))
     events = sa.delete(WebhookEvent).where(
-        WebhookEvent.platform == shop.platform, WebhookEvent.shop_domain == shop.domain
+        col(WebhookEvent.platform) == shop.platform, col(WebhookEvent.shop_domain) == shop.domain
     )
     if keep_event_id is not None:
-        events = events.where(WebhookEvent.id != keep_event_id)
+        events = events.where(col(WebhookEvent.id) != keep_event_id)
     session.execute(events)
-    session.execute(sa.delete(Shop).where(Shop.id == shop.id))
+    session.execute(sa.delete(Shop).where(col(Shop.id) == shop.id))
     session.flush()
 
 
-def _money(value) -> str | None:
+def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)

@@ -31,10 +31,17 @@ class Sessions:
         self.clock = clock
         self.tokens = tokens
 
-    def start(self, shop: Shop, visitor_token: object, locale: object,
-              customer_id: str | None = None, customer_email: str | None = None) -> dict[str, Any]:
+    def start(
+        self,
+        shop: Shop,
+        visitor_token: object,
+        locale: object,
+        customer_id: str | None = None,
+        customer_email: str | None = None,
+    ) -> dict[str, Any]:
         """`customer_id` and `customer_email` come only from a signed channel; a visitor
         token of another shop, or one that does not verify, starts a fresh visitor."""
+        assert shop.id is not None  # the shop was read from the database
         visitor_id = None
         if isinstance(visitor_token, str) and visitor_token:
             try:
@@ -44,8 +51,9 @@ class Sessions:
                 visitor_id = None  # a fresh anonymous visitor, as if none was sent
         now = self.clock()
         with self.db.transaction() as session:
-            visitor = resume_visitor(session, shop.id, visitor_id, customer_id,
-                                     locale if isinstance(locale, str) else None, now)
+            visitor = resume_visitor(
+                session, shop.id, visitor_id, customer_id, locale if isinstance(locale, str) else None, now
+            )
             if customer_id and customer_email:
                 remember_customer(visitor, None, customer_email)
                 session.add(visitor)

@@ -118,8 +118,10 @@ def _email(value: Any) -> str | None:
 
 def _origins(value: Any) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(o, str) and _ORIGIN.match(o) and len(o) < 200 for o in value):
-        raise Refusal("Storefront origins must be https:// addresses without a path, like https://shop.example.com "
-                      "(or http://localhost for development)")
+        raise Refusal(
+            "Storefront origins must be https:// addresses without a path, like https://shop.example.com "
+            "(or http://localhost for development)"
+        )
     return [o.rstrip("/") for o in value]
 
 
@@ -131,7 +133,9 @@ def _saved_replies(value: Any) -> list[dict[str, str]]:
     for index, reply in enumerate(value):
         shortcut = reply.get("shortcut") if isinstance(reply, dict) else None
         if not isinstance(shortcut, str) or not _SHORTCUT.match(shortcut):
-            raise Refusal("a shortcut is 1–32 lower-case letters, digits, - or _", field=f"saved_replies[{index}].shortcut")
+            raise Refusal(
+                "a shortcut is 1–32 lower-case letters, digits, - or _", field=f"saved_replies[{index}].shortcut"
+            )
         if shortcut in seen:
             raise Refusal(f"/{shortcut} is used twice", field=f"saved_replies[{index}].shortcut")
         seen.add(shortcut)
@@ -139,7 +143,9 @@ def _saved_replies(value: Any) -> list[dict[str, str]]:
         if not isinstance(text, str) or not text.strip():
             raise Refusal(f"The reply for /{shortcut} must be text", field=f"saved_replies[{index}].text")
         if len(text) > 5000:
-            raise Refusal(f"The reply for /{shortcut} can hold at most 5000 characters", field=f"saved_replies[{index}].text")
+            raise Refusal(
+                f"The reply for /{shortcut} can hold at most 5000 characters", field=f"saved_replies[{index}].text"
+            )
         replies.append({"shortcut": shortcut, "text": text.strip()})
     return replies
 
@@ -153,12 +159,17 @@ class SettingsUpdate(BaseModel):
     away_message: Annotated[str | None, _optional_text(500, "The away message")] = None
     accent: Annotated[str, BeforeValidator(_accent)] = DEFAULTS["accent"]
     hours: Annotated[dict[str, Any], BeforeValidator(_hours)] = DEFAULTS["hours"]
-    replies_in_minutes: Annotated[int, _whole_number(
-        1, 24 * 60, "“Usually replies within” must be a whole number of minutes from 1 to 1440 (24 hours)")] = 5
+    replies_in_minutes: Annotated[
+        int,
+        _whole_number(
+            1, 24 * 60, "“Usually replies within” must be a whole number of minutes from 1 to 1440 (24 hours)"
+        ),
+    ] = 5
     saved_replies: Annotated[list[dict[str, str]], BeforeValidator(_saved_replies)] = []
     notification_email: Annotated[str | None, BeforeValidator(_email)] = None
-    attribution_window_days: Annotated[int, _whole_number(
-        1, 90, "The attribution window must be a whole number of days from 1 to 90")] = 7
+    attribution_window_days: Annotated[
+        int, _whole_number(1, 90, "The attribution window must be a whole number of days from 1 to 90")
+    ] = 7
     storefront_origins: Annotated[list[str], BeforeValidator(_origins)] = []
 
 
@@ -167,6 +178,7 @@ SETTINGS_MESSAGES = {"": "Settings must be sent as a JSON object", "extra": "{fi
 
 def validate_settings(changes: Any) -> dict[str, Any]:
     """Check a settings update; the first problem names its field. Nothing partial survives."""
-    update = parse(SettingsUpdate, changes, code="invalid_setting", messages=SETTINGS_MESSAGES, with_field=True,
-                   root="settings")
+    update = parse(
+        SettingsUpdate, changes, code="invalid_setting", messages=SETTINGS_MESSAGES, with_field=True, root="settings"
+    )
     return update.model_dump(exclude_unset=True)

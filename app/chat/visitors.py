@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import Conversation, Visitor
 
@@ -38,7 +38,9 @@ def resume_visitor(
 
     if customer_id:
         known = session.exec(
-            select(Visitor).where(Visitor.shop_id == shop_id, Visitor.customer_id == customer_id).order_by(Visitor.created_at)
+            select(Visitor)
+            .where(Visitor.shop_id == shop_id, Visitor.customer_id == customer_id)
+            .order_by(col(Visitor.created_at))
         ).first()
         if known is None and visitor is not None:
             visitor.customer_id = customer_id
@@ -58,7 +60,9 @@ def resume_visitor(
 
 
 def _merge_into(session: Session, source: Visitor, target: Visitor) -> None:
-    session.execute(sa.update(Conversation).where(Conversation.visitor_id == source.id).values(visitor_id=target.id))
+    session.execute(
+        sa.update(Conversation).where(col(Conversation.visitor_id) == source.id).values(visitor_id=target.id)
+    )
     session.flush()
     session.delete(source)
 

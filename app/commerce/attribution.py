@@ -18,13 +18,14 @@ order only update its money and status, and only when they are newer.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.models import CartSnapshot, Conversation, OrderLink, Visitor
 
@@ -75,7 +76,9 @@ def net_revenue(link: OrderLink) -> Decimal:
     return (link.total or Decimal(0)) - (link.refunded or Decimal(0))
 
 
-def find_conversation(session: Session, shop_id: int, facts: OrderFacts, window: timedelta) -> tuple[Conversation, str] | None:
+def find_conversation(
+    session: Session, shop_id: int, facts: OrderFacts, window: timedelta
+) -> tuple[Conversation, str] | None:
     """The conversation the order came from and the rule that says so, strongest first."""
     if facts.conversation_hint:
         conversation = session.get(Conversation, facts.conversation_hint[:36])
@@ -85,25 +88,25 @@ def find_conversation(session: Session, shop_id: int, facts: OrderFacts, window:
     if facts.cart_token:
         conversation = session.exec(
             select(Conversation)
-            .join(CartSnapshot, CartSnapshot.conversation_id == Conversation.id)
+            .join(CartSnapshot, col(CartSnapshot.conversation_id) == Conversation.id)
             .where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == facts.cart_token)
-            .order_by(CartSnapshot.id.desc())
+            .order_by(col(CartSnapshot.id).desc())
             .limit(1)
         ).first()
         if conversation is not None:
             return conversation, "cart_token"
     if facts.customer_id or facts.email:
         when = facts.ordered_at
-        identified = []
+        identified: list[sa.ColumnElement[bool]] = []
         if facts.customer_id:
-            identified.append(Visitor.customer_id == facts.customer_id)
+            identified.append(col(Visitor.customer_id) == facts.customer_id)
         if facts.email:
             identified.append(sa.func.lower(Visitor.email) == facts.email.lower())
         query = (
             select(Conversation)
-            .join(Visitor, Visitor.id == Conversation.visitor_id)
+            .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
             .where(Visitor.shop_id == shop_id, sa.or_(*identified))
-            .order_by(Conversation.created_at.desc())
+            .order_by(col(Conversation.created_at).desc())
             .limit(1)
         )
         if when is not None:
@@ -125,9 +128,15 @@ def attribution_window(settings: Mapping[str, Any]) -> timedelta:
 def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: timedelta) -> str:
     """Link or update the order; returns what happened: linked, updated, stale or unattributed.
     `window` is the shop's attribution window (attribution_window)."""
-    link = session.exec(select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == facts.order_id)).first()
+    link = session.exec(
+        select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == facts.order_id)
+    ).first()
     if link is not None:
-        if facts.updated_at is not None and link.source_updated_at is not None and facts.updated_at <= link.source_updated_at:
+        if (
+            facts.updated_at is not None
+            and link.source_updated_at is not None
+            and facts.updated_at <= link.source_updated_at
+        ):
             return "stale"
         _apply(link, facts)
         session.add(link)

@@ -11,12 +11,12 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
+from app.clock import iso
 from app.commerce.money import amount_text
 from app.commerce.priority import priority_at
 from app.inputs import parse
-from app.clock import iso
 from app.models import CartSnapshot, Conversation
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
@@ -63,7 +63,7 @@ class CartLine:
     product_id: str | None
     url: str | None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "title": self.title,
             "quantity": self.quantity,
@@ -156,8 +156,13 @@ def parse_cart(data: Any) -> Cart:
 
 def cart_json(cart: Cart) -> dict[str, Any]:
     """The one shape of a cart in Parley's JSON, wherever it came from."""
-    return {"token": cart.token, "currency": cart.currency, "total": amount_text(cart.total, cart.currency),
-            "item_count": cart.item_count, "lines": [line.as_json() for line in cart.lines]}
+    return {
+        "token": cart.token,
+        "currency": cart.currency,
+        "total": amount_text(cart.total, cart.currency),
+        "item_count": cart.item_count,
+        "lines": [line.as_json() for line in cart.lines],
+    }
 
 
 def snapshot_json(snapshot: CartSnapshot | None) -> dict[str, Any] | None:
@@ -179,9 +184,17 @@ def store_cart(session: Session, conversation: Conversation, cart: Cart, now: da
     lines = [line.as_json() for line in cart.lines]
     token = strip_cart_key(cart.token)
     latest = session.exec(
-        select(CartSnapshot).where(CartSnapshot.conversation_id == conversation.id).order_by(CartSnapshot.id.desc()).limit(1)
+        select(CartSnapshot)
+        .where(CartSnapshot.conversation_id == conversation.id)
+        .order_by(col(CartSnapshot.id).desc())
+        .limit(1)
     ).first()
-    if latest is not None and (latest.cart_token, latest.currency, latest.total, latest.lines) == (token, cart.currency, cart.total, lines):
+    if latest is not None and (latest.cart_token, latest.currency, latest.total, latest.lines) == (
+        token,
+        cart.currency,
+        cart.total,
+        lines,
+    ):
         return False
     session.add(
         CartSnapshot(
@@ -225,7 +238,9 @@ def follow_cart(session: Session, shop_id: int, facts: CartFacts, now: datetime)
     """
     token = strip_cart_key(facts.token)
     known = session.exec(
-        select(CartSnapshot).where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == token).order_by(CartSnapshot.id.desc())
+        select(CartSnapshot)
+        .where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == token)
+        .order_by(col(CartSnapshot.id).desc())
     ).all()
     conversation = None
     if facts.conversation_hint:
@@ -242,7 +257,12 @@ def follow_cart(session: Session, shop_id: int, facts: CartFacts, now: datetime)
     latest = next((s for s in known if s.conversation_id == conversation.id), None)
     checkout_url = facts.checkout_url or (latest.checkout_url if latest else None)
     currency = facts.currency or (latest.currency if latest else None)
-    if latest is not None and (latest.total, latest.lines, latest.checkout_url, latest.currency) == (facts.total, lines, checkout_url, currency):
+    if latest is not None and (latest.total, latest.lines, latest.checkout_url, latest.currency) == (
+        facts.total,
+        lines,
+        checkout_url,
+        currency,
+    ):
         latest.source_updated_at = facts.updated_at or latest.source_updated_at
         session.add(latest)
         return "unchanged"

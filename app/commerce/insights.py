@@ -37,13 +37,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.commerce.attribution import RULES, counts, net_revenue
 from app.commerce.orders import not_counted_reason
@@ -145,10 +145,12 @@ def compute(
     end: datetime,
     now: datetime,
     window: timedelta,
-    tz: tzinfo = timezone.utc,
+    tz: tzinfo = UTC,
 ) -> Insights:
     """The period's figures in four queries, however many conversations and orders it holds."""
-    in_period = sa.and_(Conversation.shop_id == shop_id, Conversation.created_at >= start, Conversation.created_at < end)
+    in_period = sa.and_(
+        col(Conversation.shop_id) == shop_id, col(Conversation.created_at) >= start, col(Conversation.created_at) < end
+    )
 
     # 1. The period's conversations: counts, response and resolution times, the daily series.
     started = session.execute(
@@ -162,7 +164,9 @@ def compute(
 
     # 2. Orders placed in the period, whichever conversation they came from.
     orders = session.exec(
-        select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.ordered_at >= start, OrderLink.ordered_at < end)
+        select(OrderLink).where(
+            OrderLink.shop_id == shop_id, col(OrderLink.ordered_at) >= start, col(OrderLink.ordered_at) < end
+        )
     ).all()
     revenue: dict[str, Decimal] = {}
     orders_by_currency: dict[str, int] = defaultdict(int)
@@ -175,6 +179,8 @@ def compute(
         if reason is not None:
             not_counted[reason] += 1
             continue
+        # A counted link has a currency (not_counted_reason), and the query bounds its ordered_at.
+        assert link.currency is not None and link.ordered_at is not None
         amount = net_revenue(link)
         _add(revenue, link.currency, amount)
         orders_by_currency[link.currency] += 1
@@ -185,7 +191,7 @@ def compute(
     # 3. Orders of the period's conversations, whenever placed: chat conversion.
     their_orders = session.exec(
         select(OrderLink)
-        .join(Conversation, Conversation.id == OrderLink.conversation_id)
+        .join(Conversation, col(Conversation.id) == OrderLink.conversation_id)
         .where(in_period, OrderLink.shop_id == shop_id)
     ).all()
     converted = len({link.conversation_id for link in their_orders if counts(link)})
@@ -224,19 +230,21 @@ def compute(
     )
 
 
-def _carts(session: Session, shop_id: int, in_period, now: datetime, window: timedelta) -> tuple[list[AbandonedCart], int]:
+def _carts(
+    session: Session, shop_id: int, in_period: sa.ColumnElement[bool], now: datetime, window: timedelta
+) -> tuple[list[AbandonedCart], int]:
     latest = (
         select(sa.func.max(CartSnapshot.id))
-        .join(Conversation, Conversation.id == CartSnapshot.conversation_id)
+        .join(Conversation, col(Conversation.id) == CartSnapshot.conversation_id)
         .where(in_period, CartSnapshot.shop_id == shop_id)
         .group_by(CartSnapshot.conversation_id)
     )
     ordered = select(OrderLink.id).where(OrderLink.conversation_id == CartSnapshot.conversation_id).exists()
     rows = session.execute(
         select(CartSnapshot, Visitor.name, Visitor.email)
-        .join(Conversation, Conversation.id == CartSnapshot.conversation_id)
-        .join(Visitor, Visitor.id == Conversation.visitor_id)
-        .where(CartSnapshot.id.in_(latest), CartSnapshot.item_count > 0, ~ordered)
+        .join(Conversation, col(Conversation.id) == CartSnapshot.conversation_id)
+        .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
+        .where(col(CartSnapshot.id).in_(latest), CartSnapshot.item_count > 0, ~ordered)
     ).all()
     abandoned = []
     still_open = 0

@@ -143,11 +143,17 @@ def insights_csv(shop_domain: str, period: Period, result: Insights) -> str:
     w.writerow(["date", "conversations_started", *(f"revenue_{c}" for c in currencies)])
     for day in result.days:
         w.writerow(
-            [day.day.isoformat(), day.conversations, *(amount_text(day.revenue.get(c, Decimal(0)), c) for c in currencies)]
+            [
+                day.day.isoformat(),
+                day.conversations,
+                *(amount_text(day.revenue.get(c, Decimal(0)), c) for c in currencies),
+            ]
         )
     w.writerow([])
     w.writerow(["Abandoned carts"])
-    w.writerow(["conversation_id", "name", "email", "item_count", "value", "currency", "products", "checkout_url", "cart_at"])
+    w.writerow(
+        ["conversation_id", "name", "email", "item_count", "value", "currency", "products", "checkout_url", "cart_at"]
+    )
     for cart in result.abandoned:
         w.writerow(
             [
@@ -163,5 +169,3 @@ def insights_csv(shop_domain: str, period: Period, result: Insights) -> str:
             ]
         )
     return out.getvalue()
-
-

@@ -11,8 +11,11 @@ from app.commerce.attribution import counts, net_revenue
 from app.commerce.money import amount_text
 from app.models import OrderLink
 
-FLAG_LABELS = {"missing_currency": "not counted: no currency", "missing_amount": "not counted: no amount",
-               "negative_amount": "not counted: negative amount"}
+FLAG_LABELS = {
+    "missing_currency": "not counted: no currency",
+    "missing_amount": "not counted: no amount",
+    "negative_amount": "not counted: negative amount",
+}
 
 
 def not_counted_reason(link: OrderLink) -> str | None:

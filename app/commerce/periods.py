@@ -4,9 +4,10 @@ the first day to local midnight after the last."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Mapping
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.errors import ParleyError
@@ -24,11 +25,11 @@ class Period:
 
     @property
     def start(self) -> datetime:
-        return datetime.combine(self.first, time(0), tzinfo=self.zone).astimezone(timezone.utc)
+        return datetime.combine(self.first, time(0), tzinfo=self.zone).astimezone(UTC)
 
     @property
     def end(self) -> datetime:
-        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self.zone).astimezone(timezone.utc)
+        return datetime.combine(self.last + timedelta(days=1), time(0), tzinfo=self.zone).astimezone(UTC)
 
     @property
     def days(self) -> int:
@@ -41,7 +42,7 @@ def shop_zone(settings: Mapping[str, Any]) -> tuple[str, tzinfo]:
         return name, ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
         # Settings are validated on save; an unreadable zone still must not break the page.
-        return "UTC", timezone.utc
+        return "UTC", UTC
 
 
 def period_for(settings: Mapping[str, Any], first: date | None, last: date | None, now: datetime) -> Period:

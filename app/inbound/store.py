@@ -18,7 +18,8 @@ from app.models import Platform, WebhookEvent
 
 def _insert_statement(dialect: str) -> Insert:
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = WebhookEvent.__table__
+    # The model's Table, looked up by name: SQLModel does not declare `__table__` for type checkers.
+    table = WebhookEvent.metadata.tables["webhook_event"]
     return (
         insert(table)
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
@@ -40,7 +41,14 @@ def insert_once(
     """
     row = connection.execute(
         _INSERTS[connection.dialect.name],
-        {"platform": platform.name, "event_id": event_id, "topic": topic, "shop_domain": shop_domain,
-         "payload": payload, "received_at": now, "attempts": 0},
+        {
+            "platform": platform.name,
+            "event_id": event_id,
+            "topic": topic,
+            "shop_domain": shop_domain,
+            "payload": payload,
+            "received_at": now,
+            "attempts": 0,
+        },
     ).first()  # at most one row: the id, when this delivery was new
     return int(row[0]) if row is not None else None

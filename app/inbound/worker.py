@@ -16,12 +16,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Mapping, Protocol
+from typing import Protocol
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.clock import Clock
 from app.db import Database
@@ -51,8 +52,9 @@ class Outcome:
 
 
 class Inbound:
-    def __init__(self, db: Database, clock: Clock, processors: Mapping[Platform, Processor],
-                 sweep_seconds: float = 30.0):
+    def __init__(
+        self, db: Database, clock: Clock, processors: Mapping[Platform, Processor], sweep_seconds: float = 30.0
+    ):
         self.db = db
         self.clock = clock
         self.processors = dict(processors)
@@ -77,8 +79,8 @@ class Inbound:
             int(event_id)
             for event_id in session.exec(
                 select(WebhookEvent.id)
-                .where(WebhookEvent.processed_at.is_(None))
-                .order_by(WebhookEvent.id)
+                .where(col(WebhookEvent.processed_at).is_(None))
+                .order_by(col(WebhookEvent.id))
                 .limit(limit)
             ).all()
             if event_id is not None
@@ -89,9 +91,9 @@ class Inbound:
         now = self.clock()
         try:
             with self.db.transaction() as session:
-                claimed = session.execute(
+                claimed = session.exec(
                     sa.update(WebhookEvent)
-                    .where(WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None))
+                    .where(col(WebhookEvent.id) == event_id, col(WebhookEvent.processed_at).is_(None))
                     .values(processed_at=now, attempts=WebhookEvent.attempts + 1)
                     .execution_options(synchronize_session=False)
                 ).rowcount
@@ -107,7 +109,7 @@ class Inbound:
             return Outcome("processed", detail)
         except PermanentError as exc:
             return self._give_up(event_id, str(exc))
-        except Exception as exc:  # noqa: BLE001 - any failure leaves the event for a later sweep
+        except Exception as exc:
             log.exception("processing webhook event %s failed", event_id)
             return self._count_failure(event_id, f"{type(exc).__name__}: {exc}")
 
@@ -125,7 +127,7 @@ class Inbound:
         with self.db.transaction() as session:
             session.execute(
                 sa.update(WebhookEvent)
-                .where(WebhookEvent.id == event_id, WebhookEvent.processed_at.is_(None))
+                .where(col(WebhookEvent.id) == event_id, col(WebhookEvent.processed_at).is_(None))
                 .values(processed_at=self.clock(), error=reason[:2000], attempts=WebhookEvent.attempts + 1)
             )
         return Outcome("failed", reason)
@@ -198,7 +200,7 @@ class _Worker:
         while not self._stop.is_set():
             try:
                 self._drain()
-            except Exception:  # noqa: BLE001 - the database may be briefly away; try again next round
+            except Exception:
                 log.exception("webhook event sweep failed")
             self._wake.wait(self.interval)
             self._wake.clear()

@@ -9,10 +9,20 @@ event processor (app/inbound/worker.py), and a line in app/wiring.py.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping, Protocol
+from typing import Any, Protocol, TypedDict
 
 from app.models import Platform, Shop, Visitor
+
+
+class RequestInput(TypedDict):
+    """The request dict shopifyapp's verifiers take (the same shape as shopify_app.types.RequestInput)."""
+
+    method: str
+    headers: dict[str, str]
+    url: str
+    body: str
 
 
 @dataclass(frozen=True)
@@ -33,7 +43,7 @@ class RequestFacts:
         value = self.header("Authorization") or ""
         return (value[7:].strip() or None) if value.startswith("Bearer ") else None
 
-    def as_shopifyapp_input(self) -> dict[str, Any]:
+    def as_shopifyapp_input(self) -> RequestInput:
         return {"method": self.method, "headers": dict(self.headers), "url": self.url, "body": self.body}
 
 
@@ -43,6 +53,11 @@ class Staff:
 
     shop: Shop
     user_id: str | None
+
+    @property
+    def shop_id(self) -> int:
+        assert self.shop.id is not None  # a shop read from the database has its id
+        return self.shop.id
 
 
 @dataclass(frozen=True)

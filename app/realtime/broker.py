@@ -17,8 +17,9 @@ import logging
 import queue
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable, Protocol
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 class Event:
     channel: str
     kind: str  # "message", "typing", "read", "status", "resync"
-    data: dict = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
 
     def encode(self) -> str:
         return json.dumps({"channel": self.channel, "kind": self.kind, "data": self.data}, separators=(",", ":"))
@@ -77,7 +78,7 @@ class _LocalSubscription:
 class _Hub:
     """Local fan-out from channel to the subscriptions of this process."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._by_channel: dict[str, set[_LocalSubscription]] = {}
 
@@ -116,7 +117,7 @@ class _Hub:
 
 
 class InProcessBroker:
-    def __init__(self):
+    def __init__(self) -> None:
         self._hub = _Hub()
 
     @property
@@ -158,7 +159,7 @@ class RedisBroker:
     def publish(self, event: Event) -> None:
         try:
             self._redis.publish(self.PREFIX + event.channel, event.encode())
-        except Exception as exc:  # the row is stored; listeners will find it when they resync
+        except Exception as exc:  # noqa: BLE001 - any broker failure; the row is stored; listeners will find it when they resync
             # The listener notices the outage too, and every stream resyncs when it reconnects.
             log.warning("broker publish failed (%s); listeners will catch up from the database", exc.__class__.__name__)
 
@@ -169,14 +170,15 @@ class RedisBroker:
         self._closed.set()
         try:
             self._redis.close()
-        except Exception:
+        except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
             pass
 
     def _listen_forever(self) -> None:
         while not self._closed.is_set():
             pubsub = None
             try:
-                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+                # redis-py leaves pubsub() unannotated.
+                pubsub = self._redis.pubsub(ignore_subscribe_messages=True)  # type: ignore[no-untyped-call]
                 pubsub.psubscribe(self.PREFIX + "*")
                 self._healthy = True
                 self._connected.set()
@@ -189,11 +191,13 @@ class RedisBroker:
                             self._hub.dispatch(Event.decode(message["data"]))
                         except (ValueError, KeyError):
                             log.warning("ignored a malformed broker event")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of the connection: reconnect
                 if self._closed.is_set():
                     break
                 if self._healthy:
-                    log.warning("broker connection lost (%s); streams poll the database meanwhile", exc.__class__.__name__)
+                    log.warning(
+                        "broker connection lost (%s); streams poll the database meanwhile", exc.__class__.__name__
+                    )
                 self._healthy = False
                 self._connected.clear()
                 time.sleep(self._reconnect_delay)
@@ -201,7 +205,7 @@ class RedisBroker:
                 if pubsub is not None:
                     try:
                         pubsub.close()
-                    except Exception:
+                    except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
                         pass
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
 
 from app.realtime.broker import Broker
 
@@ -16,7 +17,7 @@ POLL_SECONDS = 2.0
 STORED_KINDS = ("message", "resync")
 
 
-def sse(event: str | None, data: dict, event_id: int | None = None) -> str:
+def sse(event: str | None, data: dict[str, Any], event_id: int | None = None) -> str:
     lines = []
     if event_id is not None:
         lines.append(f"id: {event_id}")
@@ -37,7 +38,7 @@ def event_stream(
     broker: Broker,
     channels: Sequence[str],
     last_id: int,
-    fetch_after: Callable[[int], list[tuple[int, dict]]],
+    fetch_after: Callable[[int], list[tuple[int, dict[str, Any]]]],
     heartbeat: float = HEARTBEAT_SECONDS,
     poll: float = POLL_SECONDS,
     passing_kinds: Sequence[str] = ("typing", "read", "status", "cart"),
@@ -72,7 +73,7 @@ def event_stream(
         subscription.close()
 
 
-def _replay(fetch_after: Callable[[int], list[tuple[int, dict]]], last_id: int):
+def _replay(fetch_after: Callable[[int], list[tuple[int, dict[str, Any]]]], last_id: int) -> Generator[str, None, int]:
     while True:
         rows = fetch_after(last_id)
         for event_id, data in rows:

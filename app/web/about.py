@@ -11,5 +11,5 @@ bp = Blueprint("about", __name__)
 
 
 @bp.get("/privacy")
-def privacy():
+def privacy() -> str:
     return render_template("privacy.html", settings=parley().settings)

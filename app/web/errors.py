@@ -5,7 +5,7 @@ small readable page."""
 from __future__ import annotations
 
 import logging
-from typing import Mapping
+from collections.abc import Mapping
 
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -15,19 +15,30 @@ from app.errors import ParleyError
 log = logging.getLogger(__name__)
 
 # Paths whose callers are programs (widget, admin fetches, Shopify), never people.
-JSON_PREFIXES = ("/api/", "/admin/api/", "/webhooks/", "/healthz", "/proxy/", "/saleor/manifest", "/saleor/register",
-                 "/saleor/webhooks")
+JSON_PREFIXES = (
+    "/api/",
+    "/admin/api/",
+    "/webhooks/",
+    "/healthz",
+    "/proxy/",
+    "/saleor/manifest",
+    "/saleor/register",
+    "/saleor/webhooks",
+)
 
 
-def error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None,
-                   field: str | None = None) -> Response:
+def error_response(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None, field: str | None = None
+) -> Response:
     if request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json":
         body = {"error": code, "message": message}
         if field is not None:
             body["field"] = field
         response = jsonify(body)
     else:
-        response = Response(render_template("error.html", status=status, code=code, message=message), mimetype="text/html")
+        response = Response(
+            render_template("error.html", status=status, code=code, message=message), mimetype="text/html"
+        )
     response.status_code = status
     response.headers.update(dict(headers or {}))
     return response

@@ -3,7 +3,8 @@ after the client's Last-Event-ID (app/realtime/sse.py), as an HTTP response."""
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import Response, request, stream_with_context
 
@@ -11,7 +12,7 @@ from app.realtime.sse import event_stream, parse_last_event_id
 from app.web.context import parley
 
 
-def sse_response(channels: Sequence[str], fetch_after: Callable[[int], list[tuple[int, dict]]]) -> Response:
+def sse_response(channels: Sequence[str], fetch_after: Callable[[int], list[tuple[int, dict[str, Any]]]]) -> Response:
     services = parley()
     last_id = parse_last_event_id(request.headers.get("Last-Event-ID"), request.args.get("last_event_id"))
     events = event_stream(

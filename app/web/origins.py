@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from flask import Response, current_app, request
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.errors import ParleyError
 from app.models import InstallState, Shop, ShopSetting
@@ -50,7 +50,7 @@ class KnownOrigins:
             services = parley()
             with services.db.session() as session:
                 installed = session.exec(select(Shop).where(Shop.install_state == InstallState.installed)).all()
-                rows = session.exec(select(ShopSetting).where(ShopSetting.key.in_(_ORIGIN_KEYS))).all()
+                rows = session.exec(select(ShopSetting).where(col(ShopSetting.key).in_(_ORIGIN_KEYS))).all()
             origins = {o for shop in installed for o in services.platforms.of(shop).storefront_origins(shop)}
             origins |= _from_settings([row.value for row in rows]) | services.settings.extra_storefront_origins
             self._origins, self._at = origins, time.monotonic()

@@ -75,7 +75,10 @@ class HistoryQuery(Page):
     conversation_id: Annotated[str | None, BeforeValidator(_blank_is_none)] = None
 
 
-HISTORY_MESSAGES = {"before": "before and limit must be whole numbers", "limit": "before and limit must be whole numbers"}
+HISTORY_MESSAGES = {
+    "before": "before and limit must be whole numbers",
+    "limit": "before and limit must be whole numbers",
+}
 
 
 class ThreadQuery(BaseModel):

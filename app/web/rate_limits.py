@@ -6,6 +6,9 @@ memory otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
 from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -14,6 +17,9 @@ from app.chat.visitor_tokens import InvalidVisitorToken
 from app.web.context import parley
 
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 @limiter.request_filter
@@ -41,8 +47,7 @@ def ip_limit() -> str:
     return parley().settings.rate_limit_ip
 
 
-def limited_by_visitor_and_ip(view):
+def limited_by_visitor_and_ip(view: Callable[P, R]) -> Callable[P, R]:
     """Both limits on one view; the visitor is known once the token is read."""
     view = limiter.limit(visitor_limit, key_func=visitor_key, scope="visitor")(view)
     return limiter.limit(ip_limit, key_func=get_remote_address, scope="ip")(view)
-

@@ -18,8 +18,9 @@ def json_body() -> dict[str, Any]:
 
 
 def request_facts() -> RequestFacts:
-    return RequestFacts(method=request.method, url=request.url, headers=dict(request.headers),
-                        body=request.get_data(as_text=True))
+    return RequestFacts(
+        method=request.method, url=request.url, headers=dict(request.headers), body=request.get_data(as_text=True)
+    )
 
 
 def bearer() -> str | None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.chat import conversations as chat
 from app.chat.shop_settings import get_settings
@@ -47,6 +47,11 @@ class Caller:
     shop: Shop
     settings: dict[str, Any]
 
+    @property
+    def shop_id(self) -> int:
+        assert self.shop.id is not None  # a shop read from the database has its id
+        return self.shop.id
+
 
 def _unknown_shop() -> ParleyError:
     return ParleyError(404, "unknown_shop", "this shop does not use Parley")
@@ -58,6 +63,7 @@ def caller(token: str | None = None) -> Caller:
         shop = session.get(Shop, claim.shop_id)
         if shop is None or shop.install_state != InstallState.installed:
             raise _unknown_shop()
+        assert shop.id is not None  # a shop read from the database has its id
         settings = get_settings(session, shop.id)
     check_origin(shop, settings)
     return Caller(claim=claim, shop=shop, settings=settings)
@@ -66,8 +72,9 @@ def caller(token: str | None = None) -> Caller:
 # -- sessions -------------------------------------------------------------------
 
 
-def session_answer(shop: Shop, body: dict[str, Any], customer_id: str | None = None,
-                   customer_email: str | None = None) -> dict[str, Any]:
+def session_answer(
+    shop: Shop, body: dict[str, Any], customer_id: str | None = None, customer_email: str | None = None
+) -> dict[str, Any]:
     """A started session as the widget reads it; the app proxy's signed session shares it."""
     services = parley()
     started = services.sessions.start(shop, body.get("visitor_token"), body.get("locale"), customer_id, customer_email)
@@ -88,17 +95,24 @@ def direct_session() -> Response:
     names = {domain.strip(), domain.strip().lower()}
     with services.db.session() as session:
         shop = session.exec(
-            select(Shop).where(Shop.domain.in_(names), Shop.install_state == InstallState.installed).order_by(Shop.id)
+            select(Shop)
+            .where(col(Shop.domain).in_(names), Shop.install_state == InstallState.installed)
+            .order_by(col(Shop.id))
         ).first()
         if shop is None:
             raise _unknown_shop()
+        assert shop.id is not None  # a shop read from the database has its id
         settings = get_settings(session, shop.id)
     check_origin(shop, settings)
     token = body.get("customer_access_token")
     if token is not None and token != "" and (not isinstance(token, str) or len(token) > 8192):
-        raise ParleyError(400, "invalid_customer_token", "customer_access_token must be the customer's Saleor access token")
+        raise ParleyError(
+            400, "invalid_customer_token", "customer_access_token must be the customer's Saleor access token"
+        )
     shopper = services.platforms.of(shop).signed_shopper(shop, token)
-    return jsonify(session_answer(shop, body, shopper.customer_id if shopper else None, shopper.email if shopper else None))
+    return jsonify(
+        session_answer(shop, body, shopper.customer_id if shopper else None, shopper.email if shopper else None)
+    )
 
 
 # -- messages ----------------------------------------------------------------------
@@ -115,8 +129,9 @@ def history() -> Response:
                 raise ParleyError(404, "not_found", "no such conversation")
         else:
             conversation = chat.latest_conversation(session, who.claim.visitor_id)
-    messages, has_more = parley().chat.history(who.shop.id, who.claim.visitor_id, query.before, query.limit,
-                                               query.conversation_id)
+    messages, has_more = parley().chat.history(
+        who.shop_id, who.claim.visitor_id, query.before, query.limit, query.conversation_id
+    )
     return jsonify(
         conversation=chat.conversation_json(conversation),
         messages=[chat.message_json(m) for m in messages],
@@ -130,7 +145,10 @@ def send() -> ResponseValue:
     who = caller()
     body = json_body()
     cart = parse_cart(body["cart"]) if body.get("cart") is not None else None
-    sent = parley().chat.send_shopper_message(who.shop.id, who.claim.visitor_id, body.get("client_id"), body.get("body"), cart)
+    # A missing field reads as empty text, which the chat refuses as it refuses any bad one.
+    sent = parley().chat.send_shopper_message(
+        who.shop_id, who.claim.visitor_id, body.get("client_id", ""), body.get("body", ""), cart
+    )
     answer = jsonify(message=chat.message_json(sent.message), conversation=chat.conversation_json(sent.conversation))
     return answer, (201 if sent.created else 200)
 
@@ -146,8 +164,11 @@ def report_checkout() -> Response:
     with parley().db.session() as session:
         conversation = chat.latest_conversation(session, who.claim.visitor_id)
     if conversation is None:
-        raise ParleyError(409, "no_conversation",
-                          "there is no conversation to tie the checkout to yet; send it after the first message")
+        raise ParleyError(
+            409,
+            "no_conversation",
+            "there is no conversation to tie the checkout to yet; send it after the first message",
+        )
     cart = platform.report_checkout(who.shop, conversation.id, checkout)
     return jsonify(conversation_id=conversation.id, cart=cart)
 
@@ -156,7 +177,7 @@ def report_checkout() -> Response:
 @limited_by_visitor_and_ip
 def put_cart() -> Response:
     who = caller()
-    parley().chat.record_cart(who.shop.id, who.claim.visitor_id, parse_cart(request.get_json(silent=True)))
+    parley().chat.record_cart(who.shop_id, who.claim.visitor_id, parse_cart(request.get_json(silent=True)))
     return Response(status=204)
 
 
@@ -164,14 +185,14 @@ def put_cart() -> Response:
 @limited_by_visitor_and_ip
 def typing() -> Response:
     who = caller()
-    parley().chat.shopper_typing(who.shop.id, who.claim.visitor_id, bool(json_body().get("typing")))
+    parley().chat.shopper_typing(who.shop_id, who.claim.visitor_id, bool(json_body().get("typing")))
     return Response(status=204)
 
 
 @bp.post("/read")
 def read() -> Response:
     who = caller()
-    parley().chat.shopper_read(who.shop.id, who.claim.visitor_id, message_id(json_body().get("up_to")))
+    parley().chat.shopper_read(who.shop_id, who.claim.visitor_id, message_id(json_body().get("up_to")))
     return Response(status=204)
 
 
@@ -186,9 +207,13 @@ def message_id(value: Any) -> int:
 def stream() -> Response:
     who = caller(request.args.get("token") or None)
     services = parley()
-    shop_id, visitor_id = who.shop.id, who.claim.visitor_id
+    shop_id, visitor_id = who.shop_id, who.claim.visitor_id
 
     def fetch_after(after: int) -> list[tuple[int, dict[str, Any]]]:
-        return [(m.id, chat.message_json(m)) for m in services.chat.shopper_messages_after(shop_id, visitor_id, after)]
+        rows = []
+        for m in services.chat.shopper_messages_after(shop_id, visitor_id, after):
+            assert m.id is not None  # a stored message has its id
+            rows.append((m.id, chat.message_json(m)))
+        return rows
 
     return sse_response([chat.visitor_channel(visitor_id)], fetch_after)

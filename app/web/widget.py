@@ -14,8 +14,12 @@ from app.errors import ParleyError
 bp = Blueprint("widget", __name__)
 
 WIDGET_DIR = ROOT / "extensions" / "parley-chat" / "assets"
-WIDGET_FILES = {"parley.js": "parley-loader.js", "parley-loader.js": "parley-loader.js",
-                "parley-panel.js": "parley-panel.js", "parley.css": "parley.css"}
+WIDGET_FILES = {
+    "parley.js": "parley-loader.js",
+    "parley-loader.js": "parley-loader.js",
+    "parley-panel.js": "parley-panel.js",
+    "parley.css": "parley.css",
+}
 WIDGET_MAX_AGE = 300  # unhashed names: a short cache lets a new version reach storefronts soon
 
 

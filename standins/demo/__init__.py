@@ -23,19 +23,43 @@ from app.config import load_settings
 from app.db import make_engine
 from app.migrate import upgrade
 from standins.demo import pages
-from standins.demo.names import DEMO_CUSTOMER_ID, DEMO_SHOP, DEMO_SHOP_NAME, SECOND_SHOP, SIGN_IN_PATH, saleor_pages, storefront_url
+from standins.demo.names import (
+    DEMO_CUSTOMER_ID,
+    DEMO_SHOP,
+    DEMO_SHOP_NAME,
+    SECOND_SHOP,
+    SIGN_IN_PATH,
+    saleor_pages,
+    storefront_url,
+)
 from standins.saleor.standin import SaleorStandin
 from standins.shopify.standin import ShopifyStandin
 from standins.shopify.transport import standin_http
 
-__all__ = ["DEMO_CUSTOMER_ID", "DEMO_SHOP", "SECOND_SHOP", "build_demo", "demo_settings", "install_demo_shop",
-           "install_saleor_demo", "run_demo", "saleor_pages", "storefront_url", "with_demo_pages"]
+__all__ = [
+    "DEMO_CUSTOMER_ID",
+    "DEMO_SHOP",
+    "SECOND_SHOP",
+    "build_demo",
+    "demo_settings",
+    "install_demo_shop",
+    "install_saleor_demo",
+    "run_demo",
+    "saleor_pages",
+    "storefront_url",
+    "with_demo_pages",
+]
 
 
 def demo_settings(app_url: str, shopify_url: str, **overrides: Any) -> dict[str, Any]:
     """Parley's settings for a local admin and storefront served by the Shopify stand-in."""
-    return {"app_url": app_url, "dev_storefront_origins": shopify_url, "shopify_app_bridge": False,
-            "dev_sign_in_url": SIGN_IN_PATH, **overrides}
+    return {
+        "app_url": app_url,
+        "dev_storefront_origins": shopify_url,
+        "shopify_app_bridge": False,
+        "dev_sign_in_url": SIGN_IN_PATH,
+        **overrides,
+    }
 
 
 def with_demo_pages(app: Flask, standin: ShopifyStandin, saleor: SaleorStandin | None = None) -> Flask:
@@ -113,10 +137,24 @@ def add_demo_storefront(standin: ShopifyStandin, app_url: str) -> Any:
         last_name="Tamm",
         email="mari@example.com",
         orders=[
-            {"id": 5001, "name": "#1001", "created_at": "2026-10-02T09:30:00Z", "total": "129.90", "currency": "EUR",
-             "financial_status": "paid", "fulfillment_status": "fulfilled"},
-            {"id": 5002, "name": "#1002", "created_at": "2026-11-12T15:05:00Z", "total": "43.80", "currency": "EUR",
-             "financial_status": "paid", "fulfillment_status": None},
+            {
+                "id": 5001,
+                "name": "#1001",
+                "created_at": "2026-10-02T09:30:00Z",
+                "total": "129.90",
+                "currency": "EUR",
+                "financial_status": "paid",
+                "fulfillment_status": "fulfilled",
+            },
+            {
+                "id": 5002,
+                "name": "#1002",
+                "created_at": "2026-11-12T15:05:00Z",
+                "total": "43.80",
+                "currency": "EUR",
+                "financial_status": "paid",
+                "fulfillment_status": None,
+            },
         ],
     )
     return storefront
@@ -151,8 +189,9 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     base = f"http://{host}:{port}"
     shopify_url = f"http://{host}:{port + 1}"
     pages = saleor_pages(saleor.url)
-    saleor_state = ("installed" if saleor_outcome["status"] == "installed"
-                    else f"install failed: {saleor_outcome['message']}")
+    saleor_state = (
+        "installed" if saleor_outcome["status"] == "installed" else f"install failed: {saleor_outcome['message']}"
+    )
     print(
         "\n".join(
             [
@@ -182,6 +221,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
         server.stop(timeout=1)
         standin_server.stop(timeout=1)
         saleor_server.stop(timeout=1)
+        assert standin.storefront is not None  # build_demo added the storefront
         standin.storefront.close()
         saleor.client.close()
     return 0

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app import shops
 from app.commerce.money import amount_text
@@ -37,7 +37,7 @@ def _standin():
 @bp.get("")
 def index():
     with parley().db.session() as session:
-        installed = session.exec(select(Shop).order_by(Shop.id)).all()
+        installed = session.exec(select(Shop).order_by(col(Shop.id))).all()
     standin_url = _standin().url
     saleor = current_app.extensions.get("parley.demo_saleor")
     return render_template(
@@ -116,7 +116,7 @@ def _threads(session: Session, shop_id: int) -> list[dict]:
     (oldest first, as a thread reads) and its latest cart. Three queries, whatever the count."""
     conversations = session.exec(
         select(Conversation, Visitor)
-        .join(Visitor, Visitor.id == Conversation.visitor_id)
+        .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
         .where(Conversation.shop_id == shop_id)
         .order_by(sa.func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
         .limit(INBOX_LIMIT)
@@ -125,10 +125,12 @@ def _threads(session: Session, shop_id: int) -> list[dict]:
     messages: dict[str, list[Message]] = {conversation_id: [] for conversation_id in ids}
     carts: dict[str, CartSnapshot] = {}
     if ids:
-        for message in session.exec(select(Message).where(Message.conversation_id.in_(ids)).order_by(Message.id)):
+        for message in session.exec(
+            select(Message).where(col(Message.conversation_id).in_(ids)).order_by(col(Message.id))
+        ):
             messages[message.conversation_id].append(message)
         for snapshot in session.exec(
-            select(CartSnapshot).where(CartSnapshot.conversation_id.in_(ids)).order_by(CartSnapshot.id)
+            select(CartSnapshot).where(col(CartSnapshot.conversation_id).in_(ids)).order_by(col(CartSnapshot.id))
         ):
             carts[snapshot.conversation_id] = snapshot  # the last one wins
     return [
@@ -137,7 +139,9 @@ def _threads(session: Session, shop_id: int) -> list[dict]:
             "visitor": visitor,
             "messages": messages[conversation.id],
             "cart": carts.get(conversation.id),
-            "cart_total": _money(carts[conversation.id].total, carts[conversation.id].currency) if conversation.id in carts else "",
+            "cart_total": _money(carts[conversation.id].total, carts[conversation.id].currency)
+            if conversation.id in carts
+            else "",
             # A fresh id per rendered form: a double-submitted reply is stored once.
             "reply_client_id": str(uuid.uuid4()),
         }
@@ -153,6 +157,7 @@ def _money(amount: Decimal | None, currency: str | None) -> str:
 def inbox():
     with parley().db.session() as session:
         shop = _inbox_shop(session)
+        assert shop.id is not None  # a shop read from the database has its id
         threads = _threads(session, shop.id)
     latest = max((m.id for thread in threads for m in thread["messages"]), default=0)
     template = "demo_inbox_threads.html" if request.args.get("fragment") else "demo_inbox.html"
@@ -172,6 +177,7 @@ def inbox_latest():
 def inbox_reply(conversation_id: str):
     with parley().db.session() as session:
         shop = _inbox_shop(session)
+    assert shop.id is not None  # a shop read from the database has its id
     client_id = request.form.get("client_id") or str(uuid.uuid4())
     parley().chat.send_agent_message(shop.id, conversation_id, "demo-agent", request.form.get("body", ""), client_id)
     return redirect(url_for("demo.inbox", shop=shop.domain, _anchor=f"c-{conversation_id}"), 303)

@@ -23,9 +23,10 @@ from __future__ import annotations
 import html
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlencode
 
 import flask
@@ -65,10 +66,12 @@ class DemoPages:
         self.standin = standin
         self.app_url = app_url.rstrip("/")
         self.products = {product.slug: product for product in products}
-        self.customer_id = standin.add_customer(CUSTOMER["email"], first_name=CUSTOMER["first_name"],
-                                                last_name=CUSTOMER["last_name"])
-        self.staff_id = standin.add_customer(STAFF["email"], first_name=STAFF["first_name"],
-                                             last_name=STAFF["last_name"], is_staff=True)
+        self.customer_id = standin.add_customer(
+            CUSTOMER["email"], first_name=CUSTOMER["first_name"], last_name=CUSTOMER["last_name"]
+        )
+        self.staff_id = standin.add_customer(
+            STAFF["email"], first_name=STAFF["first_name"], last_name=STAFF["last_name"], is_staff=True
+        )
         self._register(standin.app)
 
     def _register(self, app: flask.Flask) -> None:
@@ -97,14 +100,27 @@ class DemoPages:
     def _dashboard(self) -> flask.Response:
         src = self.app_page_url()
         if src is None:
-            body = ('<p class="notice">Parley is not installed in this Saleor yet. `make demo` installs it '
-                    "right after Parley starts: reload in a moment.</p>")
+            body = (
+                '<p class="notice">Parley is not installed in this Saleor yet. `make demo` installs it '
+                "right after Parley starts: reload in a moment.</p>"
+            )
         else:
             body = f'<iframe id="app" title="Parley" src="{html.escape(src)}" sandbox="{SANDBOX}"></iframe>'
-        config = {"appUrl": f"{self.app_url}/saleor/app", "appId": self.standin.installed_app.id if src else "",
-                  "version": VERSION}
-        page = (DASHBOARD_PAGE.replace("{{STAFF}}", html.escape(STAFF["email"])).replace("{{BODY}}", body)
-                .replace("{{CONFIG}}", _script_json(config)))
+        app_id = ""
+        if src:
+            app = self.standin.installed_app
+            assert app is not None  # app_page_url gives a URL only while an app is installed
+            app_id = app.id
+        config = {
+            "appUrl": f"{self.app_url}/saleor/app",
+            "appId": app_id,
+            "version": VERSION,
+        }
+        page = (
+            DASHBOARD_PAGE.replace("{{STAFF}}", html.escape(STAFF["email"]))
+            .replace("{{BODY}}", body)
+            .replace("{{CONFIG}}", _script_json(config))
+        )
         return _html(page)
 
     def _dashboard_token(self) -> flask.Response:
@@ -118,14 +134,19 @@ class DemoPages:
             f'<article class="card" data-product="{html.escape(p.slug)}">'
             f'<div class="picture" style="background:linear-gradient(135deg,hsl({p.hue},55%,86%),hsl({(p.hue + 40) % 360},60%,70%))">'
             f"{html.escape(p.name[:1])}</div>"
-            f"<h2>{html.escape(p.name)}</h2><p class=\"price\">€{html.escape(p.price)}</p>"
+            f'<h2>{html.escape(p.name)}</h2><p class="price">€{html.escape(p.price)}</p>'
             f'<button type="button" class="add" data-add="{html.escape(p.slug)}">Add to cart</button></article>'
             for p in self.products.values()
         )
-        snippet = (f'<script src="{html.escape(self.app_url)}/widget/parley.js" '
-                   f'data-shop="{html.escape(self.standin.api_url)}" async></script>')
-        page = (STOREFRONT_PAGE.replace("{{PRODUCTS}}", cards).replace("{{SNIPPET}}", snippet)
-                .replace("{{CONFIG}}", _script_json({"apiUrl": self.standin.api_url, "customer": CUSTOMER})))
+        snippet = (
+            f'<script src="{html.escape(self.app_url)}/widget/parley.js" '
+            f'data-shop="{html.escape(self.standin.api_url)}" async></script>'
+        )
+        page = (
+            STOREFRONT_PAGE.replace("{{PRODUCTS}}", cards)
+            .replace("{{SNIPPET}}", snippet)
+            .replace("{{CONFIG}}", _script_json({"apiUrl": self.standin.api_url, "customer": CUSTOMER}))
+        )
         return _html(page)
 
     def _checkout(self, checkout_id: str) -> flask.Response:
@@ -160,8 +181,14 @@ class DemoPages:
             return _json({"error": "checkout_not_found", "message": "There is no such checkout (any more)."}, 404)
         order_id = self.standin.complete_checkout(checkout_id)  # fires ORDER_CREATED
         order = self.standin.order(order_id)
-        return _json({"order_id": order_id, "number": order["number"], "total": f"{order['total']:.2f}",
-                      "currency": order["currency"]})
+        return _json(
+            {
+                "order_id": order_id,
+                "number": order["number"],
+                "total": f"{order['total']:.2f}",
+                "currency": order["currency"],
+            }
+        )
 
     def _signed_in(self) -> bool:
         caller = self.standin._caller(flask.request.headers.get("Authorization", ""))  # same package
@@ -172,11 +199,19 @@ class DemoPages:
             checkout = self.standin.checkout(checkout_id)
         except (KeyError, TypeError):
             return None
-        lines = [{"name": line["name"], "quantity": line["quantity"],
-                  "total": f"{line['price'] * line['quantity']:.2f}"} for line in checkout["lines"]]
+        lines = [
+            {"name": line["name"], "quantity": line["quantity"], "total": f"{line['price'] * line['quantity']:.2f}"}
+            for line in checkout["lines"]
+        ]
         total = sum((line["price"] * line["quantity"] for line in checkout["lines"]), Decimal(0))
-        return {"id": checkout_id, "token": checkout["token"], "lines": lines, "total": f"{total:.2f}",
-                "currency": checkout["currency"], "quantity": sum(line["quantity"] for line in checkout["lines"])}
+        return {
+            "id": checkout_id,
+            "token": checkout["token"],
+            "lines": lines,
+            "total": f"{total:.2f}",
+            "currency": checkout["currency"],
+            "quantity": sum(line["quantity"] for line in checkout["lines"]),
+        }
 
 
 def enable_demo_pages(standin: SaleorStandin, app_url: str, environ: Mapping[str, str] | None = None) -> DemoPages:
@@ -191,8 +226,14 @@ def enable_demo_pages(standin: SaleorStandin, app_url: str, environ: Mapping[str
 
 def _script_json(value: Any) -> str:
     """JSON safe inside a <script> element."""
-    return (json.dumps(value).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        json.dumps(value)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _html(page: str) -> flask.Response:

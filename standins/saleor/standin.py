@@ -31,10 +31,11 @@ import string
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import flask
@@ -60,8 +61,15 @@ SCHEMA_VERSION = "3.23"
 MAX_COST = 50000
 APP_TOKEN_LENGTH = 30  # Saleor treats a 30-character bearer value as an app token
 ACCESS_TTL = 300  # JWT_TTL_ACCESS and JWT_TTL_APP_ACCESS default to 5 minutes
-ALL_PERMISSIONS = ["MANAGE_APPS", "MANAGE_CHECKOUTS", "MANAGE_ORDERS", "MANAGE_USERS", "MANAGE_STAFF",
-                   "MANAGE_PRODUCTS", "HANDLE_PAYMENTS"]
+ALL_PERMISSIONS = [
+    "MANAGE_APPS",
+    "MANAGE_CHECKOUTS",
+    "MANAGE_ORDERS",
+    "MANAGE_USERS",
+    "MANAGE_STAFF",
+    "MANAGE_PRODUCTS",
+    "HANDLE_PAYMENTS",
+]
 
 # Transcribed from saleor/graphql/schema.graphql (3.20, fields checked against 3.23):
 # only the types and fields Parley asks for, with Saleor's names, nullability and
@@ -173,9 +181,14 @@ schema { query: Query mutation: Mutation subscription: Subscription }
 """
 
 EVENT_TYPES = {
-    "CHECKOUT_CREATED": "CheckoutCreated", "CHECKOUT_UPDATED": "CheckoutUpdated",
-    "ORDER_CREATED": "OrderCreated", "ORDER_UPDATED": "OrderUpdated", "ORDER_FULLY_PAID": "OrderFullyPaid",
-    "ORDER_CANCELLED": "OrderCancelled", "CUSTOMER_UPDATED": "CustomerUpdated", "APP_DELETED": "AppDeleted",
+    "CHECKOUT_CREATED": "CheckoutCreated",
+    "CHECKOUT_UPDATED": "CheckoutUpdated",
+    "ORDER_CREATED": "OrderCreated",
+    "ORDER_UPDATED": "OrderUpdated",
+    "ORDER_FULLY_PAID": "OrderFullyPaid",
+    "ORDER_CANCELLED": "OrderCancelled",
+    "CUSTOMER_UPDATED": "CustomerUpdated",
+    "APP_DELETED": "AppDeleted",
 }
 EVENT_NAMES = {typename: name for name, typename in EVENT_TYPES.items()}
 
@@ -221,8 +234,15 @@ class Delivery:
 
 
 class SaleorStandin:
-    def __init__(self, *, client: httpx.Client | None = None, clock: Callable[[], float] = time.time,
-                 version: str = VERSION, auto_deliver: bool = False, legacy_update_webhooks: bool = True):
+    def __init__(
+        self,
+        *,
+        client: httpx.Client | None = None,
+        clock: Callable[[], float] = time.time,
+        version: str = VERSION,
+        auto_deliver: bool = False,
+        legacy_update_webhooks: bool = True,
+    ):
         self.version = version
         self.url = ""  # set by StandinServer: http://127.0.0.1:<port>
         self.client = client or httpx.Client(timeout=httpx.Timeout(18.0, connect=2.0))
@@ -291,17 +311,30 @@ class SaleorStandin:
         with self._lock:
             self._app_seq += 1
             token = "".join(secrets.choice(string.ascii_letters + string.digits) for _ in range(APP_TOKEN_LENGTH))
-            app = _App(pk=self._app_seq, identifier=manifest["id"], name=manifest["name"], token=token,
-                       permissions=list(permissions if permissions is not None else manifest.get("permissions", [])),
-                       webhooks=[self._webhook_of(w) for w in manifest.get("webhooks", [])], manifest=manifest)
+            app = _App(
+                pk=self._app_seq,
+                identifier=manifest["id"],
+                name=manifest["name"],
+                token=token,
+                permissions=list(permissions if permissions is not None else manifest.get("permissions", [])),
+                webhooks=[self._webhook_of(w) for w in manifest.get("webhooks", [])],
+                manifest=manifest,
+            )
             self._app = app
         target = manifest.get("tokenTargetUrl")
         if target:
             try:
-                answer = self.client.post(target, json={"auth_token": token}, headers={
-                    "Content-Type": "application/json", "Saleor-Domain": self.domain, "X-Saleor-Domain": self.domain,
-                    "Saleor-Api-Url": self.api_url, "Saleor-Schema-Version": SCHEMA_VERSION,
-                })
+                answer = self.client.post(
+                    target,
+                    json={"auth_token": token},
+                    headers={
+                        "Content-Type": "application/json",
+                        "Saleor-Domain": self.domain,
+                        "X-Saleor-Domain": self.domain,
+                        "Saleor-Api-Url": self.api_url,
+                        "Saleor-Schema-Version": SCHEMA_VERSION,
+                    },
+                )
             except httpx.HTTPError as exc:
                 return self._failed(f"Unable to send the auth token: {exc.__class__.__name__}", drop=True)
             if not 200 <= answer.status_code < 300:
@@ -355,8 +388,13 @@ class SaleorStandin:
         events = list(webhook.get("asyncEvents") or [])
         if not events:  # Saleor infers them from the subscription's fragments
             events = [EVENT_NAMES[t] for t in re.findall(r"on\s+(\w+)", webhook["query"]) if t in EVENT_NAMES]
-        return {"name": webhook.get("name"), "url": webhook["targetUrl"], "query": webhook["query"],
-                "events": events, "active": webhook.get("isActive", True)}
+        return {
+            "name": webhook.get("name"),
+            "url": webhook["targetUrl"],
+            "query": webhook["query"],
+            "events": events,
+            "active": webhook.get("isActive", True),
+        }
 
     # ---- shop data --------------------------------------------------------------
 
@@ -364,9 +402,17 @@ class SaleorStandin:
         with self._lock:
             pk = len(self._users) + 1
             now = self._now_iso()
-            self._users[pk] = {"pk": pk, "email": email, "first_name": first_name, "last_name": last_name,
-                               "is_staff": is_staff, "joined": now, "updated": now, "jwt_key": secrets.token_hex(6),
-                               "metadata": {}}
+            self._users[pk] = {
+                "pk": pk,
+                "email": email,
+                "first_name": first_name,
+                "last_name": last_name,
+                "is_staff": is_staff,
+                "joined": now,
+                "updated": now,
+                "jwt_key": secrets.token_hex(6),
+                "metadata": {},
+            }
         return _gid("User", pk)
 
     def update_customer(self, user_id: str, **changes: str) -> None:
@@ -377,19 +423,40 @@ class SaleorStandin:
             user["updated"] = self._now_iso()
             self._emit("CUSTOMER_UPDATED", {"user": self._user_node(user)})
 
-    def add_checkout(self, lines: list[dict], *, currency: str = "EUR", email: str | None = None,
-                     user_id: str | None = None, metadata: dict[str, str] | None = None) -> str:
+    def add_checkout(
+        self,
+        lines: list[dict],
+        *,
+        currency: str = "EUR",
+        email: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+    ) -> str:
         """Lines: {name, variant?, sku?, quantity, price (text or Decimal, unit gross)}. Fires CHECKOUT_CREATED."""
         with self._lock:
             token = str(uuid.uuid4())
             now = self._now_iso()
             user = self._users[_pk(user_id, "User")] if user_id else None
             self._checkouts[token] = {
-                "token": token, "email": email or (user["email"] if user else None), "user": user, "currency": currency,
-                "lines": [{"id": str(uuid.uuid4()), "name": line["name"], "variant": line.get("variant", "Default"),
-                           "sku": line.get("sku"), "quantity": int(line["quantity"]),
-                           "price": Decimal(str(line["price"]))} for line in lines],
-                "metadata": dict(metadata or {}), "private_metadata": {}, "created": now, "updated": now,
+                "token": token,
+                "email": email or (user["email"] if user else None),
+                "user": user,
+                "currency": currency,
+                "lines": [
+                    {
+                        "id": str(uuid.uuid4()),
+                        "name": line["name"],
+                        "variant": line.get("variant", "Default"),
+                        "sku": line.get("sku"),
+                        "quantity": int(line["quantity"]),
+                        "price": Decimal(str(line["price"])),
+                    }
+                    for line in lines
+                ],
+                "metadata": dict(metadata or {}),
+                "private_metadata": {},
+                "created": now,
+                "updated": now,
             }
             self._emit("CHECKOUT_CREATED", {"checkout": self._checkout_node(self._checkouts[token])})
         return _gid("Checkout", token)
@@ -399,11 +466,20 @@ class SaleorStandin:
         with self._lock:
             checkout = self._checkouts[_pk(checkout_id, "Checkout")]
             variant = line.get("variant", "Default")
-            same = next((l for l in checkout["lines"] if (l["name"], l["variant"]) == (line["name"], variant)), None)
+            same = next(
+                (ln for ln in checkout["lines"] if (ln["name"], ln["variant"]) == (line["name"], variant)), None
+            )
             if same is None:
-                checkout["lines"].append({"id": str(uuid.uuid4()), "name": line["name"], "variant": variant,
-                                          "sku": line.get("sku"), "quantity": int(line["quantity"]),
-                                          "price": Decimal(str(line["price"]))})
+                checkout["lines"].append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "name": line["name"],
+                        "variant": variant,
+                        "sku": line.get("sku"),
+                        "quantity": int(line["quantity"]),
+                        "price": Decimal(str(line["price"])),
+                    }
+                )
             else:
                 same["quantity"] += int(line["quantity"])
             checkout["updated"] = self._now_iso()
@@ -418,23 +494,50 @@ class SaleorStandin:
         with self._lock:
             checkout = self._checkouts.pop(_pk(checkout_id, "Checkout"))
             order_id = self._new_order(
-                lines=checkout["lines"], currency=checkout["currency"], email=checkout["email"], user=checkout["user"],
-                metadata=dict(checkout["metadata"]), private_metadata=dict(checkout["private_metadata"]),
-                checkout_token=checkout["token"])
+                lines=checkout["lines"],
+                currency=checkout["currency"],
+                email=checkout["email"],
+                user=checkout["user"],
+                metadata=dict(checkout["metadata"]),
+                private_metadata=dict(checkout["private_metadata"]),
+                checkout_token=checkout["token"],
+            )
             self._emit("ORDER_CREATED", {"order": self._order_node(self._orders[_pk(order_id, "Order")])})
         return order_id
 
-    def add_order(self, lines: list[dict], *, currency: str = "EUR", email: str | None = None,
-                  user_id: str | None = None, metadata: dict[str, str] | None = None, emit: bool = True) -> str:
+    def add_order(
+        self,
+        lines: list[dict],
+        *,
+        currency: str = "EUR",
+        email: str | None = None,
+        user_id: str | None = None,
+        metadata: dict[str, str] | None = None,
+        emit: bool = True,
+    ) -> str:
         """An order placed without a checkout (e.g. a draft completed by staff). Fires ORDER_CREATED."""
         with self._lock:
             user = self._users[_pk(user_id, "User")] if user_id else None
-            normalized = [{"id": str(uuid.uuid4()), "name": line["name"], "variant": line.get("variant", "Default"),
-                           "sku": line.get("sku"), "quantity": int(line["quantity"]),
-                           "price": Decimal(str(line["price"]))} for line in lines]
-            order_id = self._new_order(lines=normalized, currency=currency, email=email or (user and user["email"]),
-                                       user=user, metadata=dict(metadata or {}), private_metadata={},
-                                       checkout_token=None)
+            normalized = [
+                {
+                    "id": str(uuid.uuid4()),
+                    "name": line["name"],
+                    "variant": line.get("variant", "Default"),
+                    "sku": line.get("sku"),
+                    "quantity": int(line["quantity"]),
+                    "price": Decimal(str(line["price"])),
+                }
+                for line in lines
+            ]
+            order_id = self._new_order(
+                lines=normalized,
+                currency=currency,
+                email=email or (user["email"] if user else None),
+                user=user,
+                metadata=dict(metadata or {}),
+                private_metadata={},
+                checkout_token=None,
+            )
             if emit:
                 self._emit("ORDER_CREATED", {"order": self._order_node(self._orders[_pk(order_id, "Order")])})
         return order_id
@@ -460,16 +563,38 @@ class SaleorStandin:
     def order(self, order_id: str) -> dict:
         return self._orders[_pk(order_id, "Order")]
 
-    def _new_order(self, *, lines: list[dict], currency: str, email: str | None, user: dict | None,
-                   metadata: dict, private_metadata: dict, checkout_token: str | None) -> str:
+    def _new_order(
+        self,
+        *,
+        lines: list[dict],
+        currency: str,
+        email: str | None,
+        user: dict | None,
+        metadata: dict,
+        private_metadata: dict,
+        checkout_token: str | None,
+    ) -> str:
         self._order_seq += 1
         pk = str(uuid.uuid4())
         now = self._now_iso()
         total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
-        self._orders[pk] = {"pk": pk, "number": str(self._order_seq), "lines": lines, "currency": currency,
-                            "email": email, "user": user, "metadata": metadata, "private_metadata": private_metadata,
-                            "checkout_token": checkout_token, "status": "UNFULFILLED", "total": total,
-                            "charged": Decimal(0), "refunded": Decimal(0), "created": now, "updated": now}
+        self._orders[pk] = {
+            "pk": pk,
+            "number": str(self._order_seq),
+            "lines": lines,
+            "currency": currency,
+            "email": email,
+            "user": user,
+            "metadata": metadata,
+            "private_metadata": private_metadata,
+            "checkout_token": checkout_token,
+            "status": "UNFULFILLED",
+            "total": total,
+            "charged": Decimal(0),
+            "refunded": Decimal(0),
+            "created": now,
+            "updated": now,
+        }
         return _gid("Order", pk)
 
     # ---- what Saleor signs ------------------------------------------------------
@@ -478,31 +603,52 @@ class SaleorStandin:
         """`Saleor-Signature`: compact JWS, RS256, unencoded detached payload (RFC 7797)."""
         header = {"alg": "RS256", "b64": False, "crit": ["b64"], "kid": self.kid, "typ": "JWT"}
         compact = jws.serialize_compact(header, body, self._key)
-        return compact[: compact.index(".")] + ".." + compact[compact.rindex(".") + 1:]
+        return compact[: compact.index(".")] + ".." + compact[compact.rindex(".") + 1 :]
 
-    def webhook_headers(self, event: str, body: bytes, *, api_url: str | None = None,
-                        signature: str | None = None) -> dict[str, str]:
+    def webhook_headers(
+        self, event: str, body: bytes, *, api_url: str | None = None, signature: str | None = None
+    ) -> dict[str, str]:
         signature = self.sign(body) if signature is None else signature
         return {
-            "Content-Type": "application/json", "Saleor-Event": event.lower(), "Saleor-Domain": self.domain,
-            "Saleor-Api-Url": api_url or self.api_url, "Saleor-Signature": signature,
-            "X-Saleor-Event": event.lower(), "X-Saleor-Domain": self.domain, "X-Saleor-Signature": signature,
+            "Content-Type": "application/json",
+            "Saleor-Event": event.lower(),
+            "Saleor-Domain": self.domain,
+            "Saleor-Api-Url": api_url or self.api_url,
+            "Saleor-Signature": signature,
+            "X-Saleor-Event": event.lower(),
+            "X-Saleor-Domain": self.domain,
+            "X-Saleor-Signature": signature,
             "User-Agent": f"Saleor/{SCHEMA_VERSION}",
             "Traceparent": f"00-{secrets.token_hex(16)}-{secrets.token_hex(8)}-01",
         }
 
-    def mint_dashboard_token(self, *, email: str = "staff@example.com", user_id: str | None = None,
-                             permissions: list[str] | None = None, user_permissions: list[str] | None = None,
-                             now: float | None = None, lifetime: int = ACCESS_TTL, app_id: str | None = None,
-                             extension_id: str | None = None, iss: str | None = None) -> str:
+    def mint_dashboard_token(
+        self,
+        *,
+        email: str = "staff@example.com",
+        user_id: str | None = None,
+        permissions: list[str] | None = None,
+        user_permissions: list[str] | None = None,
+        now: float | None = None,
+        lifetime: int = ACCESS_TTL,
+        app_id: str | None = None,
+        extension_id: str | None = None,
+        iss: str | None = None,
+    ) -> str:
         """The token the Dashboard hands to the app iframe (`type: thirdparty`)."""
         issued = int(self._clock() if now is None else now)
         user_permissions = list(user_permissions if user_permissions is not None else ALL_PERMISSIONS)
         app_permissions = set(self._app.permissions if self._app else [])
         claims: dict[str, Any] = {
-            "iat": issued, "owner": "saleor", "iss": iss or self.api_url, "exp": issued + lifetime,
-            "token": secrets.token_hex(6), "email": email, "type": "thirdparty",
-            "user_id": user_id or _gid("User", 1), "is_staff": True,
+            "iat": issued,
+            "owner": "saleor",
+            "iss": iss or self.api_url,
+            "exp": issued + lifetime,
+            "token": secrets.token_hex(6),
+            "email": email,
+            "type": "thirdparty",
+            "user_id": user_id or _gid("User", 1),
+            "is_staff": True,
             "app": app_id or (self._app.id if self._app else _gid("App", 1)),
             "permissions": permissions if permissions is not None else sorted(app_permissions & set(user_permissions)),
             "user_permissions": user_permissions,
@@ -515,9 +661,19 @@ class SaleorStandin:
         """A storefront customer's access token (`tokenCreate` → `token`, type `access`)."""
         user = self._users[_pk(user_id, "User")]
         issued = int(self._clock() if now is None else now)
-        return self._encode({"iat": issued, "owner": "saleor", "iss": self.api_url, "exp": issued + lifetime,
-                             "token": user["jwt_key"], "email": user["email"], "type": "access",
-                             "user_id": user_id, "is_staff": user["is_staff"]})
+        return self._encode(
+            {
+                "iat": issued,
+                "owner": "saleor",
+                "iss": self.api_url,
+                "exp": issued + lifetime,
+                "token": user["jwt_key"],
+                "email": user["email"],
+                "type": "access",
+                "user_id": user_id,
+                "is_staff": user["is_staff"],
+            }
+        )
 
     def _encode(self, claims: dict) -> str:
         return jwt.encode({"alg": "RS256", "kid": self.kid, "typ": "JWT"}, claims, self._key)
@@ -532,8 +688,16 @@ class SaleorStandin:
         for webhook in app.webhooks:
             if not webhook["active"] or event not in webhook["events"]:
                 continue
-            root = {"event": {"__typename": typename, "issuedAt": self._now_iso(), "version": self.version,
-                              "issuingPrincipal": None, "recipient": self._app_node(app), **fields}}
+            root = {
+                "event": {
+                    "__typename": typename,
+                    "issuedAt": self._now_iso(),
+                    "version": self.version,
+                    "issuingPrincipal": None,
+                    "recipient": self._app_node(app),
+                    **fields,
+                }
+            }
             result = execute_sync(self._schema, parse(webhook["query"]), root_value=root)
             payload = (result.data or {}).get("event")
             body = json.dumps(payload).encode()
@@ -544,7 +708,7 @@ class SaleorStandin:
 
     def deliver_pending(self) -> list[Delivery]:
         """Send what is queued, oldest first (Saleor's Celery workers)."""
-        sent = []
+        sent: list[Delivery] = []
         while True:
             with self._lock:
                 if not self._outbox:
@@ -605,9 +769,13 @@ class SaleorStandin:
             return _json({"errors": [{"message": "Can only perform a query or mutation here."}]}, 400)
         caller = self._caller(flask.request.headers.get("Authorization", ""))
         with self._lock:
-            result = execute_sync(self._schema, document, root_value=self._root(caller),
-                                  variable_values=payload.get("variables") or {},
-                                  operation_name=payload.get("operationName"))
+            result = execute_sync(
+                self._schema,
+                document,
+                root_value=self._root(caller),
+                variable_values=payload.get("variables") or {},
+                operation_name=payload.get("operationName"),
+            )
         answer: dict[str, Any] = {"data": result.data}
         if result.errors:
             answer["errors"] = [_saleor_error(e) for e in result.errors]
@@ -672,10 +840,14 @@ class SaleorStandin:
             if kind is None and _is_uuid(id):  # a checkout token is accepted in place of the id
                 kind, key = "Checkout", id
             # Public metadata of checkouts and orders needs no permission (PUBLIC_META_PERMISSION_MAP).
-            target = self._checkouts.get(key) if kind == "Checkout" else self._orders.get(key) if kind == "Order" else None
+            target = (
+                self._checkouts.get(key) if kind == "Checkout" else self._orders.get(key) if kind == "Order" else None
+            )
             if target is None:
-                return {"errors": [{"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}],
-                        "item": None}
+                return {
+                    "errors": [{"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}],
+                    "item": None,
+                }
             target["metadata"].update({item["key"]: item["value"] for item in input})
             target["updated"] = self._now_iso()
             if kind == "Checkout":
@@ -689,9 +861,15 @@ class SaleorStandin:
         return {"app": app, "checkout": checkout, "order": order, "user": user, "updateMetadata": update_metadata}
 
     def _app_node(self, app: _App) -> dict:
-        return {"__typename": "App", "id": app.id, "name": app.name, "identifier": app.identifier,
-                "isActive": app.active, "permissions": [{"code": p, "name": p} for p in app.permissions],
-                **_metadata_fields(app.metadata, {})}
+        return {
+            "__typename": "App",
+            "id": app.id,
+            "name": app.name,
+            "identifier": app.identifier,
+            "isActive": app.active,
+            "permissions": [{"code": p, "name": p} for p in app.permissions],
+            **_metadata_fields(app.metadata, {}),
+        }
 
     def _user_node(self, user: dict, caller: _Caller | None = None) -> dict:
         def orders(_info: Any, first: int | None = None, last: int | None = None, **_: Any) -> dict:
@@ -702,55 +880,112 @@ class SaleorStandin:
             mine.sort(key=lambda o: int(o["number"]), reverse=True)  # Saleor lists a user's orders newest first
             page = mine[:first] if first is not None else mine[-last:] if last else mine
             nodes = [self._order_node(o, caller) for o in page]
-            return {"edges": [{"node": n, "cursor": base64.b64encode(n["number"].encode()).decode()} for n in nodes],
-                    "pageInfo": {"hasNextPage": len(mine) > len(page), "hasPreviousPage": False,
-                                 "startCursor": None, "endCursor": None},
-                    "totalCount": len(mine)}
+            return {
+                "edges": [{"node": n, "cursor": base64.b64encode(n["number"].encode()).decode()} for n in nodes],
+                "pageInfo": {
+                    "hasNextPage": len(mine) > len(page),
+                    "hasPreviousPage": False,
+                    "startCursor": None,
+                    "endCursor": None,
+                },
+                "totalCount": len(mine),
+            }
 
-        return {"__typename": "User", "id": _gid("User", user["pk"]), "email": user["email"],
-                "firstName": user["first_name"], "lastName": user["last_name"], "isActive": True,
-                "isStaff": user["is_staff"], "dateJoined": user["joined"], "updatedAt": user["updated"],
-                "orders": orders, **_metadata_fields(user["metadata"], {})}
+        return {
+            "__typename": "User",
+            "id": _gid("User", user["pk"]),
+            "email": user["email"],
+            "firstName": user["first_name"],
+            "lastName": user["last_name"],
+            "isActive": True,
+            "isStaff": user["is_staff"],
+            "dateJoined": user["joined"],
+            "updatedAt": user["updated"],
+            "orders": orders,
+            **_metadata_fields(user["metadata"], {}),
+        }
 
     def _checkout_node(self, checkout: dict) -> dict:
         currency = checkout["currency"]
-        lines = [{"id": _gid("CheckoutLine", line["id"]), "quantity": line["quantity"],
-                  "variant": {"id": _gid("ProductVariant", line["id"][:8]), "name": line["variant"], "sku": line["sku"],
-                              "product": {"id": _gid("Product", line["id"][:8]), "name": line["name"]}},
-                  "unitPrice": _taxed(line["price"], currency),
-                  "totalPrice": _taxed(line["price"] * line["quantity"], currency)} for line in checkout["lines"]]
+        lines = [
+            {
+                "id": _gid("CheckoutLine", line["id"]),
+                "quantity": line["quantity"],
+                "variant": {
+                    "id": _gid("ProductVariant", line["id"][:8]),
+                    "name": line["variant"],
+                    "sku": line["sku"],
+                    "product": {"id": _gid("Product", line["id"][:8]), "name": line["name"]},
+                },
+                "unitPrice": _taxed(line["price"], currency),
+                "totalPrice": _taxed(line["price"] * line["quantity"], currency),
+            }
+            for line in checkout["lines"]
+        ]
         total = sum((line["price"] * line["quantity"] for line in checkout["lines"]), Decimal(0))
-        return {"__typename": "Checkout", "id": _gid("Checkout", checkout["token"]), "token": checkout["token"],
-                "email": checkout["email"], "created": checkout["created"], "updatedAt": checkout["updated"],
-                "user": self._user_node(checkout["user"]) if checkout["user"] else None,
-                "channel": _channel(currency), "lines": lines,
-                "quantity": sum(line["quantity"] for line in checkout["lines"]),
-                "totalPrice": _taxed(total, currency), "subtotalPrice": _taxed(total, currency),
-                **_metadata_fields(checkout["metadata"], checkout["private_metadata"])}
+        return {
+            "__typename": "Checkout",
+            "id": _gid("Checkout", checkout["token"]),
+            "token": checkout["token"],
+            "email": checkout["email"],
+            "created": checkout["created"],
+            "updatedAt": checkout["updated"],
+            "user": self._user_node(checkout["user"]) if checkout["user"] else None,
+            "channel": _channel(currency),
+            "lines": lines,
+            "quantity": sum(line["quantity"] for line in checkout["lines"]),
+            "totalPrice": _taxed(total, currency),
+            "subtotalPrice": _taxed(total, currency),
+            **_metadata_fields(checkout["metadata"], checkout["private_metadata"]),
+        }
 
     def _order_node(self, order: dict, caller: _Caller | None = None) -> dict:
         currency = order["currency"]
         charged, total = order["charged"], order["total"]
-        charge = "NONE" if charged == 0 else "FULL" if charged == total else "PARTIAL" if charged < total else "OVERCHARGED"
-        payment = ("FULLY_REFUNDED" if order["refunded"] and order["refunded"] >= total else
-                   "PARTIALLY_REFUNDED" if order["refunded"] else
-                   "FULLY_CHARGED" if charge == "FULL" else "NOT_CHARGED")
-        return {"__typename": "Order", "id": _gid("Order", order["pk"]), "number": order["number"],
-                "created": order["created"], "updatedAt": order["updated"], "status": order["status"],
-                "user": self._user_node(order["user"], caller) if order["user"] else None,
-                "userEmail": order["email"],
-                "checkoutId": _gid("Checkout", order["checkout_token"]) if order["checkout_token"] else None,
-                "channel": _channel(currency),
-                "lines": [{"id": _gid("OrderLine", line["id"]), "productName": line["name"],
-                           "variantName": line["variant"], "quantity": line["quantity"],
-                           "totalPrice": _taxed(line["price"] * line["quantity"], currency)} for line in order["lines"]],
-                "total": _taxed(total, currency), "isPaid": charge == "FULL", "paymentStatus": payment,
-                "chargeStatus": charge, "totalCharged": _money(charged, currency),
-                "totalRefunded": _money(order["refunded"], currency),
-                **_metadata_fields(order["metadata"], order["private_metadata"])}
+        charge = (
+            "NONE" if charged == 0 else "FULL" if charged == total else "PARTIAL" if charged < total else "OVERCHARGED"
+        )
+        payment = (
+            "FULLY_REFUNDED"
+            if order["refunded"] and order["refunded"] >= total
+            else "PARTIALLY_REFUNDED"
+            if order["refunded"]
+            else "FULLY_CHARGED"
+            if charge == "FULL"
+            else "NOT_CHARGED"
+        )
+        return {
+            "__typename": "Order",
+            "id": _gid("Order", order["pk"]),
+            "number": order["number"],
+            "created": order["created"],
+            "updatedAt": order["updated"],
+            "status": order["status"],
+            "user": self._user_node(order["user"], caller) if order["user"] else None,
+            "userEmail": order["email"],
+            "checkoutId": _gid("Checkout", order["checkout_token"]) if order["checkout_token"] else None,
+            "channel": _channel(currency),
+            "lines": [
+                {
+                    "id": _gid("OrderLine", line["id"]),
+                    "productName": line["name"],
+                    "variantName": line["variant"],
+                    "quantity": line["quantity"],
+                    "totalPrice": _taxed(line["price"] * line["quantity"], currency),
+                }
+                for line in order["lines"]
+            ],
+            "total": _taxed(total, currency),
+            "isPaid": charge == "FULL",
+            "paymentStatus": payment,
+            "chargeStatus": charge,
+            "totalCharged": _money(charged, currency),
+            "totalRefunded": _money(order["refunded"], currency),
+            **_metadata_fields(order["metadata"], order["private_metadata"]),
+        }
 
     def _now_iso(self) -> str:
-        return datetime.fromtimestamp(self._clock(), timezone.utc).isoformat()
+        return datetime.fromtimestamp(self._clock(), UTC).isoformat()
 
 
 # ---- small pure helpers ---------------------------------------------------------

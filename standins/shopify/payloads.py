@@ -11,7 +11,8 @@ money in `transactions` of kind `refund`. Development and tests only.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -29,12 +30,21 @@ def _money(amount: Decimal | str) -> str:
 
 def _set(amount: Decimal | str, currency: str) -> dict:
     value = _money(amount)
-    return {"shop_money": {"amount": value, "currency_code": currency},
-            "presentment_money": {"amount": value, "currency_code": currency}}
+    return {
+        "shop_money": {"amount": value, "currency_code": currency},
+        "presentment_money": {"amount": value, "currency_code": currency},
+    }
 
 
-def line_item(title: str, price: Decimal | str, quantity: int = 1, *, currency: str = "EUR",
-              variant_id: int = 808950810, product_id: int = 632910392) -> dict:
+def line_item(
+    title: str,
+    price: Decimal | str,
+    quantity: int = 1,
+    *,
+    currency: str = "EUR",
+    variant_id: int = 808950810,
+    product_id: int = 632910392,
+) -> dict:
     line_id = next(_ids)
     return {
         "id": line_id,
@@ -99,12 +109,12 @@ def order_payload(
     cart_token: str | None = None,
     buyer: dict | None = None,
     cancelled_at: datetime | None = None,
-    refunds: list[Decimal | str] = (),
+    refunds: Sequence[Decimal | str] = (),
     financial_status: str = "paid",
 ) -> dict[str, Any]:
     """An `orders/create` / `orders/updated` body. `refunds` lists refunded amounts."""
     order_id = order_id or next(_ids)
-    created = created_at or datetime.now(timezone.utc)
+    created = created_at or datetime.now(UTC)
     lines = lines if lines is not None else [line_item("Fjord parka", "249.00", currency=currency or "EUR")]
     subtotal = sum((Decimal(line["price"]) * line["quantity"] for line in lines), Decimal(0))
     amount = Decimal(total) if total is not None else subtotal
@@ -207,51 +217,130 @@ def _refund(order_id: int, amount: Decimal, currency: str, created: datetime) ->
 
 def cart_payload(token: str, lines: list[dict], *, updated_at: datetime | None = None) -> dict[str, Any]:
     """A `carts/create` / `carts/update` body: the token without `?key=`, lines with line_price."""
-    when = updated_at or datetime.now(timezone.utc)
+    when = updated_at or datetime.now(UTC)
     items = []
     for line in lines:
         price = Decimal(line["price"])
-        items.append({
-            "id": line["variant_id"], "properties": {}, "quantity": line["quantity"], "variant_id": line["variant_id"],
-            "key": f"{line['variant_id']}:{abs(hash(token)) % 10**8:x}", "discounted_price": _money(price),
-            "discounts": [], "gift_card": False, "grams": 200, "line_price": _money(price * line["quantity"]),
-            "original_line_price": _money(price * line["quantity"]), "original_price": _money(price),
-            "price": _money(price), "product_id": line["product_id"], "sku": line["sku"], "taxable": True,
-            "title": line["title"], "total_discount": "0.00", "vendor": "Fjord Gear",
-        })
-    return {"id": token, "token": token, "line_items": items, "note": None,
-            "updated_at": when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            "created_at": when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")}
+        items.append(
+            {
+                "id": line["variant_id"],
+                "properties": {},
+                "quantity": line["quantity"],
+                "variant_id": line["variant_id"],
+                "key": f"{line['variant_id']}:{abs(hash(token)) % 10**8:x}",
+                "discounted_price": _money(price),
+                "discounts": [],
+                "gift_card": False,
+                "grams": 200,
+                "line_price": _money(price * line["quantity"]),
+                "original_line_price": _money(price * line["quantity"]),
+                "original_price": _money(price),
+                "price": _money(price),
+                "product_id": line["product_id"],
+                "sku": line["sku"],
+                "taxable": True,
+                "title": line["title"],
+                "total_discount": "0.00",
+                "vendor": "Fjord Gear",
+            }
+        )
+    return {
+        "id": token,
+        "token": token,
+        "line_items": items,
+        "note": None,
+        "updated_at": when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "created_at": when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+    }
 
 
-def checkout_payload(token: str, cart_token: str | None, lines: list[dict], *, currency: str = "EUR",
-                     email: str | None = None, updated_at: datetime | None = None,
-                     note_attributes: dict[str, str] | None = None) -> dict[str, Any]:
+def checkout_payload(
+    token: str,
+    cart_token: str | None,
+    lines: list[dict],
+    *,
+    currency: str = "EUR",
+    email: str | None = None,
+    updated_at: datetime | None = None,
+    note_attributes: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """A `checkouts/create` / `checkouts/update` body (abandoned checkout)."""
-    when = updated_at or datetime.now(timezone.utc)
+    when = updated_at or datetime.now(UTC)
     total = sum((Decimal(line["price"]) * line["quantity"] for line in lines), Decimal(0))
     checkout_id = next(_ids)
     return {
-        "id": checkout_id, "token": token, "cart_token": cart_token, "email": email, "gateway": None,
-        "buyer_accepts_marketing": False, "created_at": _stamp(when), "updated_at": _stamp(when),
-        "landing_site": "/", "note": None, "note_attributes": [{"name": k, "value": v} for k, v in (note_attributes or {}).items()],
-        "referring_site": "", "shipping_lines": [], "taxes_included": True, "total_weight": 200, "currency": currency,
-        "completed_at": None, "closed_at": None, "user_id": None, "location_id": None, "source_identifier": None,
-        "source_url": None, "device_id": None, "phone": None, "customer_locale": "en", "name": f"#{checkout_id}",
-        "source": None, "abandoned_checkout_url": f"https://fjord-gear.myshopify.com/74/checkouts/{token}/recover?key=abc",
-        "discount_codes": [], "tax_lines": [], "source_name": "web", "presentment_currency": currency,
-        "buyer_accepts_sms": False, "sms_marketing_phone": None, "total_discounts": "0.00",
-        "total_line_items_price": _money(total), "total_price": _money(total), "total_tax": "0.00",
-        "subtotal_price": _money(total), "total_duties": None, "reservation_token": None,
+        "id": checkout_id,
+        "token": token,
+        "cart_token": cart_token,
+        "email": email,
+        "gateway": None,
+        "buyer_accepts_marketing": False,
+        "created_at": _stamp(when),
+        "updated_at": _stamp(when),
+        "landing_site": "/",
+        "note": None,
+        "note_attributes": [{"name": k, "value": v} for k, v in (note_attributes or {}).items()],
+        "referring_site": "",
+        "shipping_lines": [],
+        "taxes_included": True,
+        "total_weight": 200,
+        "currency": currency,
+        "completed_at": None,
+        "closed_at": None,
+        "user_id": None,
+        "location_id": None,
+        "source_identifier": None,
+        "source_url": None,
+        "device_id": None,
+        "phone": None,
+        "customer_locale": "en",
+        "name": f"#{checkout_id}",
+        "source": None,
+        "abandoned_checkout_url": f"https://fjord-gear.myshopify.com/74/checkouts/{token}/recover?key=abc",
+        "discount_codes": [],
+        "tax_lines": [],
+        "source_name": "web",
+        "presentment_currency": currency,
+        "buyer_accepts_sms": False,
+        "sms_marketing_phone": None,
+        "total_discounts": "0.00",
+        "total_line_items_price": _money(total),
+        "total_price": _money(total),
+        "total_tax": "0.00",
+        "subtotal_price": _money(total),
+        "total_duties": None,
+        "reservation_token": None,
         "line_items": [
-            {"applied_discounts": [], "discount_allocations": [], "key": f"k{line['variant_id']}", "destination_location_id": None,
-             "fulfillment_service": "manual", "gift_card": False, "grams": 200, "origin_location_id": None,
-             "presentment_title": line["title"], "presentment_variant_title": "", "product_id": line["product_id"],
-             "properties": None, "quantity": line["quantity"], "requires_shipping": True, "sku": line["sku"],
-             "tax_lines": [], "taxable": True, "title": line["title"], "variant_id": line["variant_id"],
-             "variant_title": "", "variant_price": _money(line["price"]), "vendor": "Fjord Gear", "user_id": None,
-             "unit_price_measurement": None, "rank": None, "compare_at_price": None, "line_price": _money(Decimal(line["price"]) * line["quantity"]),
-             "price": _money(line["price"])}
+            {
+                "applied_discounts": [],
+                "discount_allocations": [],
+                "key": f"k{line['variant_id']}",
+                "destination_location_id": None,
+                "fulfillment_service": "manual",
+                "gift_card": False,
+                "grams": 200,
+                "origin_location_id": None,
+                "presentment_title": line["title"],
+                "presentment_variant_title": "",
+                "product_id": line["product_id"],
+                "properties": None,
+                "quantity": line["quantity"],
+                "requires_shipping": True,
+                "sku": line["sku"],
+                "tax_lines": [],
+                "taxable": True,
+                "title": line["title"],
+                "variant_id": line["variant_id"],
+                "variant_title": "",
+                "variant_price": _money(line["price"]),
+                "vendor": "Fjord Gear",
+                "user_id": None,
+                "unit_price_measurement": None,
+                "rank": None,
+                "compare_at_price": None,
+                "line_price": _money(Decimal(line["price"]) * line["quantity"]),
+                "price": _money(line["price"]),
+            }
             for line in lines
         ],
         "customer": None,
@@ -261,6 +350,13 @@ def checkout_payload(token: str, cart_token: str | None, lines: list[dict], *, c
 def simple_lines(*items: tuple[str, str, int]) -> list[dict]:
     """(title, price, quantity) → the line dicts cart_payload/checkout_payload take."""
     return [
-        {"title": title, "price": price, "quantity": quantity, "variant_id": 40000 + i, "product_id": 7000 + i, "sku": f"SKU-{i}"}
+        {
+            "title": title,
+            "price": price,
+            "quantity": quantity,
+            "variant_id": 40000 + i,
+            "product_id": 7000 + i,
+            "sku": f"SKU-{i}",
+        }
         for i, (title, price, quantity) in enumerate(items)
     ]

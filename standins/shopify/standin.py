@@ -18,10 +18,11 @@ import threading
 import time
 import uuid
 import warnings
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, overload
 from urllib.parse import urlencode, urlsplit
 
 import flask
@@ -34,6 +35,7 @@ from graphql import (
     GraphQLInt,
     GraphQLObjectType,
     GraphQLSchema,
+    InlineFragmentNode,
     OperationDefinitionNode,
     SelectionSetNode,
     build_schema,
@@ -47,8 +49,12 @@ from graphql.utilities import get_operation_ast
 from joserfc import jwt
 from joserfc.errors import JoseError, SecurityWarning
 from joserfc.jwk import OctKey
+from werkzeug.wrappers import Response as BaseResponse
 
 from standins.server import StandinServer  # noqa: F401 - re-exported for tests and the demo
+
+if TYPE_CHECKING:
+    from standins.shopify.storefront import Storefront
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ID_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:id_token"
@@ -151,10 +157,16 @@ class _InvalidSubjectToken(Exception):
 class ShopifyStandin:
     """A fake Shopify: OAuth (code grant, token exchange, refresh) and a small Admin GraphQL API."""
 
-    def __init__(self, api_key: str, api_secret: str, *,
-                 scopes: str = "read_customers,read_orders,write_app_proxy",
-                 clock: Callable[[], float] = time.time, access_token_ttl: int = 3600,
-                 refresh_token_ttl: int = 90 * 86400):
+    def __init__(
+        self,
+        api_key: str,
+        api_secret: str,
+        *,
+        scopes: str = "read_customers,read_orders,write_app_proxy",
+        clock: Callable[[], float] = time.time,
+        access_token_ttl: int = 3600,
+        refresh_token_ttl: int = 90 * 86400,
+    ):
         self.api_key = api_key
         self.api_secret = api_secret
         self.scopes = scopes
@@ -171,28 +183,56 @@ class ShopifyStandin:
         self._refresh: dict[str, _RefreshToken] = {}
         self._codes: dict[str, _Grant] = {}
         self._schema: GraphQLSchema = build_schema(SCHEMA_SDL)
+        # The Online Store, when standins.shopify.storefront.enable_storefront has added one.
+        self.storefront: Storefront | None = None
         self.app = self._build_app()
 
     # ---- test setup -------------------------------------------------------------
 
-    def add_shop(self, domain: str, *, name: str | None = None, timezone: str = "Europe/Tallinn",
-                 currency: str = "EUR", primary_domain: str | None = None) -> None:
+    def add_shop(
+        self,
+        domain: str,
+        *,
+        name: str | None = None,
+        timezone: str = "Europe/Tallinn",
+        currency: str = "EUR",
+        primary_domain: str | None = None,
+    ) -> None:
         """`primary_domain` is the shop's custom domain (e.g. fjordgear.com); default: the myshopify one."""
         self._check_currency(currency)
         with self._lock:
             handle = domain.removesuffix(".myshopify.com")
-            self._shops[domain] = _Shop(domain, len(self._shops) + 1, name or handle.replace("-", " ").title(),
-                                        timezone, currency, primary_domain or domain)
+            self._shops[domain] = _Shop(
+                domain,
+                len(self._shops) + 1,
+                name or handle.replace("-", " ").title(),
+                timezone,
+                currency,
+                primary_domain or domain,
+            )
 
-    def add_customer(self, domain: str, customer_id: int, *, first_name: str, last_name: str, email: str,
-                     orders: list[dict] | None = None) -> None:
+    def add_customer(
+        self,
+        domain: str,
+        customer_id: int,
+        *,
+        first_name: str,
+        last_name: str,
+        email: str,
+        orders: list[dict] | None = None,
+    ) -> None:
         """Orders are REST-shaped dicts: id, name, created_at, total, currency, financial_status,
         fulfillment_status and optionally note_attributes ([{name, value}], as on orders/create)."""
         shop = self._shop(domain)
         normalized = [self._normalize_order(order, customer_id) for order in orders or []]
         with self._lock:
-            shop.customers[customer_id] = {"id": customer_id, "first_name": first_name, "last_name": last_name,
-                                           "email": email, "order_ids": [order["id"] for order in normalized]}
+            shop.customers[customer_id] = {
+                "id": customer_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "order_ids": [order["id"] for order in normalized],
+            }
             shop.orders.update({order["id"]: order for order in normalized})
 
     def revoke(self, shop: str) -> None:
@@ -213,21 +253,39 @@ class ShopifyStandin:
     def valid_access_token(self, shop: str, token: str) -> bool:
         with self._lock:
             record = self._access.get(token)
-        return (record is not None and record.shop == shop
-                and (record.expires_at is None or self._clock() < record.expires_at))
+        return (
+            record is not None
+            and record.shop == shop
+            and (record.expires_at is None or self._clock() < record.expires_at)
+        )
 
     # ---- what Shopify signs -----------------------------------------------------
 
-    def mint_id_token(self, shop: str, *, sub: str = "1", now: float | None = None, lifetime: int = 60,
-                      secret: str | None = None, aud: str | None = None, dest: str | None = None,
-                      iss: str | None = None, nbf: float | None = None) -> str:
+    def mint_id_token(
+        self,
+        shop: str,
+        *,
+        sub: str = "1",
+        now: float | None = None,
+        lifetime: int = 60,
+        secret: str | None = None,
+        aud: str | None = None,
+        dest: str | None = None,
+        iss: str | None = None,
+        nbf: float | None = None,
+    ) -> str:
         """An App Bridge ID token; the overrides exist to forge bad ones."""
         issued = int(self._clock() if now is None else now)
         claims = {
-            "iss": iss or f"https://{shop}/admin", "dest": dest or f"https://{shop}",
-            "aud": aud or self.api_key, "sub": sub, "exp": issued + lifetime,
-            "nbf": int(issued if nbf is None else nbf), "iat": issued,
-            "jti": str(uuid.uuid4()), "sid": secrets.token_hex(32),
+            "iss": iss or f"https://{shop}/admin",
+            "dest": dest or f"https://{shop}",
+            "aud": aud or self.api_key,
+            "sub": sub,
+            "exp": issued + lifetime,
+            "nbf": int(issued if nbf is None else nbf),
+            "iat": issued,
+            "jti": str(uuid.uuid4()),
+            "sid": secrets.token_hex(32),
         }
         key = OctKey.import_key(secret or self.api_secret)
         with _quiet_short_keys():
@@ -237,8 +295,16 @@ class ShopifyStandin:
         digest = hmac.new((secret or self.api_secret).encode(), body, hashlib.sha256).digest()
         return base64.b64encode(digest).decode()
 
-    def webhook_headers(self, topic: str, shop: str, body: bytes, *, event_id: str | None = None,
-                        api_version: str = "2026-10", secret: str | None = None) -> dict[str, str]:
+    def webhook_headers(
+        self,
+        topic: str,
+        shop: str,
+        body: bytes,
+        *,
+        event_id: str | None = None,
+        api_version: str = "2026-10",
+        secret: str | None = None,
+    ) -> dict[str, str]:
         return {
             "Content-Type": "application/json",
             "X-Shopify-Topic": topic,
@@ -260,8 +326,7 @@ class ShopifyStandin:
         timestamp = str(int(self._clock() if now is None else now))
         return self.sign_query({"shop": shop, "timestamp": timestamp, "host": _host_param(shop)})
 
-    def sign_proxy_query(self, params: list[tuple[str, str]],
-                         secret: str | None = None) -> list[tuple[str, str]]:
+    def sign_proxy_query(self, params: list[tuple[str, str]], secret: str | None = None) -> list[tuple[str, str]]:
         """App proxy `signature`: repeated keys joined by `,`, sorted `k=v` with NO separator, hex."""
         kept = [(k, v) for k, v in params if k != "signature"]
         grouped: dict[str, list[str]] = {}
@@ -270,13 +335,27 @@ class ShopifyStandin:
         message = "".join(f"{k}={','.join(v)}" for k, v in sorted(grouped.items()))
         return [*kept, ("signature", _hmac_hex(secret or self.api_secret, message))]
 
-    def proxy_query(self, shop: str, *, logged_in_customer_id: str = "", path_prefix: str = "/apps/parley",
-                    now: float | None = None, extra: list[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    def proxy_query(
+        self,
+        shop: str,
+        *,
+        logged_in_customer_id: str = "",
+        path_prefix: str = "/apps/parley",
+        now: float | None = None,
+        extra: Sequence[tuple[str, str]] = (),
+    ) -> list[tuple[str, str]]:
         """The query Shopify appends when it forwards a storefront request: the shopper's own
         parameters first, then Shopify's."""
         timestamp = str(int(self._clock() if now is None else now))
-        return self.sign_proxy_query([*extra, ("shop", shop), ("logged_in_customer_id", logged_in_customer_id),
-                                      ("path_prefix", path_prefix), ("timestamp", timestamp)])
+        return self.sign_proxy_query(
+            [
+                *extra,
+                ("shop", shop),
+                ("logged_in_customer_id", logged_in_customer_id),
+                ("path_prefix", path_prefix),
+                ("timestamp", timestamp),
+            ]
+        )
 
     # ---- HTTP -------------------------------------------------------------------
 
@@ -293,8 +372,12 @@ class ShopifyStandin:
     def _record_and_find_shop(self) -> flask.Response | None:
         request = flask.request
         shop = (request.view_args or {}).get("shop")
-        entry: dict[str, Any] = {"method": request.method, "shop": shop, "headers": dict(request.headers),
-                                 "path": request.path.removeprefix(f"/store/{shop}") if shop else request.path}
+        entry: dict[str, Any] = {
+            "method": request.method,
+            "shop": shop,
+            "headers": dict(request.headers),
+            "path": request.path.removeprefix(f"/store/{shop}") if shop else request.path,
+        }
         if request.is_json:
             entry["json"] = request.get_json(silent=True)
         elif request.form:
@@ -306,7 +389,7 @@ class ShopifyStandin:
             known = shop is None or shop in self._shops
         return None if known else _json({"errors": "Not Found"}, 404)
 
-    def _authorize(self, shop: str) -> flask.Response:
+    def _authorize(self, shop: str) -> BaseResponse:
         fields = flask.request.values
         if fields.get("client_id") != self.api_key:
             return _html("<p>Oauth error invalid_request: The client_id is unknown.</p>", 400)
@@ -332,28 +415,33 @@ class ShopifyStandin:
         if api_key != self.api_key:
             return _html("<h1>No such app</h1>", 404)
         name = html.escape(self._shop(shop).name)
-        return _html(f"<h1>{html.escape(self.app_name)} is installed</h1><p>{name} · {html.escape(shop)}</p>", 200,
-                     title=f"{self.app_name} · {name}")
+        return _html(
+            f"<h1>{html.escape(self.app_name)} is installed</h1><p>{name} · {html.escape(shop)}</p>",
+            200,
+            title=f"{self.app_name} · {name}",
+        )
 
     def _consent_page(self, shop: str, fields: Any) -> flask.Response:
         names = ("client_id", "scope", "redirect_uri", "state")
         hidden = [(name, fields[name]) for name in names if name in fields]
         hidden += [("grant_options[]", value) for value in fields.getlist("grant_options[]")]
-        inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
-                         for k, v in hidden)
+        inputs = "".join(f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">' for k, v in hidden)
         scopes = (fields.get("scope") or self.scopes).split(",")
         items = "".join(f"<li>{html.escape(scope)}</li>" for scope in scopes if scope)
-        body = (f"<h1>Install {html.escape(self.app_name)} on {html.escape(shop)}?</h1><ul>{items}</ul>"
-                f'<form method="post" action="{html.escape(flask.request.path)}">{inputs}'
-                f'<button type="submit">Install</button></form>')
+        body = (
+            f"<h1>Install {html.escape(self.app_name)} on {html.escape(shop)}?</h1><ul>{items}</ul>"
+            f'<form method="post" action="{html.escape(flask.request.path)}">{inputs}'
+            f'<button type="submit">Install</button></form>'
+        )
         return _html(body, 200, title=f"Install {self.app_name}")
 
     def _access_token(self, shop: str) -> flask.Response:
         body = _request_body()
         secret = str(body.get("client_secret", ""))
         if body.get("client_id") != self.api_key or not _same(secret, self.api_secret):
-            return _oauth_error("invalid_client",
-                                "Client authentication failed: wrong client_id or client_secret.", 401)
+            return _oauth_error(
+                "invalid_client", "Client authentication failed: wrong client_id or client_secret.", 401
+            )
         expiring = str(body.get("expiring", "")) in ("1", "true", "True")
         grant_type = body.get("grant_type")
         with self._lock:
@@ -369,15 +457,13 @@ class ShopifyStandin:
     def _redeem_code(self, shop: str, code: str, expiring: bool) -> flask.Response:
         grant = self._codes.pop(code, None)  # one-time, whatever happens next
         if grant is None or grant.shop != shop:
-            return _oauth_error("invalid_request",
-                                "The authorization code was not found or was already used")
+            return _oauth_error("invalid_request", "The authorization code was not found or was already used")
         return _json(self._issue(shop, grant.scope, online=grant.online, expiring=expiring))
 
     def _exchange(self, shop: str, body: dict, expiring: bool) -> flask.Response:
         requested = body.get("requested_token_type")
         if requested not in (OFFLINE_TOKEN_TYPE, ONLINE_TOKEN_TYPE):
-            return _oauth_error("invalid_request",
-                                "requested_token_type must be an offline or online access token.")
+            return _oauth_error("invalid_request", "requested_token_type must be an offline or online access token.")
         subject = str(body.get("subject_token", ""))
         if body.get("subject_token_type") == OFFLINE_TOKEN_TYPE:
             return self._migrate_offline_token(shop, subject, expiring)
@@ -385,15 +471,17 @@ class ShopifyStandin:
             claims = self._verify_id_token(shop, subject)
         except _InvalidSubjectToken as error:
             return _oauth_error("invalid_subject_token", str(error))
-        return _json(self._issue(shop, self.scopes, online=requested == ONLINE_TOKEN_TYPE, expiring=expiring,
-                                 user_id=str(claims["sub"])))
+        return _json(
+            self._issue(
+                shop, self.scopes, online=requested == ONLINE_TOKEN_TYPE, expiring=expiring, user_id=str(claims["sub"])
+            )
+        )
 
     def _migrate_offline_token(self, shop: str, subject: str, expiring: bool) -> flask.Response:
         """Non-expiring offline token -> expiring pair; the old token is revoked (Shopify's migration)."""
         record = self._access.get(subject)
         if record is None or record.shop != shop or record.online or record.expires_at is not None:
-            return _oauth_error("invalid_subject_token",
-                                "The subject token is not a non-expiring offline token.")
+            return _oauth_error("invalid_subject_token", "The subject token is not a non-expiring offline token.")
         del self._access[subject]
         return _json(self._issue(shop, record.scope, online=False, expiring=expiring))
 
@@ -409,8 +497,11 @@ class ShopifyStandin:
     def _verify_id_token(self, shop: str, token: str) -> dict:
         now = self._clock()
         registry = jwt.JWTClaimsRegistry(
-            now=lambda: int(now), leeway=ID_TOKEN_LEEWAY, aud={"essential": True, "value": self.api_key},
-            **{claim: {"essential": True} for claim in ("iss", "dest", "sub", "exp", "nbf")})
+            now=lambda: int(now),
+            leeway=ID_TOKEN_LEEWAY,
+            aud={"essential": True, "value": self.api_key},
+            **{claim: jwt.ClaimsOption(essential=True) for claim in ("iss", "dest", "sub", "exp", "nbf")},
+        )
         try:
             with _quiet_short_keys():
                 decoded = jwt.decode(token, OctKey.import_key(self.api_secret), algorithms=["HS256"])
@@ -422,8 +513,9 @@ class ShopifyStandin:
             raise _InvalidSubjectToken("The ID token was issued for another shop.")
         return decoded.claims
 
-    def _issue(self, shop: str, scope: str, *, online: bool, expiring: bool, user_id: str = "1",
-               parent: str | None = None) -> dict:
+    def _issue(
+        self, shop: str, scope: str, *, online: bool, expiring: bool, user_id: str = "1", parent: str | None = None
+    ) -> dict:
         """A token response; online tokens always expire and never come with a refresh token."""
         now = self._clock()
         token = ("shpua_" if online else "shpat_") + secrets.token_hex(16)
@@ -475,10 +567,14 @@ class ShopifyStandin:
                 shop.throttled = max(shop.throttled - 1, 0)
                 return {"errors": [THROTTLED_ERROR], "extensions": {"cost": _cost(requested, None, shown)}}
             shop.available = remaining = available - requested
-        result = execute_sync(self._schema, document, root_value=self._root(shop), variable_values=variables,
-                              operation_name=payload.get("operationName"))
-        answer: dict[str, Any] = {"data": result.data,
-                                  "extensions": {"cost": _cost(requested, requested, remaining)}}
+        result = execute_sync(
+            self._schema,
+            document,
+            root_value=self._root(shop),
+            variable_values=variables,
+            operation_name=payload.get("operationName"),
+        )
+        answer: dict[str, Any] = {"data": result.data, "extensions": {"cost": _cost(requested, requested, remaining)}}
         if result.errors:
             answer["errors"] = [error.formatted for error in result.errors]
         return answer
@@ -493,36 +589,53 @@ class ShopifyStandin:
     def _root(self, shop: _Shop) -> dict:
         # graphql-core's default resolver reads dict keys and calls callables with the field arguments.
         return {
-            "shop": {"id": _gid("Shop", shop.number), "name": shop.name, "myshopifyDomain": shop.domain,
-                     "ianaTimezone": shop.timezone, "currencyCode": shop.currency,
-                     "email": f"owner@{shop.domain}",
-                     "primaryDomain": {"id": _gid("Domain", shop.number), "host": shop.primary_domain,
-                                       "url": f"https://{shop.primary_domain}", "sslEnabled": True}},
+            "shop": {
+                "id": _gid("Shop", shop.number),
+                "name": shop.name,
+                "myshopifyDomain": shop.domain,
+                "ianaTimezone": shop.timezone,
+                "currencyCode": shop.currency,
+                "email": f"owner@{shop.domain}",
+                "primaryDomain": {
+                    "id": _gid("Domain", shop.number),
+                    "host": shop.primary_domain,
+                    "url": f"https://{shop.primary_domain}",
+                    "sslEnabled": True,
+                },
+            },
             "customer": lambda _info, id: self._customer_node(shop, _gid_number(id, "Customer")),
-            "order": lambda _info, id: self._order_node(shop, shop.orders.get(_gid_number(id, "Order"))),
+            "order": lambda _info, id: self._order_node(shop, _by_number(shop.orders, _gid_number(id, "Order"))),
         }
 
     def _customer_node(self, shop: _Shop, customer_id: int | None) -> dict | None:
-        customer = shop.customers.get(customer_id)
+        customer = _by_number(shop.customers, customer_id)
         if customer is None:
             return None
         orders = [self._order_node(shop, shop.orders[order_id]) for order_id in customer["order_ids"]]
         return {
-            "id": _gid("Customer", customer["id"]), "firstName": customer["first_name"],
+            "id": _gid("Customer", customer["id"]),
+            "firstName": customer["first_name"],
             "lastName": customer["last_name"],
             "displayName": f"{customer['first_name']} {customer['last_name']}".strip() or customer["email"],
             "numberOfOrders": str(len(orders)),  # UnsignedInt64 is a string on the wire
             "defaultEmailAddress": {"emailAddress": customer["email"]} if customer["email"] else None,
             "orders": lambda _info, sortKey, reverse, first=None, last=None: _connection(
-                _sort_orders(orders, sortKey, reverse), first, last),
+                _sort_orders(orders, sortKey, reverse), first, last
+            ),
         }
 
+    @overload
+    def _order_node(self, shop: _Shop, order: dict) -> dict: ...
+    @overload
+    def _order_node(self, shop: _Shop, order: dict | None) -> dict | None: ...
     def _order_node(self, shop: _Shop, order: dict | None) -> dict | None:
         if order is None:
             return None
         money = {"amount": order["total"], "currencyCode": order["currency"]}  # no FX: both in order currency
         return {
-            "id": _gid("Order", order["id"]), "name": order["name"], "createdAt": order["created_at"],
+            "id": _gid("Order", order["id"]),
+            "name": order["name"],
+            "createdAt": order["created_at"],
             "displayFinancialStatus": order["financial_status"],
             "displayFulfillmentStatus": order["fulfillment_status"],
             "totalPriceSet": {"shopMoney": money, "presentmentMoney": money},
@@ -536,11 +649,15 @@ class ShopifyStandin:
         financial = order.get("financial_status")
         fulfillment = order.get("fulfillment_status")
         return {
-            "id": int(order["id"]), "name": order["name"], "created_at": _iso_utc(order["created_at"]),
-            "total": str(Decimal(str(order["total"]))), "currency": order["currency"],
+            "id": int(order["id"]),
+            "name": order["name"],
+            "created_at": _iso_utc(order["created_at"]),
+            "total": str(Decimal(str(order["total"]))),
+            "currency": order["currency"],
             "financial_status": financial.upper() if financial else None,
             "fulfillment_status": FULFILLMENT_FROM_REST.get(fulfillment, str(fulfillment).upper()),
-            "note_attributes": list(order.get("note_attributes", [])), "customer_id": customer_id,
+            "note_attributes": list(order.get("note_attributes", [])),
+            "customer_id": customer_id,
         }
 
     def _check_currency(self, currency: str) -> None:
@@ -574,15 +691,22 @@ def _host_param(shop: str) -> str:
 def _iso_utc(moment: float | str, *, microseconds: bool = False) -> str:
     if isinstance(moment, str):
         parsed = datetime.fromisoformat(moment)
-        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp()
+        moment = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
     spec = "microseconds" if microseconds else "seconds"
-    return datetime.fromtimestamp(moment, timezone.utc).isoformat(timespec=spec).replace("+00:00", "Z")
+    return datetime.fromtimestamp(moment, UTC).isoformat(timespec=spec).replace("+00:00", "Z")
 
 
 def _staff_user(shop: str, user_id: str) -> dict:
-    return {"id": int(user_id) if user_id.isdigit() else user_id, "first_name": "Staff", "last_name": f"Member {user_id}",
-            "email": f"staff{user_id}@{shop}", "email_verified": True, "account_owner": user_id == "1",
-            "locale": "en", "collaborator": False}
+    return {
+        "id": int(user_id) if user_id.isdigit() else user_id,
+        "first_name": "Staff",
+        "last_name": f"Member {user_id}",
+        "email": f"staff{user_id}@{shop}",
+        "email_verified": True,
+        "account_owner": user_id == "1",
+        "locale": "en",
+        "collaborator": False,
+    }
 
 
 @contextlib.contextmanager
@@ -613,8 +737,10 @@ def _oauth_error(error: str, description: str, status: int = 400) -> flask.Respo
 
 def _html(body: str, status: int, *, title: str = "Shopify") -> flask.Response:
     """A self-contained page; `body` is already-escaped HTML."""
-    page = (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title></head>"
-            f"<body style=\"font-family:sans-serif;max-width:32em;margin:3em auto\">{body}</body></html>")
+    page = (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>'
+        f'<body style="font-family:sans-serif;max-width:32em;margin:3em auto">{body}</body></html>'
+    )
     return flask.Response(page, status, mimetype="text/html")
 
 
@@ -629,11 +755,18 @@ def _gid_number(gid: str, kind: str) -> int | None:
     return int(match.group(2)) if match.group(1) == kind else None
 
 
+def _by_number(records: dict[int, dict], number: int | None) -> dict | None:
+    """The record of a numeric id, or None (also for a gid of another kind)."""
+    return records.get(number) if number is not None else None
+
+
 def _sort_orders(orders: list[dict], sort_key: str, reverse: bool) -> list[dict]:
     # The stand-in keeps no processed/updated times, so those sort like creation.
     keys: dict[str, Callable[[dict], Any]] = {
-        "CREATED_AT": lambda o: o["createdAt"], "PROCESSED_AT": lambda o: o["createdAt"],
-        "UPDATED_AT": lambda o: o["createdAt"], "NUMBER": lambda o: o["name"],
+        "CREATED_AT": lambda o: o["createdAt"],
+        "PROCESSED_AT": lambda o: o["createdAt"],
+        "UPDATED_AT": lambda o: o["createdAt"],
+        "NUMBER": lambda o: o["name"],
         "TOTAL_PRICE": lambda o: Decimal(o["totalPriceSet"]["shopMoney"]["amount"]),
     }
     by_id: Callable[[dict], Any] = lambda o: int(o["id"].rsplit("/", 1)[1])  # noqa: E731
@@ -645,22 +778,31 @@ def _connection(nodes: list[dict], first: int | None, last: int | None) -> dict:
         raise GraphQLError("you must provide one of first or last")
     page = nodes[:first] if first is not None else nodes[-last:] if last else []
     cursors = [base64.b64encode(node["id"].encode()).decode() for node in page]
-    page_info = {"hasNextPage": first is not None and len(nodes) > first,
-                 "hasPreviousPage": last is not None and len(nodes) > last,
-                 "startCursor": cursors[0] if cursors else None,
-                 "endCursor": cursors[-1] if cursors else None}
-    edges = [{"cursor": cursor, "node": node} for cursor, node in zip(cursors, page)]
+    page_info = {
+        "hasNextPage": first is not None and len(nodes) > first,
+        "hasPreviousPage": last is not None and len(nodes) > last,
+        "startCursor": cursors[0] if cursors else None,
+        "endCursor": cursors[-1] if cursors else None,
+    }
+    edges = [{"cursor": cursor, "node": node} for cursor, node in zip(cursors, page, strict=False)]
     return {"nodes": page, "edges": edges, "pageInfo": page_info}
 
 
 def _cost(requested: int, actual: int | None, available: float) -> dict:
-    return {"requestedQueryCost": requested, "actualQueryCost": actual,
-            "throttleStatus": {"maximumAvailable": BUCKET_SIZE, "currentlyAvailable": float(available),
-                               "restoreRate": RESTORE_RATE}}
+    return {
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": {
+            "maximumAvailable": BUCKET_SIZE,
+            "currentlyAvailable": float(available),
+            "restoreRate": RESTORE_RATE,
+        },
+    }
 
 
-def _query_cost(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode,
-                variables: dict) -> int:
+def _query_cost(
+    schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode, variables: dict
+) -> int:
     """Shopify's rule, simplified: scalars and enums free, objects 1, connections 2 + first x one item."""
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
 
@@ -670,11 +812,17 @@ def _query_cost(schema: GraphQLSchema, document: DocumentNode, operation: Operat
             if isinstance(selection, FieldNode):
                 total += field_cost(parent, selection)
             else:  # an inline fragment or a spread of a named one
+                fragment: InlineFragmentNode | FragmentDefinitionNode
                 if isinstance(selection, FragmentSpreadNode):
-                    selection = fragments[selection.name.value]
-                condition = selection.type_condition
+                    fragment = fragments[selection.name.value]
+                else:
+                    assert isinstance(selection, InlineFragmentNode)  # the only other kind of selection
+                    fragment = selection
+                condition = fragment.type_condition
                 on_type = schema.get_type(condition.name.value) if condition else parent
-                total += cost(on_type, selection.selection_set)  # type: ignore[arg-type]
+                # Validation passed, so the type exists; SCHEMA_SDL has no interfaces or unions.
+                assert isinstance(on_type, GraphQLObjectType)
+                total += cost(on_type, fragment.selection_set)
         return total
 
     def field_cost(parent: GraphQLObjectType, node: FieldNode) -> int:
@@ -689,11 +837,12 @@ def _query_cost(schema: GraphQLSchema, document: DocumentNode, operation: Operat
             return 2 + size * inner
         return 1 + inner
 
-    return cost(schema.query_type, operation.selection_set)  # type: ignore[arg-type]
+    assert schema.query_type is not None  # SCHEMA_SDL declares its query type, QueryRoot
+    return cost(schema.query_type, operation.selection_set)
 
 
 def _int_argument(node: FieldNode, name: str, variables: dict) -> int | None:
-    for argument in node.arguments:
+    for argument in node.arguments or ():  # the parser always sets a tuple
         if argument.name.value == name:
             value = value_from_ast(argument.value, GraphQLInt, variables)
             return value if isinstance(value, int) else None
@@ -709,6 +858,5 @@ def _shopify_validation_error(error: GraphQLError) -> dict:
     match = _UNDEFINED_FIELD.match(error.message)
     if match:
         formatted["message"] = f"Field '{match['field']}' doesn't exist on type '{match['type']}'"
-        formatted["extensions"] = {"code": "undefinedField", "typeName": match["type"],
-                                   "fieldName": match["field"]}
+        formatted["extensions"] = {"code": "undefinedField", "typeName": match["type"], "fieldName": match["field"]}
     return formatted

@@ -41,7 +41,7 @@ import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 from urllib.parse import urlencode
 
 import flask
@@ -50,25 +50,56 @@ import liquid
 from liquid.filter import with_context
 from werkzeug.datastructures import MultiDict
 from werkzeug.security import safe_join
+from werkzeug.wrappers import Response as BaseResponse
 
 from standins.shopify import payloads
 from standins.shopify.standin import ShopifyStandin
 
 log = logging.getLogger(__name__)
+_R = TypeVar("_R", bound=BaseResponse)  # a response handed back as it came
 
 EXTENSION_DIR = Path(__file__).resolve().parents[2] / "extensions" / "parley-chat"
 DEFAULT_LOCALE = "en"
 ENDONYMS = {"en": "English", "ar": "العربية", "et": "Eesti", "he": "עברית", "pl": "Polski", "ru": "Русский"}
-CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CAD": "$", "AUD": "$", "NZD": "$", "JPY": "¥",
-                    "PLN": "zł", "SEK": "kr", "NOK": "kr", "DKK": "kr", "CHF": "CHF ", "INR": "₹"}
-ASSET_TYPES = {".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".svg": "image/svg+xml",
-               ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".wasm": "application/wasm"}
+CURRENCY_SYMBOLS = {
+    "EUR": "€",
+    "USD": "$",
+    "GBP": "£",
+    "CAD": "$",
+    "AUD": "$",
+    "NZD": "$",
+    "JPY": "¥",
+    "PLN": "zł",
+    "SEK": "kr",
+    "NOK": "kr",
+    "DKK": "kr",
+    "CHF": "CHF ",
+    "INR": "₹",
+}
+ASSET_TYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".wasm": "application/wasm",
+}
 # What Shopify adds to the proxied query; a shopper cannot smuggle in their own values.
 PROXY_PARAMS = ("shop", "logged_in_customer_id", "path_prefix", "timestamp", "signature")
 # Request headers a proxy forwards; Cookie is never among them (shopify.md §6).
 FORWARDED_REQUEST_HEADERS = ("Content-Type", "Accept", "Accept-Language", "User-Agent", "X-Requested-With")
-DROPPED_RESPONSE_HEADERS = {"set-cookie", "connection", "keep-alive", "transfer-encoding", "content-length",
-                            "content-encoding", "server", "date"}
+DROPPED_RESPONSE_HEADERS = {
+    "set-cookie",
+    "connection",
+    "keep-alive",
+    "transfer-encoding",
+    "content-length",
+    "content-encoding",
+    "server",
+    "date",
+}
 SCHEMA_TAG = re.compile(r"{%-?\s*schema\s*-?%}(?P<json>.*?){%-?\s*endschema\s*-?%}", re.S)
 CART_COOKIE = "cart"
 CUSTOMER_COOKIE = "_stand_in_customer_session"
@@ -93,17 +124,56 @@ class Product:
 
 
 DEMO_PRODUCTS = (
-    Product("wool-beanie", "Fjord Wool Beanie", "Merino rib knit, warm without the itch. One size.",
-            8001, 4400001, 2900, 205),
-    Product("rain-jacket", "Harbour Rain Jacket", "Taped seams, 10,000 mm waterproof, packs into its own pocket.",
-            8002, 4400002, 12990, 12, grams=650),
-    Product("trail-mug", "Enamel Trail Mug", "Steel enamel, 350 ml. Campfire-proof, dishwasher-safe.",
-            8003, 4400003, 1490, 160, grams=180),
-    Product("canvas-tote", "Waxed Canvas Tote", "Waxed cotton canvas with leather handles; fits a laptop.",
-            8004, 4400004, 4900, 35, grams=500),
+    Product(
+        "wool-beanie",
+        "Fjord Wool Beanie",
+        "Merino rib knit, warm without the itch. One size.",
+        8001,
+        4400001,
+        2900,
+        205,
+    ),
+    Product(
+        "rain-jacket",
+        "Harbour Rain Jacket",
+        "Taped seams, 10,000 mm waterproof, packs into its own pocket.",
+        8002,
+        4400002,
+        12990,
+        12,
+        grams=650,
+    ),
+    Product(
+        "trail-mug",
+        "Enamel Trail Mug",
+        "Steel enamel, 350 ml. Campfire-proof, dishwasher-safe.",
+        8003,
+        4400003,
+        1490,
+        160,
+        grams=180,
+    ),
+    Product(
+        "canvas-tote",
+        "Waxed Canvas Tote",
+        "Waxed cotton canvas with leather handles; fits a laptop.",
+        8004,
+        4400004,
+        4900,
+        35,
+        grams=500,
+    ),
 )
 
-DEFAULT_CUSTOMER = {"id": 7001, "first_name": "Mari", "last_name": "Tamm", "email": "mari@example.com"}
+
+class _DemoCustomer(TypedDict):
+    id: int
+    first_name: str
+    last_name: str
+    email: str
+
+
+DEFAULT_CUSTOMER: _DemoCustomer = {"id": 7001, "first_name": "Mari", "last_name": "Tamm", "email": "mari@example.com"}
 
 
 @dataclass
@@ -142,9 +212,18 @@ class CartError(Exception):
 class Storefront:
     """Online Store pages, the Ajax cart and the app proxy for every shop of a stand-in."""
 
-    def __init__(self, standin: ShopifyStandin, app_url: str, extension_dir: Path | str = EXTENSION_DIR, *,
-                 products: tuple[Product, ...] = DEMO_PRODUCTS, proxy_prefix: str = "apps",
-                 proxy_subpath: str = "parley", proxy_path: str = "/proxy", deliver_webhooks: bool = True):
+    def __init__(
+        self,
+        standin: ShopifyStandin,
+        app_url: str,
+        extension_dir: Path | str = EXTENSION_DIR,
+        *,
+        products: tuple[Product, ...] = DEMO_PRODUCTS,
+        proxy_prefix: str = "apps",
+        proxy_subpath: str = "parley",
+        proxy_path: str = "/proxy",
+        deliver_webhooks: bool = True,
+    ):
         self.standin = standin
         self.app_url = app_url  # may be set later, before the first proxied request
         self.extension_dir = Path(extension_dir)
@@ -174,13 +253,20 @@ class Storefront:
 
     # ---- test and demo setup -------------------------------------------------------
 
-    def add_demo_customer(self, shop: str, customer_id: int = DEFAULT_CUSTOMER["id"], *,
-                          first_name: str = DEFAULT_CUSTOMER["first_name"],
-                          last_name: str = DEFAULT_CUSTOMER["last_name"],
-                          email: str = DEFAULT_CUSTOMER["email"], orders: list[dict] | None = None) -> dict:
+    def add_demo_customer(
+        self,
+        shop: str,
+        customer_id: int = DEFAULT_CUSTOMER["id"],
+        *,
+        first_name: str = DEFAULT_CUSTOMER["first_name"],
+        last_name: str = DEFAULT_CUSTOMER["last_name"],
+        email: str = DEFAULT_CUSTOMER["email"],
+        orders: list[dict] | None = None,
+    ) -> dict:
         """The customer the storefront's sign-in switch logs in as; known to the Admin API too."""
-        self.standin.add_customer(shop, customer_id, first_name=first_name, last_name=last_name, email=email,
-                                  orders=orders)
+        self.standin.add_customer(
+            shop, customer_id, first_name=first_name, last_name=last_name, email=email, orders=orders
+        )
         customer = {"id": customer_id, "first_name": first_name, "last_name": last_name, "email": email}
         with self._lock:
             self._customers[shop] = customer
@@ -239,10 +325,17 @@ class Storefront:
         app.before_request_funcs.setdefault(None, []).insert(0, _keep_proxied_body)
         proxy = f"{store}/{self.proxy_prefix}/{self.proxy_subpath}"
         every = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
-        app.add_url_rule(proxy, "storefront_proxy_root", self._proxy, methods=every, defaults={"path": ""},
-                         provide_automatic_options=False)
-        app.add_url_rule(f"{proxy}/<path:path>", "storefront_proxy", self._proxy, methods=every,
-                         provide_automatic_options=False)
+        app.add_url_rule(
+            proxy,
+            "storefront_proxy_root",
+            self._proxy,
+            methods=every,
+            defaults={"path": ""},
+            provide_automatic_options=False,
+        )
+        app.add_url_rule(
+            f"{proxy}/<path:path>", "storefront_proxy", self._proxy, methods=every, provide_automatic_options=False
+        )
 
     # ---- theme pages ---------------------------------------------------------------
 
@@ -264,9 +357,13 @@ class Storefront:
         context = self._liquid_context(shop, locale)
         content = env.from_string(THEME_TEMPLATES[template]).render(**context, **assigns)
         head, body_end = self._app_embed(shop, env, context)
-        page = env.from_string(THEME_LAYOUT).render(**context, content_for_layout=content,
-                                                    content_for_header=self._content_for_header(shop, locale) + head,
-                                                    app_embeds=body_end, page_template=template)
+        page = env.from_string(THEME_LAYOUT).render(
+            **context,
+            content_for_layout=content,
+            content_for_header=self._content_for_header(shop, locale) + head,
+            app_embeds=body_end,
+            page_template=template,
+        )
         response = flask.Response(page, status, mimetype="text/html")
         if flask.request.args.get("locale") == locale:
             response.set_cookie(LOCALE_COOKIE, locale, path=self.url(shop).rstrip("/"), samesite="Lax")
@@ -294,31 +391,61 @@ class Storefront:
         origin = flask.request.host_url.rstrip("/")
         cart = self._current_cart(shop)
         return {
-            "shop": {"name": record.name, "permanent_domain": shop, "domain": flask.request.host,
-                     "url": origin + root, "currency": record.currency, "money_format": self._money_format(record.currency)},
-            "request": {"locale": {"iso_code": locale, "endonym_name": ENDONYMS.get(locale, locale),
-                                   "primary": locale == DEFAULT_LOCALE, "root_url": root},
-                        "host": flask.request.host, "path": flask.request.path,
-                        "design_mode": False, "visual_preview_mode": False},
+            "shop": {
+                "name": record.name,
+                "permanent_domain": shop,
+                "domain": flask.request.host,
+                "url": origin + root,
+                "currency": record.currency,
+                "money_format": self._money_format(record.currency),
+            },
+            "request": {
+                "locale": {
+                    "iso_code": locale,
+                    "endonym_name": ENDONYMS.get(locale, locale),
+                    "primary": locale == DEFAULT_LOCALE,
+                    "root_url": root,
+                },
+                "host": flask.request.host,
+                "path": flask.request.path,
+                "design_mode": False,
+                "visual_preview_mode": False,
+            },
             # Shopify's root_url has no trailing slash ("/" or "/fr"); the stand-in's shop lives under /store/<shop>.
-            "routes": {"root_url": root, "cart_url": f"{root}/cart", "cart_add_url": f"{root}/cart/add",
-                       "cart_change_url": f"{root}/cart/change", "cart_update_url": f"{root}/cart/update",
-                       "checkout_url": f"{root}/checkout",
-                       "account_login_url": f"{root}/account/login", "account_logout_url": f"{root}/account/logout"},
-            "customer": ({**customer, "name": f"{customer['first_name']} {customer['last_name']}".strip()}
-                         if customer else None),
+            "routes": {
+                "root_url": root,
+                "cart_url": f"{root}/cart",
+                "cart_add_url": f"{root}/cart/add",
+                "cart_change_url": f"{root}/cart/change",
+                "cart_update_url": f"{root}/cart/update",
+                "checkout_url": f"{root}/checkout",
+                "account_login_url": f"{root}/account/login",
+                "account_logout_url": f"{root}/account/logout",
+            },
+            "customer": (
+                {**customer, "name": f"{customer['first_name']} {customer['last_name']}".strip()} if customer else None
+            ),
             "demo_customer": self._customers.get(shop) or DEFAULT_CUSTOMER,
             "cart": self._cart_drop(cart),
-            "localization": {"available_languages": [{"iso_code": code, "endonym_name": ENDONYMS.get(code, code)}
-                                                     for code in self._available_locales()],
-                             "language": {"iso_code": locale}},
+            "localization": {
+                "available_languages": [
+                    {"iso_code": code, "endonym_name": ENDONYMS.get(code, code)} for code in self._available_locales()
+                ],
+                "language": {"iso_code": locale},
+            },
         }
 
     def _content_for_header(self, shop: str, locale: str) -> str:
         record = self.standin._shop(shop)
-        shopify = {"shop": shop, "locale": locale, "currency": {"active": record.currency, "rate": "1.0"},
-                   "country": "EE", "theme": {"name": "Stand-in", "id": 1, "role": "main"},
-                   "routes": {"root": self.url(shop)}, "designMode": False}
+        shopify = {
+            "shop": shop,
+            "locale": locale,
+            "currency": {"active": record.currency, "rate": "1.0"},
+            "country": "EE",
+            "theme": {"name": "Stand-in", "id": 1, "role": "main"},
+            "routes": {"root": self.url(shop)},
+            "designMode": False,
+        }
         return f"<script>window.Shopify = window.Shopify || {{}}; Object.assign(window.Shopify, {_script_json(shopify)});</script>\n"
 
     def _app_embed(self, shop: str, env: liquid.Environment, context: dict) -> tuple[str, str]:
@@ -336,8 +463,7 @@ class Storefront:
             head += f'<link rel="stylesheet" href="{html.escape(self._asset_url(shop, schema["stylesheet"]))}">\n'
         if schema.get("javascript"):
             head += f'<script src="{html.escape(self._asset_url(shop, schema["javascript"]))}" defer></script>\n'
-        wrapped = (f'<div id="shopify-block-parley-embed" class="shopify-block shopify-app-block">'
-                   f"{rendered}</div>")
+        wrapped = f'<div id="shopify-block-parley-embed" class="shopify-block shopify-app-block">{rendered}</div>'
         if schema.get("target") == "head":
             return head + rendered, ""
         return head, wrapped
@@ -364,10 +490,17 @@ class Storefront:
         return response
 
     def _product_drop(self, shop: str, product: Product) -> dict:
-        return {"handle": product.handle, "title": product.title, "description": product.description,
-                "id": product.product_id, "variant_id": product.variant_id, "price": product.price,
-                "vendor": product.vendor, "url": self.url(shop, f"products/{product.handle}"),
-                "image": self.url(shop, f"cdn/products/{product.handle}.svg")}
+        return {
+            "handle": product.handle,
+            "title": product.title,
+            "description": product.description,
+            "id": product.product_id,
+            "variant_id": product.variant_id,
+            "price": product.price,
+            "vendor": product.vendor,
+            "url": self.url(shop, f"products/{product.handle}"),
+            "image": self.url(shop, f"cdn/products/{product.handle}.svg"),
+        }
 
     def _environment(self, locale: str) -> liquid.Environment:
         with self._lock:
@@ -422,7 +555,7 @@ class Storefront:
             customer = self._customers.get(shop)
         return customer if customer and customer["id"] == found[1] else None
 
-    def _login(self, shop: str) -> flask.Response:
+    def _login(self, shop: str) -> BaseResponse:
         with self._lock:
             customer = self._customers.get(shop)
         if customer is None:
@@ -434,7 +567,7 @@ class Storefront:
         response.set_cookie(CUSTOMER_COOKIE, session, path=self.url(shop).rstrip("/"), httponly=True, samesite="Lax")
         return response
 
-    def _logout(self, shop: str) -> flask.Response:
+    def _logout(self, shop: str) -> BaseResponse:
         with self._lock:
             self._sessions.pop(flask.request.cookies.get(CUSTOMER_COOKIE, ""), None)
         response = flask.redirect(self._back(shop), 303)
@@ -482,15 +615,16 @@ class Storefront:
             added = self._add_items(cart, items)
         except CartError as error:
             return _json(error.body, error.http_status)
-        answer = self._line_json(cart, added[0]) if single else {"items": [self._line_json(cart, l) for l in added]}
+        answer = self._line_json(cart, added[0]) if single else {"items": [self._line_json(cart, ln) for ln in added]}
         return self._cart_written(_json(answer), cart, created)
 
-    def _cart_add_form(self, shop: str) -> flask.Response:
+    def _cart_add_form(self, shop: str) -> BaseResponse:
         """The theme's no-JavaScript add-to-cart form: add, then show the cart."""
         cart, created = self._cart_for_write(shop)
         try:
-            self._add_items(cart, [{"id": flask.request.form.get("id"),
-                                    "quantity": flask.request.form.get("quantity", 1)}])
+            self._add_items(
+                cart, [{"id": flask.request.form.get("id"), "quantity": flask.request.form.get("quantity", 1)}]
+            )
         except CartError:
             pass  # the cart page shows what is in the cart
         return self._cart_written(flask.redirect(self.url(shop, "cart"), 303), cart, created)
@@ -509,7 +643,7 @@ class Storefront:
                     raise CartError(422, "Cart Error", "Quantity must be a positive number", 422)
                 properties = item.get("properties") or {}
                 line = _Line(variant, 0, dict(properties) if isinstance(properties, dict) else {})
-                existing = next((l for l in cart.lines if l.key == line.key), None)
+                existing = next((ln for ln in cart.lines if ln.key == line.key), None)
                 if existing is None:
                     cart.lines.append(line)
                     existing = line
@@ -529,13 +663,16 @@ class Storefront:
                     line = cart.lines[index - 1]
             elif data.get("id") is not None:
                 wanted = str(data["id"])
-                line = next((l for l in cart.lines if l.key == wanted or str(l.variant_id) == wanted), None)
+                line = next((ln for ln in cart.lines if ln.key == wanted or str(ln.variant_id) == wanted), None)
             if line is None or quantity is None or quantity < 0:
-                error = {"status": "bad_request", "message": "no valid id or line parameter",
-                         "description": "no valid id or line parameter"}
+                error = {
+                    "status": "bad_request",
+                    "message": "no valid id or line parameter",
+                    "description": "no valid id or line parameter",
+                }
                 return _json(error, 400)
             line.quantity = quantity
-            cart.lines = [l for l in cart.lines if l.quantity > 0]
+            cart.lines = [ln for ln in cart.lines if ln.quantity > 0]
             self._apply_attributes(cart, data)
         return self._cart_written(_json(self._cart_json(cart)), cart, created)
 
@@ -545,18 +682,19 @@ class Storefront:
         with self._lock:
             updates = data.get("updates")
             if isinstance(updates, list):
-                for line, quantity in zip(cart.lines, updates):
+                for line, quantity in zip(cart.lines, updates, strict=False):
                     line.quantity = max(_int(quantity) or 0, 0)
             elif isinstance(updates, dict):
                 for wanted, quantity in updates.items():
                     count = max(_int(quantity) or 0, 0)
-                    line = next((l for l in cart.lines if l.key == str(wanted) or str(l.variant_id) == str(wanted)),
-                                None)
-                    if line is not None:
-                        line.quantity = count
+                    found = next(
+                        (ln for ln in cart.lines if ln.key == str(wanted) or str(ln.variant_id) == str(wanted)), None
+                    )
+                    if found is not None:
+                        found.quantity = count
                     elif count and self._variant(_int(wanted) or 0) is not None:
                         cart.lines.append(_Line(int(wanted), count))
-            cart.lines = [l for l in cart.lines if l.quantity > 0]
+            cart.lines = [ln for ln in cart.lines if ln.quantity > 0]
             if "note" in data:
                 cart.note = None if data["note"] is None else str(data["note"])
             self._apply_attributes(cart, data)
@@ -577,17 +715,17 @@ class Storefront:
                 cart.attributes.pop(str(name), None)  # a blank value removes the attribute
             else:
                 cart.attributes[str(name)] = value if isinstance(value, str) else json.dumps(value)
-        self.attribute_writes.append({"shop": cart.shop, "token": cart.full_token,
-                                      "attributes": dict(cart.attributes)})
+        self.attribute_writes.append({"shop": cart.shop, "token": cart.full_token, "attributes": dict(cart.attributes)})
 
-    def _cart_written(self, response: flask.Response, cart: _Cart, created: bool) -> flask.Response:
+    def _cart_written(self, response: _R, cart: _Cart, created: bool) -> _R:
         """After a cart write: Shopify's carts/create or carts/update webhook, and the cookie of a new cart."""
         with self._lock:
             body = payloads.cart_payload(cart.token, self._payload_lines(cart))
         self._deliver("carts/create" if created else "carts/update", cart.shop, body)
         if created:
-            response.set_cookie(CART_COOKIE, cart.full_token, path=self.url(cart.shop).rstrip("/"),
-                                max_age=14 * 86400, samesite="Lax")
+            response.set_cookie(
+                CART_COOKIE, cart.full_token, path=self.url(cart.shop).rstrip("/"), max_age=14 * 86400, samesite="Lax"
+            )
         return response
 
     def _variant(self, variant_id: int) -> Product | None:
@@ -598,11 +736,18 @@ class Storefront:
         items = [self._line_json(cart, line) for line in cart.lines]
         total = sum(item["line_price"] for item in items)
         return {
-            "token": cart.full_token, "note": cart.note, "attributes": dict(cart.attributes),
-            "original_total_price": total, "total_price": total, "total_discount": 0,
+            "token": cart.full_token,
+            "note": cart.note,
+            "attributes": dict(cart.attributes),
+            "original_total_price": total,
+            "total_price": total,
+            "total_discount": 0,
             "total_weight": sum(item["grams"] * item["quantity"] for item in items),
-            "item_count": sum(item["quantity"] for item in items), "items": items,
-            "requires_shipping": bool(items), "currency": currency, "items_subtotal_price": total,
+            "item_count": sum(item["quantity"] for item in items),
+            "items": items,
+            "requires_shipping": bool(items),
+            "currency": currency,
+            "items_subtotal_price": total,
             "cart_level_discount_applications": [],
         }
 
@@ -612,19 +757,41 @@ class Storefront:
         price, line_price = product.price, product.price * line.quantity
         image = self.url(cart.shop, f"cdn/products/{product.handle}.svg")
         return {
-            "id": line.variant_id, "properties": dict(line.properties), "quantity": line.quantity,
-            "variant_id": line.variant_id, "key": line.key, "title": product.title, "price": price,
-            "original_price": price, "discounted_price": price, "line_price": line_price,
-            "original_line_price": line_price, "total_discount": 0, "discounts": [], "sku": product.handle.upper(),
-            "grams": product.grams, "vendor": product.vendor, "taxable": True, "product_id": product.product_id,
-            "product_has_only_default_variant": True, "gift_card": False, "final_price": price,
+            "id": line.variant_id,
+            "properties": dict(line.properties),
+            "quantity": line.quantity,
+            "variant_id": line.variant_id,
+            "key": line.key,
+            "title": product.title,
+            "price": price,
+            "original_price": price,
+            "discounted_price": price,
+            "line_price": line_price,
+            "original_line_price": line_price,
+            "total_discount": 0,
+            "discounts": [],
+            "sku": product.handle.upper(),
+            "grams": product.grams,
+            "vendor": product.vendor,
+            "taxable": True,
+            "product_id": product.product_id,
+            "product_has_only_default_variant": True,
+            "gift_card": False,
+            "final_price": price,
             "final_line_price": line_price,
             "url": self.url(cart.shop, f"products/{product.handle}?variant={line.variant_id}"),
             "featured_image": {"url": image, "alt": product.title, "aspect_ratio": 1.0, "width": 600, "height": 600},
-            "image": image, "handle": product.handle, "requires_shipping": True, "product_type": "",
-            "product_title": product.title, "product_description": product.description, "variant_title": None,
-            "variant_options": ["Default Title"], "options_with_values": [{"name": "Title", "value": "Default Title"}],
-            "line_level_discount_allocations": [], "line_level_total_discount": 0,
+            "image": image,
+            "handle": product.handle,
+            "requires_shipping": True,
+            "product_type": "",
+            "product_title": product.title,
+            "product_description": product.description,
+            "variant_title": None,
+            "variant_options": ["Default Title"],
+            "options_with_values": [{"name": "Title", "value": "Default Title"}],
+            "line_level_discount_allocations": [],
+            "line_level_total_discount": 0,
         }
 
     def _cart_drop(self, cart: _Cart | None) -> dict:
@@ -640,14 +807,21 @@ class Storefront:
         for line in cart.lines:
             product = self._variant(line.variant_id)
             assert product is not None
-            lines.append({"title": product.title, "price": str(_major(product.price)), "quantity": line.quantity,
-                          "variant_id": product.variant_id, "product_id": product.product_id,
-                          "sku": product.handle.upper()})
+            lines.append(
+                {
+                    "title": product.title,
+                    "price": str(_major(product.price)),
+                    "quantity": line.quantity,
+                    "variant_id": product.variant_id,
+                    "product_id": product.product_id,
+                    "sku": product.handle.upper(),
+                }
+            )
         return lines
 
     # ---- checkout ------------------------------------------------------------------
 
-    def _checkout(self, shop: str) -> flask.Response:
+    def _checkout(self, shop: str) -> BaseResponse:
         """One click from cart to paid order: no payment step, nothing leaves the machine."""
         cart = self._current_cart(shop)
         if cart is None or not cart.lines:
@@ -662,19 +836,35 @@ class Storefront:
         """The orders/create body of the cart's order; it is queued for Parley and the cart is gone."""
         with self._lock:
             record = self.standin._shop(cart.shop)
-            lines = [payloads.line_item(line["title"], line["price"], line["quantity"], currency=record.currency,
-                                        variant_id=line["variant_id"], product_id=line["product_id"])
-                     for line in self._payload_lines(cart)]
-            for line, product in zip(lines, (self._variant(l.variant_id) for l in cart.lines)):
+            lines = [
+                payloads.line_item(
+                    line["title"],
+                    line["price"],
+                    line["quantity"],
+                    currency=record.currency,
+                    variant_id=line["variant_id"],
+                    product_id=line["product_id"],
+                )
+                for line in self._payload_lines(cart)
+            ]
+            for line, product in zip(lines, (self._variant(ln.variant_id) for ln in cart.lines), strict=False):
                 line["vendor"], line["grams"] = product.vendor, product.grams  # type: ignore[union-attr]
-            buyer = (payloads.customer(customer["id"], customer["email"], customer["first_name"], customer["last_name"])
-                     if customer else None)
+            buyer = (
+                payloads.customer(customer["id"], customer["email"], customer["first_name"], customer["last_name"])
+                if customer
+                else None
+            )
             # A random 13-digit id like Shopify's: the demo's database outlives the stand-in's
             # memory, and an id used before a restart would update that old order instead.
             order = payloads.order_payload(
                 order_id=10**12 + secrets.randbelow(9 * 10**12),
-                number=self._next_order_number(cart.shop), lines=lines, currency=record.currency,
-                note_attributes=dict(cart.attributes), cart_token=cart.token, buyer=buyer)
+                number=self._next_order_number(cart.shop),
+                lines=lines,
+                currency=record.currency,
+                note_attributes=dict(cart.attributes),
+                cart_token=cart.token,
+                buyer=buyer,
+            )
             order["note"] = cart.note
             self._carts.pop(cart.token, None)
             self.orders.append({"shop": cart.shop, "order": order})
@@ -696,10 +886,18 @@ class Storefront:
         standin = self.standin
         record = standin._shop(shop)
         stored = standin._normalize_order(
-            {"id": order["id"], "name": order["name"], "created_at": order["created_at"],
-             "total": order["total_price"], "currency": order["currency"],
-             "financial_status": order["financial_status"], "fulfillment_status": order["fulfillment_status"],
-             "note_attributes": order["note_attributes"]}, customer_id)
+            {
+                "id": order["id"],
+                "name": order["name"],
+                "created_at": order["created_at"],
+                "total": order["total_price"],
+                "currency": order["currency"],
+                "financial_status": order["financial_status"],
+                "fulfillment_status": order["fulfillment_status"],
+                "note_attributes": order["note_attributes"],
+            },
+            customer_id,
+        )
         with standin._lock:
             if customer_id in record.customers:
                 record.orders[stored["id"]] = stored
@@ -707,15 +905,29 @@ class Storefront:
 
     def _order_status(self, shop: str, order_id: int) -> flask.Response:
         with self._lock:
-            order = next((placed["order"] for placed in self.orders
-                          if placed["shop"] == shop and placed["order"]["id"] == order_id), None)
+            order = next(
+                (
+                    placed["order"]
+                    for placed in self.orders
+                    if placed["shop"] == shop and placed["order"]["id"] == order_id
+                ),
+                None,
+            )
         if order is None:
             return self._page(shop, "404", {}, status=404)
         shown = {
-            "name": order["name"], "total": _minor(order["total_price"]),
-            "customer": order["customer"], "attributes": order["note_attributes"],
-            "items": [{"title": line["title"], "quantity": line["quantity"],
-                       "line_price": _minor(line["price"]) * line["quantity"]} for line in order["line_items"]],
+            "name": order["name"],
+            "total": _minor(order["total_price"]),
+            "customer": order["customer"],
+            "attributes": order["note_attributes"],
+            "items": [
+                {
+                    "title": line["title"],
+                    "quantity": line["quantity"],
+                    "line_price": _minor(line["price"]) * line["quantity"],
+                }
+                for line in order["line_items"]
+            ],
         }
         return self._page(shop, "order", {"order": shown})
 
@@ -747,8 +959,9 @@ class Storefront:
                 answer = self._webhook_http.post(target, content=body, headers=headers)
                 entry["status"] = answer.status_code
                 if answer.status_code >= 300:
-                    log.warning("stand-in webhook %s for %s: %s answered HTTP %s", topic, shop, target,
-                                answer.status_code)
+                    log.warning(
+                        "stand-in webhook %s for %s: %s answered HTTP %s", topic, shop, target, answer.status_code
+                    )
             except Exception as error:  # noqa: BLE001 - Parley down or closing: log it, keep the storefront up
                 entry["error"] = repr(error)
                 log.warning("stand-in webhook %s for %s not delivered to %s: %r", topic, shop, target, error)
@@ -763,19 +976,27 @@ class Storefront:
         request = flask.request
         customer = self._signed_in_customer(shop)
         own = [(k, v) for k, v in request.args.items(multi=True) if k not in PROXY_PARAMS]
-        query = self.standin.proxy_query(shop, logged_in_customer_id=str(customer["id"]) if customer else "",
-                                         path_prefix=f"/{self.proxy_prefix}/{self.proxy_subpath}", extra=own)
+        query = self.standin.proxy_query(
+            shop,
+            logged_in_customer_id=str(customer["id"]) if customer else "",
+            path_prefix=f"/{self.proxy_prefix}/{self.proxy_subpath}",
+            extra=own,
+        )
         target = f"{self.app_url.rstrip('/')}{self.proxy_path}" + (f"/{path}" if path else "")
         headers = {name: request.headers[name] for name in FORWARDED_REQUEST_HEADERS if name in request.headers}
         headers["X-Forwarded-For"] = request.remote_addr or ""
         try:
-            answer = self._http.request(request.method, f"{target}?{urlencode(query)}", headers=headers,
-                                        content=request.get_data())
+            answer = self._http.request(
+                request.method, f"{target}?{urlencode(query)}", headers=headers, content=request.get_data()
+            )
         except httpx.HTTPError as error:
             with self._lock:
                 self.proxied.append({"method": request.method, "path": path, "status": None, "error": repr(error)})
-            return flask.Response("<!doctype html><title>Error</title><p>There was an error in the third-party "
-                                  "application.</p>", 502, mimetype="text/html")
+            return flask.Response(
+                "<!doctype html><title>Error</title><p>There was an error in the third-party application.</p>",
+                502,
+                mimetype="text/html",
+            )
         with self._lock:
             self.proxied.append({"method": request.method, "path": path, "status": answer.status_code})
         content_type = answer.headers.get("Content-Type", "")
@@ -794,17 +1015,22 @@ class Storefront:
         context = self._liquid_context(shop, locale)
         content = env.from_string(answer.text).render(**context)
         head, body_end = self._app_embed(shop, env, context)
-        page = env.from_string(THEME_LAYOUT).render(**context, content_for_layout=content,
-                                                    content_for_header=self._content_for_header(shop, locale) + head,
-                                                    app_embeds=body_end, page_template="proxy")
+        page = env.from_string(THEME_LAYOUT).render(
+            **context,
+            content_for_layout=content,
+            content_for_header=self._content_for_header(shop, locale) + head,
+            app_embeds=body_end,
+            page_template="proxy",
+        )
         return flask.Response(page, answer.status_code, mimetype="text/html")
 
 
-def enable_storefront(standin: ShopifyStandin, app_url: str, extension_dir: Path | str = EXTENSION_DIR,
-                      **options: Any) -> Storefront:
+def enable_storefront(
+    standin: ShopifyStandin, app_url: str, extension_dir: Path | str = EXTENSION_DIR, **options: Any
+) -> Storefront:
     """Give every shop of `standin` an Online Store; call before the stand-in serves its first request."""
     storefront = Storefront(standin, app_url, extension_dir, **options)
-    standin.storefront = storefront  # type: ignore[attr-defined]
+    standin.storefront = storefront
     return storefront
 
 
@@ -821,7 +1047,7 @@ def _split_schema(source: str) -> tuple[dict, str]:
     match = SCHEMA_TAG.search(source)
     if match is None:
         return {}, source
-    return json.loads(match.group("json")), source[: match.start()] + source[match.end():]
+    return json.loads(match.group("json")), source[: match.start()] + source[match.end() :]
 
 
 _INTERPOLATION = re.compile(r"{{\s*(\w+)\s*}}")
@@ -869,8 +1095,14 @@ def _minor(amount: str) -> int:
 
 def _script_json(value: Any) -> str:
     """JSON safe inside a <script> element."""
-    return (json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-            .replace("&", "\\u0026").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+    return (
+        json.dumps(value, ensure_ascii=False)
+        .replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
 
 
 def _int(value: Any) -> int | None:

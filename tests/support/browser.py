@@ -8,14 +8,14 @@ must know Parley's URL and Parley's settings must know the stand-in's.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import os
 import secrets
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cryptography.fernet import Fernet
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
@@ -69,11 +69,16 @@ class LiveServer:
     """A WSGI app on a loopback socket in a daemon thread; the app may be attached after binding."""
 
     def __init__(self, app: Any = None):
-        self._server: BaseWSGIServer = make_server("127.0.0.1", 0, app or _NotReady(), threaded=True,
-                                                   request_handler=_QuietHandler)
+        self._server: BaseWSGIServer = make_server(
+            "127.0.0.1", 0, app or _NotReady(), threaded=True, request_handler=_QuietHandler
+        )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name=f"live-{self._server.server_port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"live-{self._server.server_port}",
+            daemon=True,
+        )
 
     def serve(self, app: Any) -> "LiveServer":
         self._server.app = app
@@ -104,7 +109,6 @@ class Stack:
 @contextmanager
 def launch_chromium(timeout_ms: int):
     """Debian's Chromium through Playwright; never a downloaded browser. Missing: skip, or fail under CI."""
-    from tests.support.services import service_unavailable
 
     if not chromium_available():
         service_unavailable(f"{CHROMIUM} is missing (apt-get install chromium); browser tests never download a browser")
@@ -215,8 +219,9 @@ def _consecutive_free_ports(count: int) -> int:
 
 def _serve_on(app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"demo-{port}",
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"demo-{port}", daemon=True
+    )
     thread.start()
     return server, thread
 
@@ -249,6 +254,15 @@ def start_demo(tmp: Path):
         shopify.storefront.close()
         saleor.client.close()
 
-    stack = DemoStack(app, app.extensions["parley"], shopify, shopify.storefront, saleor, outcome,
-                      f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}", saleor.url)
+    stack = DemoStack(
+        app,
+        app.extensions["parley"],
+        shopify,
+        shopify.storefront,
+        saleor,
+        outcome,
+        f"http://127.0.0.1:{port}",
+        f"http://127.0.0.1:{port + 1}",
+        saleor.url,
+    )
     return stack, stop

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import Iterator
 
 import httpx
 import sqlalchemy as sa
@@ -50,7 +50,9 @@ def install(standin: SaleorStandin) -> dict:
 
 def shop_of(services, standin: SaleorStandin) -> Shop | None:
     with services.db.session() as session:
-        return session.exec(select(Shop).where(Shop.platform == Platform.saleor, Shop.domain == standin.api_url)).first()
+        return session.exec(
+            select(Shop).where(Shop.platform == Platform.saleor, Shop.domain == standin.api_url)
+        ).first()
 
 
 def deliver_and_process(services, standin: SaleorStandin) -> list:
@@ -61,8 +63,9 @@ def deliver_and_process(services, standin: SaleorStandin) -> list:
     return sent
 
 
-def conversation_with_checkout(services, shop_id: int, token: str | None, *, customer_id: str | None = None,
-                               email: str | None = None) -> str:
+def conversation_with_checkout(
+    services, shop_id: int, token: str | None, *, customer_id: str | None = None, email: str | None = None
+) -> str:
     """A visitor's conversation; with a token, a cart snapshot of that Saleor checkout."""
     with services.db.transaction() as session:
         visitor = Visitor(shop_id=shop_id, customer_id=customer_id, email=email)
@@ -72,8 +75,16 @@ def conversation_with_checkout(services, shop_id: int, token: str | None, *, cus
         session.add(conversation)
         session.flush()
         if token:
-            session.add(CartSnapshot(shop_id=shop_id, conversation_id=conversation.id, cart_token=token,
-                                     currency="EUR", total=Decimal("10"), lines=[]))
+            session.add(
+                CartSnapshot(
+                    shop_id=shop_id,
+                    conversation_id=conversation.id,
+                    cart_token=token,
+                    currency="EUR",
+                    total=Decimal("10"),
+                    lines=[],
+                )
+            )
         return conversation.id
 
 
@@ -86,8 +97,17 @@ def token_of(checkout_id: str) -> str:
     return base64.b64decode(checkout_id).decode().split(":", 1)[1]
 
 
-def post_webhook(client, standin: SaleorStandin, event: str, payload, *, raw: bytes | None = None,
-                 api_url: str | None = None, signature: str | None = None, drop: tuple[str, ...] = ()):
+def post_webhook(
+    client,
+    standin: SaleorStandin,
+    event: str,
+    payload,
+    *,
+    raw: bytes | None = None,
+    api_url: str | None = None,
+    signature: str | None = None,
+    drop: tuple[str, ...] = (),
+):
     body = raw if raw is not None else json.dumps(payload).encode()
     headers = standin.webhook_headers(event, body, api_url=api_url, signature=signature)
     for name in drop:

@@ -42,9 +42,18 @@ def claims_for(api_url: str = API_A, app_id: str = APP_A, **overrides) -> dict:
     """The claims Saleor 3.23 puts on a Dashboard token (saleor.md §A4)."""
     now = int(time.time())
     claims = {
-        "iat": now, "exp": now + 300, "iss": api_url, "owner": "saleor", "type": "thirdparty",
-        "token": "a1b2c3", "email": "staff@example.com", "user_id": STAFF, "is_staff": True, "app": app_id,
-        "permissions": NEEDED, "user_permissions": NEEDED + ["MANAGE_CHECKOUTS"],
+        "iat": now,
+        "exp": now + 300,
+        "iss": api_url,
+        "owner": "saleor",
+        "type": "thirdparty",
+        "token": "a1b2c3",
+        "email": "staff@example.com",
+        "user_id": STAFF,
+        "is_staff": True,
+        "app": app_id,
+        "permissions": NEEDED,
+        "user_permissions": [*NEEDED, "MANAGE_CHECKOUTS"],
     }
     claims.update(overrides)
     return {k: v for k, v in claims.items() if v is not None}
@@ -80,7 +89,12 @@ def dashboard(token: str | None, api_url: str = API_A) -> dict:
 def install_saleor(services, api_url: str, app_id: str, *keys: RSAKey) -> int:
     with services.db.transaction() as session:
         shop = shops.record_install(
-            session, services.cipher, Platform.saleor, api_url, shops.TokenGrant("t" * 30, "MANAGE_ORDERS MANAGE_USERS"), utcnow()
+            session,
+            services.cipher,
+            Platform.saleor,
+            api_url,
+            shops.TokenGrant("t" * 30, "MANAGE_ORDERS MANAGE_USERS"),
+            utcnow(),
         )
         shop.app_id, shop.jwks = app_id, jwks_of(*keys)
         session.add(shop)
@@ -92,8 +106,11 @@ def saleor_shopper_writes(client, api_url: str, body: str) -> dict:
     session = client.post("/api/storefront/v1/session", json={"shop": api_url})
     assert session.status_code == 200, session.data
     token = session.get_json()["visitor_token"]
-    sent = client.post("/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": body},
-                       headers={"Authorization": f"Bearer {token}"})
+    sent = client.post(
+        "/api/storefront/v1/messages",
+        json={"client_id": str(uuid.uuid4()), "body": body},
+        headers={"Authorization": f"Bearer {token}"},
+    )
     assert sent.status_code == 201, sent.data
     return {**sent.get_json(), "visitor_token": token}
 
@@ -107,12 +124,22 @@ class RecordingContext:
 
     def lookup(self, shop: Shop, customer_id: str | None, email: str | None) -> dict:
         self.lookups.append((shop.domain, customer_id, email))
-        return {"customer": {"id": customer_id, "name": "Mari Maasikas", "email": "mari@example.com", "orders_count": 1},
-                "orders": [], "source": "live", "notice": None}
+        return {
+            "customer": {"id": customer_id, "name": "Mari Maasikas", "email": "mari@example.com", "orders_count": 1},
+            "orders": [],
+            "source": "live",
+            "notice": None,
+        }
 
     def checkout(self, shop: Shop, token: str) -> dict | None:
         self.checkouts.append((shop.domain, token))
-        return {"lines": [{"title": "Parka", "quantity": 1}], "total": "120.00", "currency": "EUR", "token": token, "item_count": 1}
+        return {
+            "lines": [{"title": "Parka", "quantity": 1}],
+            "total": "120.00",
+            "currency": "EUR",
+            "token": token,
+            "item_count": 1,
+        }
 
 
 # What the Dashboard does around Parley's iframe, for the browser tests.

@@ -21,8 +21,9 @@ def auth(session: dict) -> dict[str, str]:
 
 
 def say(client, session: dict, body: str) -> dict:
-    return client.post(f"{API}/messages", json={"client_id": str(uuid.uuid4()), "body": body},
-                       headers=auth(session)).get_json()
+    return client.post(
+        f"{API}/messages", json={"client_id": str(uuid.uuid4()), "body": body}, headers=auth(session)
+    ).get_json()
 
 
 def shopper_writes(client, standin, shop: str, body: str, customer_id: str = "", cart: dict | None = None) -> dict:
@@ -38,5 +39,10 @@ def shopper_writes(client, standin, shop: str, body: str, customer_id: str = "",
 
 def cart(total_minor: int) -> dict:
     """A one-line cart as the widget sends it (Shopify's /cart.js shape)."""
-    return {"token": "c1-x", "currency": "EUR", "total_price": total_minor, "item_count": 1,
-            "items": [{"title": "Parka", "quantity": 1, "price": total_minor, "line_price": total_minor}]}
+    return {
+        "token": "c1-x",
+        "currency": "EUR",
+        "total_price": total_minor,
+        "item_count": 1,
+        "items": [{"title": "Parka", "quantity": 1, "price": total_minor, "line_price": total_minor}],
+    }

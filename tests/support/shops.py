@@ -19,8 +19,12 @@ def install(services, domain: str = SHOP) -> int:
     """A Shopify shop installed with a token the stand-in does not know (no Admin API calls)."""
     with services.db.transaction() as session:
         return shops.record_install(
-            session, services.cipher, Platform.shopify, domain,
-            shops.TokenGrant("shpat_" + uuid.uuid4().hex, "read_orders"), utcnow(),
+            session,
+            services.cipher,
+            Platform.shopify,
+            domain,
+            shops.TokenGrant("shpat_" + uuid.uuid4().hex, "read_orders"),
+            utcnow(),
         ).id
 
 

@@ -30,7 +30,9 @@ class SaleorPlatform:
     kind = Platform.saleor
     display_name = "Saleor"
 
-    def __init__(self, settings: Settings, apps: SaleorApps, context: SaleorCommerceContext, checkouts: SaleorCheckouts):
+    def __init__(
+        self, settings: Settings, apps: SaleorApps, context: SaleorCommerceContext, checkouts: SaleorCheckouts
+    ):
         self.settings = settings
         self.apps = apps
         self.context = context
@@ -44,7 +46,9 @@ class SaleorPlatform:
             raise ParleyError(401, exc.code, exc.message) from None
         except JWKSUnavailable:
             # Our side or Saleor's is down: not the caller's fault, and worth retrying.
-            raise ParleyError(503, "saleor_unavailable", "Saleor's signing keys could not be fetched just now; try again") from None
+            raise ParleyError(
+                503, "saleor_unavailable", "Saleor's signing keys could not be fetched just now; try again"
+            ) from None
 
     def authenticate_staff(self, request: RequestFacts) -> Staff | None:
         api_url = request.header(API_URL_HEADER)
@@ -62,15 +66,21 @@ class SaleorPlatform:
         if token is None or token == "":
             return None
         if not isinstance(token, str) or len(token) > MAX_CUSTOMER_TOKEN:
-            raise ParleyError(400, "invalid_customer_token", "customer_access_token must be the customer's Saleor access token")
+            raise ParleyError(
+                400, "invalid_customer_token", "customer_access_token must be the customer's Saleor access token"
+            )
         try:
             customer = verify_customer_token(self.apps, shop, token, self.apps.now().timestamp())
         except CustomerTokenError as exc:
             # Refused outright rather than served anonymously: the page asked for this
             # customer, and a silent downgrade would hide a broken (or forged) sign-in.
-            raise ParleyError(401, "invalid_customer_token", f"the customer token is not valid for this shop: {exc}") from None
+            raise ParleyError(
+                401, "invalid_customer_token", f"the customer token is not valid for this shop: {exc}"
+            ) from None
         except JWKSUnavailable:
-            raise ParleyError(503, "saleor_unavailable", "the shop's signing keys could not be fetched; try again shortly") from None
+            raise ParleyError(
+                503, "saleor_unavailable", "the shop's signing keys could not be fetched; try again shortly"
+            ) from None
         return SignedShopper(customer_id=customer.customer_id, email=customer.email)
 
     def customer_panel(self, shop: Shop, visitor: Visitor) -> dict[str, Any]:
@@ -85,7 +95,9 @@ class SaleorPlatform:
 
     def checkout_reference(self, raw: object) -> str:
         if not isinstance(raw, str) or len(raw) > 200 or checkout_id(raw) is None:
-            raise ParleyError(400, "invalid_checkout", "checkout_id must be a Saleor checkout id (Checkout:…) or checkout token")
+            raise ParleyError(
+                400, "invalid_checkout", "checkout_id must be a Saleor checkout id (Checkout:…) or checkout token"
+            )
         return raw
 
     def report_checkout(self, shop: Shop, conversation_id: str, checkout_id: str) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class SaleorUnavailable(SaleorAPIError):
 class SaleorResult:
     data: dict[str, Any]
     # Field-level errors Saleor sent beside partial data (e.g. orders hidden by permissions).
-    errors: list[dict] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
     extensions: dict[str, Any] = field(default_factory=dict)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from sqlmodel import Session
 
@@ -22,15 +22,20 @@ from app.models import Platform, Shop
 from app.platforms.saleor.api import SaleorAPI
 from app.platforms.saleor.keys import KeyRing, fetch_jwks
 
-
 # At most one refetch per Saleor in this many seconds for an unknown `kid`: a real
 # rotation needs one, a stream of forged kids must not turn into a stream of fetches.
 REFETCH_SECONDS = 10.0
 
 
 class SaleorApps:
-    def __init__(self, db: Database, cipher: TokenCipher, now: Clock, fetch: Callable[[str], str] = fetch_jwks,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        db: Database,
+        cipher: TokenCipher,
+        now: Clock,
+        fetch: Callable[[str], str] = fetch_jwks,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.db = db
         self.cipher = cipher
         self.now = now

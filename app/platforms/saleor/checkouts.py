@@ -14,7 +14,7 @@ import logging
 from decimal import Decimal
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.chat.conversations import Chat
 from app.commerce.carts import CURRENCY, Cart, CartLine, cart_json, store_cart
@@ -75,7 +75,9 @@ class SaleorCheckouts:
         self.apps = apps
         self.chat = chat
 
-    def stamp(self, shop: Shop, checkout_token_or_id: str, conversation_id: str, *, session: Session | None = None) -> bool:
+    def stamp(
+        self, shop: Shop, checkout_token_or_id: str, conversation_id: str, *, session: Session | None = None
+    ) -> bool:
         """Write the conversation id onto the checkout unless it is already there; True when written.
 
         A refused token marks the shop uninstalled (in `session` when given, so the
@@ -116,13 +118,16 @@ class SaleorCheckouts:
             self.apps.mark_uninstalled(shop)
             raise CheckoutUnavailable("uninstalled", "Saleor refused Parley's app token; the app was removed") from None
         except SaleorAPIError as exc:
-            raise CheckoutUnavailable("saleor_unavailable", f"Saleor could not be asked for the checkout ({exc})") from None
+            raise CheckoutUnavailable(
+                "saleor_unavailable", f"Saleor could not be asked for the checkout ({exc})"
+            ) from None
         checkout = result.data.get("checkout")
         if not isinstance(checkout, dict):
             raise CheckoutUnavailable("checkout_not_found", "Saleor knows no such checkout")
         cart = cart_from_checkout(checkout)
         if cart is None:
             raise CheckoutUnavailable("invalid_checkout", "the checkout has no readable total or currency")
+        assert shop.id is not None  # a shop read from the database has its id
         self.chat.record_conversation_cart(shop.id, conversation_id, cart)
         if metadata_value(checkout.get("metadata")) != conversation_id:
             try:
@@ -143,14 +148,14 @@ def conversation_for_checkout(session: Session, shop_id: int, token: str) -> Con
     """The latest conversation that saw this checkout (a cart snapshot with its token)."""
     return session.exec(
         select(Conversation)
-        .join(CartSnapshot, CartSnapshot.conversation_id == Conversation.id)
+        .join(CartSnapshot, col(CartSnapshot.conversation_id) == Conversation.id)
         .where(CartSnapshot.shop_id == shop_id, CartSnapshot.cart_token == token)
-        .order_by(CartSnapshot.id.desc())
+        .order_by(col(CartSnapshot.id).desc())
         .limit(1)
     ).first()
 
 
-def cart_from_checkout(checkout: dict) -> Cart | None:
+def cart_from_checkout(checkout: dict[str, Any]) -> Cart | None:
     """A Saleor `Checkout` (API answer or webhook payload, amounts as Decimal) as a Parley Cart."""
     gross = ((checkout.get("totalPrice") or {}).get("gross")) or {}
     total, currency = money(gross.get("amount")), gross.get("currency")
@@ -160,16 +165,32 @@ def cart_from_checkout(checkout: dict) -> Cart | None:
     for line in checkout.get("lines") or []:
         if not isinstance(line, dict):
             continue
-        quantity = line.get("quantity") if isinstance(line.get("quantity"), int) else 0
+        quantity = line.get("quantity")
+        if not isinstance(quantity, int):
+            quantity = 0
         line_total = money((((line.get("totalPrice") or {}).get("gross")) or {}).get("amount")) or Decimal(0)
         variant = line.get("variant") or {}
         product = (variant.get("product") or {}).get("name") or ""
         title = product if variant.get("name") in (None, "", product) else f"{product} – {variant['name']}"
         unit = (line_total / quantity).quantize(Decimal("0.0001")).normalize() if quantity else line_total
-        lines.append(CartLine(title=title[:500], quantity=quantity, price=unit, line_price=line_total,
-                              variant_id=variant.get("id"), product_id=None, url=None))
-    return Cart(token=checkout_token(checkout.get("token") or checkout.get("id")), currency=currency, total=total,
-                item_count=sum(line.quantity for line in lines), lines=tuple(lines))
+        lines.append(
+            CartLine(
+                title=title[:500],
+                quantity=quantity,
+                price=unit,
+                line_price=line_total,
+                variant_id=variant.get("id"),
+                product_id=None,
+                url=None,
+            )
+        )
+    return Cart(
+        token=checkout_token(checkout.get("token") or checkout.get("id")),
+        currency=currency,
+        total=total,
+        item_count=sum(line.quantity for line in lines),
+        lines=tuple(lines),
+    )
 
 
 def _write_stamp(api: SaleorAPI, gid: str, conversation_id: str) -> bool:
@@ -180,5 +201,5 @@ def _write_stamp(api: SaleorAPI, gid: str, conversation_id: str) -> bool:
     return True
 
 
-def _token_refused(data: dict, errors: list[dict]) -> bool:
+def _token_refused(data: dict[str, Any], errors: list[dict[str, Any]]) -> bool:
     return data.get("app") is None and permission_denied(errors)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
+from app.commerce.carts import cart_json
 from app.models import Shop
 from app.platforms.saleor.api import (
     SaleorAPI,
@@ -21,7 +23,6 @@ from app.platforms.saleor.api import (
     money,
     permission_denied,
 )
-from app.commerce.carts import cart_json
 from app.platforms.saleor.apps import SaleorApps
 from app.platforms.saleor.checkouts import cart_from_checkout
 from app.platforms.saleor.global_ids import checkout_id
@@ -47,26 +48,38 @@ query ParleyCartContext($id: ID!) {
 FRESH_SECONDS = 300
 REFUSED = "Saleor refused Parley's app token; reinstalling the app fixes this."
 # Saleor's order status says how far fulfilment got; chargeStatus says how far payment got.
-FULFILMENT = {"UNFULFILLED": "UNFULFILLED", "UNCONFIRMED": "UNFULFILLED", "PARTIALLY_FULFILLED": "PARTIALLY_FULFILLED",
-              "FULFILLED": "FULFILLED", "PARTIALLY_RETURNED": "PARTIALLY_RETURNED", "RETURNED": "RETURNED",
-              "CANCELED": "CANCELED", "DRAFT": "DRAFT", "EXPIRED": "EXPIRED"}
+FULFILMENT = {
+    "UNFULFILLED": "UNFULFILLED",
+    "UNCONFIRMED": "UNFULFILLED",
+    "PARTIALLY_FULFILLED": "PARTIALLY_FULFILLED",
+    "FULFILLED": "FULFILLED",
+    "PARTIALLY_RETURNED": "PARTIALLY_RETURNED",
+    "RETURNED": "RETURNED",
+    "CANCELED": "CANCELED",
+    "DRAFT": "DRAFT",
+    "EXPIRED": "EXPIRED",
+}
 
 
 @dataclass
 class _Entry:
     fetched_at: float
-    value: dict
+    value: dict[str, Any]
 
 
 class SaleorCommerceContext:
-    def __init__(self, apps: SaleorApps, clock: Callable[[], float] = time.monotonic,
-                 api_for: Callable[[Shop], SaleorAPI] | None = None):
+    def __init__(
+        self,
+        apps: SaleorApps,
+        clock: Callable[[], float] = time.monotonic,
+        api_for: Callable[[Shop], SaleorAPI] | None = None,
+    ):
         self._clock = clock
         self._api_for = api_for or apps.api
         self._cache: dict[tuple[str, str], _Entry] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, shop: Shop, customer_id: str | None, email: str | None) -> dict:
+    def lookup(self, shop: Shop, customer_id: str | None, email: str | None) -> dict[str, Any]:
         """The customer (by Saleor User id, else by e-mail) and their last five orders."""
         if customer_id:
             key = (shop.domain, f"id:{customer_id}")
@@ -116,13 +129,13 @@ class SaleorCommerceContext:
         return cart_json(cart)
 
 
-def _fallback(cached: _Entry | None, notice: str) -> dict:
+def _fallback(cached: _Entry | None, notice: str) -> dict[str, Any]:
     if cached is None:
         return {"customer": None, "orders": [], "source": "none", "notice": notice}
     return {**cached.value, "source": "cache", "notice": notice}
 
 
-def _shape(user: dict | None) -> dict:
+def _shape(user: dict[str, Any] | None) -> dict[str, Any]:
     if not isinstance(user, dict):
         return {"customer": None, "orders": []}
     connection = user.get("orders") or {}
@@ -131,18 +144,25 @@ def _shape(user: dict | None) -> dict:
         node = (edge or {}).get("node") or {}
         gross = ((node.get("total") or {}).get("gross")) or {}
         amount = money(gross.get("amount"))
-        orders.append({
-            "id": node.get("id"),
-            "name": f"#{node['number']}" if node.get("number") else None,
-            "created_at": node.get("created"),
-            "financial_status": node.get("chargeStatus"),
-            "fulfillment_status": FULFILMENT.get(node.get("status"), node.get("status")),
-            "total": str(amount) if amount is not None else None,
-            "currency": gross.get("currency"),
-        })
+        status: Any = node.get("status")  # Saleor's OrderStatus name, or null
+        orders.append(
+            {
+                "id": node.get("id"),
+                "name": f"#{node['number']}" if node.get("number") else None,
+                "created_at": node.get("created"),
+                "financial_status": node.get("chargeStatus"),
+                "fulfillment_status": FULFILMENT.get(status, status),
+                "total": str(amount) if amount is not None else None,
+                "currency": gross.get("currency"),
+            }
+        )
     name = " ".join(part for part in (user.get("firstName"), user.get("lastName")) if part) or user.get("email")
     return {
-        "customer": {"id": user.get("id"), "name": name, "email": user.get("email"),
-                     "orders_count": connection.get("totalCount", len(orders)) if connection else None},
+        "customer": {
+            "id": user.get("id"),
+            "name": name,
+            "email": user.get("email"),
+            "orders_count": connection.get("totalCount", len(orders)) if connection else None,
+        },
         "orders": orders,
     }

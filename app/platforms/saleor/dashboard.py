@@ -68,7 +68,9 @@ def verify_dashboard_token(apps: SaleorApps, api_url: str | None, token: str | N
         shop = apps.find(session, api_url)
     if shop is None or not shop.app_id:
         # Without a stored app id there is nothing to hold the token's `app` claim to.
-        raise DashboardTokenError("not_installed", "Parley is not installed in this Saleor; install it from the Dashboard")
+        raise DashboardTokenError(
+            "not_installed", "Parley is not installed in this Saleor; install it from the Dashboard"
+        )
     # The claims are checked before the signature too (as the SDK does): a token meant
     # for another Saleor or app, or long expired, is refused without asking for keys, so
     # presenting one cannot make Parley refetch a JWKS. They are checked again once verified.

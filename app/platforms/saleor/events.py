@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -68,6 +69,7 @@ class SaleorEvents:
 
     def _on_order(self, session: Session, shop: Shop, payload: dict[str, Any], now: datetime) -> str:
         facts = order_facts(payload["order"])
+        assert shop.id is not None  # a shop read from the database has its id
         outcome = attribute_order(session, shop.id, facts, attribution_window(get_settings(session, shop.id)))
         log.info("Saleor order %s for %s: %s", facts.name, shop.domain, outcome)
         return outcome
@@ -78,6 +80,7 @@ class SaleorEvents:
         if token is None:
             raise PermanentError("the checkout has neither a token nor a Checkout id")
         stamped = metadata_value(checkout.get("metadata"))
+        assert shop.id is not None  # a shop read from the database has its id
         conversation = None
         if stamped:
             candidate = session.get(Conversation, stamped[:36])
@@ -99,17 +102,21 @@ class SaleorEvents:
         user = payload["user"]
         email = user.get("email") if isinstance(user.get("email"), str) else None
         name = " ".join(p for p in (user.get("firstName"), user.get("lastName")) if isinstance(p, str) and p) or None
-        for visitor in session.exec(select(Visitor).where(Visitor.shop_id == shop.id, Visitor.customer_id == user["id"])):
+        for visitor in session.exec(
+            select(Visitor).where(Visitor.shop_id == shop.id, Visitor.customer_id == user["id"])
+        ):
             if remember_customer(visitor, name, email):
                 session.add(visitor)
         session.flush()
         return "customer_updated"
 
 
-def order_facts(order: dict) -> OrderFacts:
+def order_facts(order: dict[str, Any]) -> OrderFacts:
     """A Saleor `Order` (webhook payload, amounts parsed as Decimal) as attribution's OrderFacts."""
     gross = ((order.get("total") or {}).get("gross")) or {}
-    user = order.get("user") if isinstance(order.get("user"), dict) else {}
+    user = order.get("user")
+    if not isinstance(user, dict):
+        user = {}
     updated_at = _time(order.get("updatedAt"))
     return OrderFacts(
         order_id=order["id"],

@@ -48,8 +48,13 @@ def allowed_api_urls(settings: Settings) -> set[str]:
 def check_api_url(settings: Settings, api_url: str) -> str:
     """The API URL as Saleor sent it (it is the tenant key), or RegisterError."""
     parts = urlsplit(api_url or "")
-    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
-            or len(api_url) > 255):  # the API URL is the shop's `domain` column
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.query
+        or parts.fragment
+        or len(api_url) > 255
+    ):  # the API URL is the shop's `domain` column
         raise RegisterError(400, "INVALID_API_URL", "The Saleor-Api-Url header must be the URL of a Saleor GraphQL API")
     allowed = allowed_api_urls(settings)
     if allowed and api_url not in allowed:
@@ -77,7 +82,9 @@ def register(apps: SaleorApps, registration: Registration, transport: httpx.Base
     try:
         result = api.execute(WHOAMI_WITH_PERMISSIONS, partial_ok=True)
     except SaleorUnavailable as exc:
-        raise RegisterError(502, "SALEOR_UNREACHABLE", f"Parley could not reach {registration.api_url} to verify the token ({exc})") from None
+        raise RegisterError(
+            502, "SALEOR_UNREACHABLE", f"Parley could not reach {registration.api_url} to verify the token ({exc})"
+        ) from None
     except SaleorAPIError as exc:  # refused or unreadable: the claim is unproven
         log.info("Saleor register: token check failed for %s: %s", registration.api_url, exc)
         result = None
@@ -85,15 +92,18 @@ def register(apps: SaleorApps, registration: Registration, transport: httpx.Base
     app_id = app.get("id") if isinstance(app, dict) else None
     if not isinstance(app_id, str) or not app_id:
         raise RegisterError(401, "UNKNOWN_APP_ID", "The auth token is not an app token of this Saleor")
-    granted = sorted({p.get("code") for p in app.get("permissions") or [] if isinstance(p, dict) and p.get("code")})
+    granted = sorted({p["code"] for p in app.get("permissions") or [] if isinstance(p, dict) and p.get("code")})
     try:
         jwks = apps.fetch(registration.api_url)
     except JWKSUnavailable:
-        raise RegisterError(502, "JWKS_NOT_AVAILABLE", "Parley could not fetch this Saleor's signing keys (/.well-known/jwks.json)") from None
+        raise RegisterError(
+            502, "JWKS_NOT_AVAILABLE", "Parley could not fetch this Saleor's signing keys (/.well-known/jwks.json)"
+        ) from None
     grant = shops.TokenGrant(access_token=registration.token, scopes=",".join(granted or PERMISSIONS))
     with apps.db.transaction() as session:
-        shop = shops.record_install(session, apps.cipher, Platform.saleor, registration.api_url, grant,
-                                    apps.now(), name=registration.domain)
+        shop = shops.record_install(
+            session, apps.cipher, Platform.saleor, registration.api_url, grant, apps.now(), name=registration.domain
+        )
         shop.app_id = app_id
         shop.jwks = jwks
         session.add(shop)

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -64,7 +65,8 @@ def key_ids(jwks_text: str | None) -> set[str]:
 def header_kid(compact: str) -> str | None:
     """The `kid` of a compact JWS/JWT header, without verifying anything."""
     try:
-        return json.loads(_b64decode(compact.split(".", 1)[0])).get("kid")
+        kid: str | None = json.loads(_b64decode(compact.split(".", 1)[0])).get("kid")
+        return kid
     except (ValueError, IndexError, AttributeError):
         return None
 
@@ -77,8 +79,14 @@ class KeyRing:
     the cache on the Shop row and tests point `fetch` at the stand-in.
     """
 
-    def __init__(self, api_url: str, load: Callable[[], str | None], store: Callable[[str], None],
-                 fetch: Callable[[str], str] = fetch_jwks, may_refetch: Callable[[], bool] = lambda: True):
+    def __init__(
+        self,
+        api_url: str,
+        load: Callable[[], str | None],
+        store: Callable[[str], None],
+        fetch: Callable[[str], str] = fetch_jwks,
+        may_refetch: Callable[[], bool] = lambda: True,
+    ):
         self.api_url = api_url
         self._load = load
         self._store = store
@@ -127,10 +135,9 @@ class KeyRing:
 
 def check_claims(claims: dict[str, Any], now: float, **expected: Any) -> None:
     """`exp` in the future and each expected claim equal; raise SignatureError naming the claim."""
+    options: dict[str, jwt.ClaimsOption] = {k: {"essential": True, "value": v} for k, v in expected.items()}
     try:
-        registry = jwt.JWTClaimsRegistry(
-            now=int(now), leeway=0, exp={"essential": True}, **{k: {"essential": True, "value": v} for k, v in expected.items()}
-        )
+        registry = jwt.JWTClaimsRegistry(now=int(now), leeway=0, exp={"essential": True}, **options)
         registry.validate(claims)
     except JoseError as exc:
         raise SignatureError(f"the token is not valid here: {exc.description or exc.error}") from None

@@ -7,6 +7,7 @@ the manifest server-side with a Host header that has lost its port (saleor.md A2
 from __future__ import annotations
 
 import importlib.metadata
+from typing import Any
 
 from app.config import Settings
 
@@ -45,19 +46,24 @@ fragment ParleyOrder on Order {
 }"""
 
 CHECKOUT_SUBSCRIPTION = (
-    "subscription ParleyCheckoutEvents { event { " + _EVENT_FIELDS
+    "subscription ParleyCheckoutEvents { event { "
+    + _EVENT_FIELDS
     + " ... on CheckoutCreated { checkout { ...ParleyCheckout } }"
-    + " ... on CheckoutUpdated { checkout { ...ParleyCheckout } } } }" + CHECKOUT_FRAGMENT
+    + " ... on CheckoutUpdated { checkout { ...ParleyCheckout } } } }"
+    + CHECKOUT_FRAGMENT
 )
 ORDER_SUBSCRIPTION = (
-    "subscription ParleyOrderEvents { event { " + _EVENT_FIELDS
+    "subscription ParleyOrderEvents { event { "
+    + _EVENT_FIELDS
     + " ... on OrderCreated { order { ...ParleyOrder } }"
     + " ... on OrderUpdated { order { ...ParleyOrder } }"
     + " ... on OrderFullyPaid { order { ...ParleyOrder } }"
-    + " ... on OrderCancelled { order { ...ParleyOrder } } } }" + ORDER_FRAGMENT
+    + " ... on OrderCancelled { order { ...ParleyOrder } } } }"
+    + ORDER_FRAGMENT
 )
 CUSTOMER_SUBSCRIPTION = (
-    "subscription ParleyCustomerEvents { event { " + _EVENT_FIELDS
+    "subscription ParleyCustomerEvents { event { "
+    + _EVENT_FIELDS
     + " ... on CustomerUpdated { user { id email firstName lastName } } } }"
 )
 APP_SUBSCRIPTION = "subscription ParleyAppEvents { event { " + _EVENT_FIELDS + " ... on AppDeleted { app { id } } } }"
@@ -77,7 +83,7 @@ def package_version() -> str:
         return "0.0.0"
 
 
-def build_manifest(settings: Settings) -> dict:
+def build_manifest(settings: Settings) -> dict[str, Any]:
     base = settings.app_url.rstrip("/")
     webhook_url = f"{base}/saleor/webhooks"
     return {
@@ -85,7 +91,7 @@ def build_manifest(settings: Settings) -> dict:
         "name": "Parley",
         "version": package_version(),
         "about": "Live chat and support for your store: shoppers chat from every page, "
-                 "you answer with their cart and orders beside the thread.",
+        "you answer with their cart and orders beside the thread.",
         "author": "Parley",
         "permissions": PERMISSIONS,
         "appUrl": f"{base}/saleor/app",
@@ -102,14 +108,29 @@ def build_manifest(settings: Settings) -> dict:
         # APP_PAGE urls must be paths (Saleor joins them to appUrl); the Dashboard POSTs
         # WIDGET and NEW_TAB forms straight to their url, so those are absolute.
         "extensions": [
-            {"label": "Support", "mount": "NAVIGATION_CUSTOMERS", "target": "APP_PAGE",
-             "permissions": ["MANAGE_USERS"], "url": "/saleor/app"},
-            {"label": "Parley conversations", "mount": "ORDER_DETAILS_WIDGETS", "target": "WIDGET",
-             "permissions": ["MANAGE_ORDERS"], "url": f"{base}/saleor/extensions/order-widget",
-             "options": {"widgetTarget": {"method": "POST"}}},
-            {"label": "Chat with this customer", "mount": "CUSTOMER_DETAILS_MORE_ACTIONS", "target": "NEW_TAB",
-             "permissions": ["MANAGE_USERS"], "url": f"{base}/saleor/extensions/customer-chat",
-             "options": {"newTabTarget": {"method": "POST"}}},
+            {
+                "label": "Support",
+                "mount": "NAVIGATION_CUSTOMERS",
+                "target": "APP_PAGE",
+                "permissions": ["MANAGE_USERS"],
+                "url": "/saleor/app",
+            },
+            {
+                "label": "Parley conversations",
+                "mount": "ORDER_DETAILS_WIDGETS",
+                "target": "WIDGET",
+                "permissions": ["MANAGE_ORDERS"],
+                "url": f"{base}/saleor/extensions/order-widget",
+                "options": {"widgetTarget": {"method": "POST"}},
+            },
+            {
+                "label": "Chat with this customer",
+                "mount": "CUSTOMER_DETAILS_MORE_ACTIONS",
+                "target": "NEW_TAB",
+                "permissions": ["MANAGE_USERS"],
+                "url": f"{base}/saleor/extensions/customer-chat",
+                "options": {"newTabTarget": {"method": "POST"}},
+            },
         ],
         "webhooks": [
             {"name": name, "targetUrl": webhook_url, "query": query, "asyncEvents": events, "isActive": True}

@@ -19,10 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -62,9 +62,11 @@ def subject_key(event: str) -> str:
 
 def verify_delivery(apps: SaleorApps, headers: Mapping[str, str], raw_body: bytes) -> Delivery:
     """Authenticate and parse one delivery; raise WebhookError with the status to answer."""
-    api_url = (headers.get("Saleor-Api-Url") or "").strip()
-    signature = (headers.get("Saleor-Signature") or "").strip()
-    event = (headers.get("Saleor-Event") or "").strip().upper()
+    # Header names are case-insensitive on the wire, whatever mapping carried them here.
+    lowered = {name.lower(): value for name, value in headers.items()}
+    api_url = (lowered.get("saleor-api-url") or "").strip()
+    signature = (lowered.get("saleor-signature") or "").strip()
+    event = (lowered.get("saleor-event") or "").strip().upper()
     try:
         with apps.db.session() as session:
             shop = apps.find(session, api_url) if api_url else None
@@ -76,7 +78,9 @@ def verify_delivery(apps: SaleorApps, headers: Mapping[str, str], raw_body: byte
     except SignatureError as exc:
         raise WebhookError(401, "invalid_signature", str(exc)) from None
     except JWKSUnavailable:
-        raise WebhookError(503, "keys_unavailable", "Parley could not fetch this Saleor's signing keys; retry later") from None
+        raise WebhookError(
+            503, "keys_unavailable", "Parley could not fetch this Saleor's signing keys; retry later"
+        ) from None
     except (sa.exc.OperationalError, sa.exc.InterfaceError):
         raise WebhookError(503, "database_unavailable", "Parley's database is unavailable; retry later") from None
     if event not in EVENTS:

@@ -16,7 +16,9 @@ from app.platforms.shopify.session_tokens import RETRY_HEADER, verify_bearer
 
 
 def _checkouts_not_reported() -> ParleyError:
-    return ParleyError(400, "not_supported", "only Saleor storefronts report a checkout; Shopify carts come with each message")
+    return ParleyError(
+        400, "not_supported", "only Saleor storefronts report a checkout; Shopify carts come with each message"
+    )
 
 
 class ShopifyPlatform:
@@ -35,8 +37,12 @@ class ShopifyPlatform:
         with self.db.session() as session:
             shop = shops.find_installed_shop(session, Platform.shopify, token.shop)
         if shop is None:
-            raise ParleyError(401, "not_installed", "Parley is not installed on this shop; open it from the Shopify admin",
-                              headers=RETRY_HEADER)
+            raise ParleyError(
+                401,
+                "not_installed",
+                "Parley is not installed on this shop; open it from the Shopify admin",
+                headers=RETRY_HEADER,
+            )
         return Staff(shop=shop, user_id=token.user_id)
 
     def storefront_origins(self, shop: Shop) -> set[str]:
@@ -46,8 +52,9 @@ class ShopifyPlatform:
     def signed_shopper(self, shop: Shop, token: object) -> SignedShopper | None:
         if token is None or token == "":
             return None
-        raise ParleyError(400, "customer_token_not_supported",
-                          "this shop identifies its customers through its app proxy, not a token")
+        raise ParleyError(
+            400, "customer_token_not_supported", "this shop identifies its customers through its app proxy, not a token"
+        )
 
     def customer_panel(self, shop: Shop, visitor: Visitor) -> dict[str, Any]:
         if not visitor.customer_id:
@@ -64,11 +71,17 @@ class ShopifyPlatform:
         raise _checkouts_not_reported()
 
     def embed_status(self, shop: Shop, last_seen: str | None) -> dict[str, Any]:
-        editor = (f"/admin/themes/current/editor?context=apps&template=index"
-                  f"&activateAppId={self.settings.shopify_api_key}/parley-embed")
-        return {"active": bool(last_seen), "last_seen": last_seen,
-                "activate_url": self.installer.http.browser_url(shop.domain, editor)}
+        editor = (
+            f"/admin/themes/current/editor?context=apps&template=index"
+            f"&activateAppId={self.settings.shopify_api_key}/parley-embed"
+        )
+        return {
+            "active": bool(last_seen),
+            "last_seen": last_seen,
+            "activate_url": self.installer.http.browser_url(shop.domain, editor),
+        }
 
     def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
         return self.installer.http.browser_url(
-            shop.domain, f"/admin/apps/{self.settings.shopify_api_key}/app/conversations/{conversation_id}")
+            shop.domain, f"/admin/apps/{self.settings.shopify_api_key}/app/conversations/{conversation_id}"
+        )

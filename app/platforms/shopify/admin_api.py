@@ -16,7 +16,7 @@ from gql import Client, GraphQLRequest
 from gql.transport.exceptions import TransportError, TransportQueryError, TransportServerError
 from gql.transport.httpx import HTTPXTransport
 
-from app.platforms.shopify.http import ShopifyHTTP
+from app.platforms.shopify.http import REAL_SHOPIFY, ShopifyHTTP
 
 
 class AdminAPIError(Exception):
@@ -32,7 +32,7 @@ class AdminAPIUnavailable(AdminAPIError):
 
 
 class AdminAPIThrottled(AdminAPIError):
-    def __init__(self, retry_after: float, cost: dict | None):
+    def __init__(self, retry_after: float, cost: dict[str, Any] | None):
         super().__init__(f"Admin API throttled; retry in {retry_after:.1f}s")
         self.retry_after = retry_after
         self.cost = cost
@@ -57,7 +57,7 @@ query ShopBasics {
 
 
 class AdminAPI:
-    def __init__(self, shop: str, access_token: str, api_version: str, http: ShopifyHTTP = ShopifyHTTP()):
+    def __init__(self, shop: str, access_token: str, api_version: str, http: ShopifyHTTP = REAL_SHOPIFY):
         self.shop = shop
         self.url = f"https://{shop}/admin/api/{api_version}/graphql.json"
         self._http = http
@@ -69,8 +69,12 @@ class AdminAPI:
     def execute(self, query: str, variables: dict[str, Any] | None = None) -> AdminResult:
         # Shopify's 401 and 5xx bodies are JSON with an `errors` string, which gql would
         # take for a GraphQL answer; the status decides first.
-        transport = HTTPXTransport(url=self.url, headers=self._headers, **self._http.client_kwargs(),
-                                   event_hooks={"response": [_raise_for_status]})
+        transport = HTTPXTransport(
+            url=self.url,
+            headers=self._headers,
+            **self._http.client_kwargs(),
+            event_hooks={"response": [_raise_for_status]},
+        )
         client = Client(transport=transport, fetch_schema_from_transport=False)
         request = GraphQLRequest(query, variable_values=variables)
         try:
@@ -106,7 +110,7 @@ def _raise_for_graphql_errors(exc: TransportQueryError) -> None:
         raise AdminAPIThrottled(retry_after_for(cost), cost) from exc
 
 
-def retry_after_for(cost: dict | None) -> float:
+def retry_after_for(cost: dict[str, Any] | None) -> float:
     """Seconds until the bucket holds enough points for the query that was refused."""
     if not cost:
         return 1.0

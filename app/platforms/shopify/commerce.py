@@ -29,7 +29,7 @@ def _missing(field: str) -> ShopifyRequestError:
     return ShopifyRequestError(400, "missing_field", f"the payload has no usable {field}")
 
 
-def _time(payload: dict, field: str, required: bool = False) -> datetime | None:
+def _time(payload: dict[str, Any], field: str, required: bool = False) -> datetime | None:
     value = payload.get(field)
     if value in (None, ""):
         if required:
@@ -44,7 +44,7 @@ def _time(payload: dict, field: str, required: bool = False) -> datetime | None:
     return parsed
 
 
-def _id(payload: dict, *fields: str) -> str:
+def _id(payload: dict[str, Any], *fields: str) -> str:
     for field in fields:
         value = payload.get(field)
         if isinstance(value, bool):
@@ -65,17 +65,21 @@ def _money(value: Any) -> Decimal | None:
     return amount if amount.is_finite() else None
 
 
-def _conversation_hint(payload: dict) -> str | None:
+def _conversation_hint(payload: dict[str, Any]) -> str | None:
     attributes = payload.get("note_attributes")
     if not isinstance(attributes, list):
         return None
     for attribute in attributes:
-        if isinstance(attribute, dict) and attribute.get("name") == CONVERSATION_ATTRIBUTE and isinstance(attribute.get("value"), str):
+        if (
+            isinstance(attribute, dict)
+            and attribute.get("name") == CONVERSATION_ATTRIBUTE
+            and isinstance(attribute.get("value"), str)
+        ):
             return attribute["value"].strip() or None
     return None
 
 
-def _refunded(payload: dict) -> Decimal:
+def _refunded(payload: dict[str, Any]) -> Decimal:
     """Money given back: the successful refund transactions of every refund on the order."""
     total = Decimal(0)
     for refund in payload.get("refunds") or []:
@@ -92,9 +96,11 @@ def _refunded(payload: dict) -> Decimal:
     return total
 
 
-def order_facts(payload: dict) -> OrderFacts:
+def order_facts(payload: dict[str, Any]) -> OrderFacts:
     order_id = _id(payload, "id")
-    customer = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    customer = payload.get("customer")
+    if not isinstance(customer, dict):
+        customer = {}
     customer_id = customer.get("id")
     email = payload.get("email") or customer.get("email")
     currency = payload.get("currency")
@@ -115,7 +121,7 @@ def order_facts(payload: dict) -> OrderFacts:
     )
 
 
-def _lines(payload: dict) -> tuple[CartLine, ...]:
+def _lines(payload: dict[str, Any]) -> tuple[CartLine, ...]:
     items = payload.get("line_items")
     if not isinstance(items, list):
         raise _missing("line_items")
@@ -142,7 +148,7 @@ def _lines(payload: dict) -> tuple[CartLine, ...]:
     return tuple(lines)
 
 
-def cart_facts(payload: dict) -> CartFacts:
+def cart_facts(payload: dict[str, Any]) -> CartFacts:
     """carts/create, carts/update: the cart token is `token` (also `id`); no currency is sent."""
     token = _id(payload, "token", "id")
     lines = _lines(payload)
@@ -157,7 +163,7 @@ def cart_facts(payload: dict) -> CartFacts:
     )
 
 
-def checkout_facts(payload: dict) -> CartFacts | None:
+def checkout_facts(payload: dict[str, Any]) -> CartFacts | None:
     """checkouts/create, checkouts/update: followed through their `cart_token`; a checkout
     without one (created through the API) cannot belong to a chatter's cart."""
     _id(payload, "token", "id")
@@ -179,7 +185,7 @@ def checkout_facts(payload: dict) -> CartFacts | None:
     )
 
 
-def validate(topic: str, payload: dict) -> None:
+def validate(topic: str, payload: dict[str, Any]) -> None:
     """Refuse (400) a payload the topic's processing could not use, before it is stored."""
     if topic in ORDER_TOPICS:
         order_facts(payload)

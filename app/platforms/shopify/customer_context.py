@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from app.platforms.shopify.admin_api import (
     AdminAPI,
@@ -42,7 +43,7 @@ LOW_WATER = 100.0
 @dataclass
 class _Entry:
     fetched_at: float
-    value: dict
+    value: dict[str, Any]
 
 
 class CustomerContext:
@@ -53,7 +54,7 @@ class CustomerContext:
         self._paused_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
-    def lookup(self, shop: str, customer_id: str) -> dict:
+    def lookup(self, shop: str, customer_id: str) -> dict[str, Any]:
         key = (shop, customer_id)
         now = self._clock()
         with self._lock:
@@ -81,7 +82,7 @@ class CustomerContext:
             self._cache[key] = _Entry(now, value)
         return {**value, "source": "live", "notice": None}
 
-    def _respect_bucket(self, shop: str, cost: dict, now: float) -> None:
+    def _respect_bucket(self, shop: str, cost: dict[str, Any], now: float) -> None:
         status = (cost or {}).get("throttleStatus") or {}
         available, rate = status.get("currentlyAvailable"), status.get("restoreRate") or 50
         if available is not None and available < LOW_WATER:
@@ -89,13 +90,13 @@ class CustomerContext:
                 self._paused_until[shop] = now + (LOW_WATER - float(available)) / float(rate)
 
     @staticmethod
-    def _fallback(cached: _Entry | None, notice: str) -> dict:
+    def _fallback(cached: _Entry | None, notice: str) -> dict[str, Any]:
         if cached is None:
             return {"customer": None, "orders": [], "source": "none", "notice": notice}
         return {**cached.value, "source": "cache", "notice": notice}
 
 
-def _shape(customer: dict | None) -> dict:
+def _shape(customer: dict[str, Any] | None) -> dict[str, Any]:
     if not customer:
         return {"customer": None, "orders": []}
     orders = [

@@ -5,8 +5,9 @@ time (production refuses them); nothing here asks whether it is talking to Shopi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -40,6 +41,9 @@ class ShopifyHTTP:
     def browser_url(self, shop: str, path: str) -> str:
         """A URL of the shop the merchant's browser is sent to (authorize page, admin)."""
         return self.browser_base.format(shop=shop) + path
+
+
+REAL_SHOPIFY = ShopifyHTTP()
 
 
 def origin_of(url: str) -> str:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import warnings
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from authlib.deprecate import AuthlibDeprecationWarning
 
@@ -21,7 +22,7 @@ with warnings.catch_warnings():
     # stack (one transport, one stand-in rewrite) is worth more than the nudge.
     warnings.simplefilter("ignore", AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import OAuth2Client, OAuthError
-from shopify_app import IdTokenDetails
+from shopify_app import IdTokenDetails, TokenExchangeAccessToken
 
 from app import shops
 from app.chat.shop_settings import put_setting
@@ -79,10 +80,9 @@ class ShopifyInstaller:
         )
 
     def authorize_url(self, shop: str, state: str) -> str:
+        url: str
         with self._oauth_client() as client:
-            url, _ = client.create_authorization_url(
-                self.http.browser_url(shop, "/admin/oauth/authorize"), state=state
-            )
+            url, _ = client.create_authorization_url(self.http.browser_url(shop, "/admin/oauth/authorize"), state=state)
         return url
 
     def install_with_code(self, shop: str, code: str) -> Shop:
@@ -95,9 +95,13 @@ class ShopifyInstaller:
                     expiring="1",
                 )
             except OAuthError as exc:
-                raise InstallError(400, "code_exchange_failed", f"Shopify refused the authorization code ({exc.error})") from exc
+                raise InstallError(
+                    400, "code_exchange_failed", f"Shopify refused the authorization code ({exc.error})"
+                ) from exc
             except Exception as exc:  # network trouble: nothing stored, the merchant may retry
-                raise InstallError(502, "shopify_unreachable", "Shopify could not be reached; try the install again") from exc
+                raise InstallError(
+                    502, "shopify_unreachable", "Shopify could not be reached; try the install again"
+                ) from exc
         now = self.clock()
         grant = shops.TokenGrant(
             access_token=token["access_token"],
@@ -166,6 +170,7 @@ class ShopifyInstaller:
         with self.db.transaction() as session:
             shop = shops.record_install(session, self.cipher, Platform.shopify, domain, grant, self.clock(), name=name)
             if primary_origin:
+                assert shop.id is not None  # record_install flushes, so the row has its id
                 # Shoppers browse the custom domain; the widget's API calls come from there.
                 put_setting(session, shop.id, "primary_origin", primary_origin, self.clock())
         log.info("installed %s (scopes %s)", domain, grant.scopes)
@@ -184,7 +189,7 @@ class ShopifyInstaller:
         return shop.get("name"), (origin_of(url) if isinstance(url, str) and url.startswith("https://") else None)
 
 
-def _grant_from_shopifyapp(token) -> shops.TokenGrant:
+def _grant_from_shopifyapp(token: TokenExchangeAccessToken) -> shops.TokenGrant:
     return shops.TokenGrant(
         access_token=token.token,
         scopes=token.scope or "",
@@ -195,20 +200,27 @@ def _grant_from_shopifyapp(token) -> shops.TokenGrant:
 
 
 def _copy_tokens(source: Shop, target: Shop) -> None:
-    for column in ("access_token_enc", "access_token_expires_at", "refresh_token_enc", "refresh_token_expires_at", "token_version", "scopes"):
+    for column in (
+        "access_token_enc",
+        "access_token_expires_at",
+        "refresh_token_enc",
+        "refresh_token_expires_at",
+        "token_version",
+        "scopes",
+    ):
         setattr(target, column, getattr(source, column))
 
 
-def _after(now: datetime, seconds) -> datetime | None:
+def _after(now: datetime, seconds: Any) -> datetime | None:
+    # `seconds` is the token response's expires_in as the JSON carried it: a number, or text.
     return now + timedelta(seconds=int(seconds)) if seconds not in (None, "") else None
 
 
 def _parse_iso(value: str | None) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
-

@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from shopify_app import ShopifyApp
@@ -32,9 +33,7 @@ def normalize_shop(value: str | None) -> str:
     """The permanent `<name>.myshopify.com` domain, or ShopifyRequestError(400)."""
     shop = (value or "").strip().lower()
     if not SHOP_DOMAIN.match(shop):
-        raise ShopifyRequestError(
-            400, "invalid_shop", "shop must be a permanent domain like your-store.myshopify.com"
-        )
+        raise ShopifyRequestError(400, "invalid_shop", "shop must be a permanent domain like your-store.myshopify.com")
     return shop
 
 
@@ -74,7 +73,7 @@ class IdToken:
     shop: str  # permanent domain
     user_id: str | None
     token: str
-    claims: dict
+    claims: dict[str, Any]
 
 
 def check_id_token_claims(claims: Mapping[str, object]) -> str:

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from shopify_app import ShopifyApp
 
-from app.platforms.port import RequestFacts
+from app.platforms.port import RequestFacts, RequestInput
 from app.platforms.shopify.requests import IdToken, ShopifyRequestError, check_id_token_claims
 
 PATCH_ID_TOKEN_PATH = "/auth/patch-id-token"
@@ -39,14 +39,21 @@ def verify_document_load(app: ShopifyApp, request: RequestFacts) -> AppHomeVisit
         if id_token and location:
             # shopifyapp bounces every bad token; only a stale one deserves the bounce
             # (App Bridge fetches a fresh one). A forged one is refused outright.
-            as_fetch = dict(request.as_shopifyapp_input(), headers={"Authorization": f"Bearer {id_token}"})
+            as_fetch: RequestInput = {
+                **request.as_shopifyapp_input(),
+                "headers": {"Authorization": f"Bearer {id_token}"},
+            }
             reason = app.verify_app_home_req(as_fetch, PATCH_ID_TOKEN_PATH).log.code
             if reason not in ("expired_id_token", "verified"):
-                raise ShopifyRequestError(401, "invalid_id_token", "the id_token is not a valid session token for this app")
+                raise ShopifyRequestError(
+                    401, "invalid_id_token", "the id_token is not a valid session token for this app"
+                )
         if result.response.status == 302 and location:
             return AppHomeVisit(id_token=None, headers={}, redirect=location)
-        raise ShopifyRequestError(401, result.log.code,
-                                  "the session token is missing or invalid; reload the app from the Shopify admin")
+        raise ShopifyRequestError(
+            401, result.log.code, "the session token is missing or invalid; reload the app from the Shopify admin"
+        )
+    assert result.id_token is not None  # shopifyapp sets it on every verified (ok) result
     claims = dict(result.id_token.claims)
     shop = check_id_token_claims(claims)
     token = IdToken(shop=shop, user_id=result.user_id, token=result.id_token.token, claims=claims)
@@ -56,12 +63,16 @@ def verify_document_load(app: ShopifyApp, request: RequestFacts) -> AppHomeVisit
 def verify_bearer(app: ShopifyApp, request: RequestFacts) -> IdToken:
     """For fetches from the admin page: `Authorization: Bearer <ID token>`, else 401 with the retry header."""
     if not (request.header("Authorization") or "").startswith("Bearer "):
-        raise ShopifyRequestError(401, "missing_session_token", "send the App Bridge ID token as Authorization: Bearer",
-                                  headers=RETRY_HEADER)
+        raise ShopifyRequestError(
+            401, "missing_session_token", "send the App Bridge ID token as Authorization: Bearer", headers=RETRY_HEADER
+        )
     result = app.verify_app_home_req(request.as_shopifyapp_input(), PATCH_ID_TOKEN_PATH)
     if not result.ok:
-        message = "the session token has expired" if result.log.code == "expired_id_token" else "the session token is invalid"
+        message = (
+            "the session token has expired" if result.log.code == "expired_id_token" else "the session token is invalid"
+        )
         raise ShopifyRequestError(401, result.log.code, message, headers=RETRY_HEADER)
+    assert result.id_token is not None  # shopifyapp sets it on every verified (ok) result
     claims = dict(result.id_token.claims)
     try:
         shop = check_id_token_claims(claims)

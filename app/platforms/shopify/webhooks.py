@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from shopify_app import ShopifyApp
 from sqlmodel import Session
@@ -47,7 +48,9 @@ def parse_delivery(app: ShopifyApp, method: str, url: str, headers: Mapping[str,
         body = raw_body.decode("utf-8")
     except UnicodeDecodeError:
         # Shopify signs UTF-8 JSON; bytes that are not UTF-8 cannot carry a valid signature.
-        raise ShopifyRequestError(401, "invalid_hmac", "the X-Shopify-Hmac-Sha256 header does not match the body") from None
+        raise ShopifyRequestError(
+            401, "invalid_hmac", "the X-Shopify-Hmac-Sha256 header does not match the body"
+        ) from None
     result = app.verify_webhook_req({"method": method, "headers": dict(headers), "url": url, "body": body})
     if not result.ok:
         if result.log.code == "post_method_expected":
@@ -89,7 +92,9 @@ def _on_uninstalled(session: Session, shop: Shop, event: WebhookEvent, payload: 
     shops.mark_uninstalled(session, shop, now)
 
 
-def _on_scopes_update(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
+def _on_scopes_update(
+    session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime
+) -> None:
     current = payload.get("current")
     if isinstance(current, list):
         shops.update_scopes(session, shop, ",".join(str(s) for s in current))
@@ -97,12 +102,18 @@ def _on_scopes_update(session: Session, shop: Shop, event: WebhookEvent, payload
 
 def _on_data_request(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
     customer_id, email = _customer_of(payload)
-    request = payload.get("data_request") if isinstance(payload.get("data_request"), dict) else {}
+    request = payload.get("data_request")
+    if not isinstance(request, dict):
+        request = {}
+    assert shop.id is not None  # a shop read from the database has its id
     privacy.export_customer(session, shop.id, customer_id, email, now, request_id=str(request.get("id") or "") or None)
 
 
-def _on_customer_redact(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
+def _on_customer_redact(
+    session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime
+) -> None:
     customer_id, email = _customer_of(payload)
+    assert shop.id is not None  # a shop read from the database has its id
     privacy.erase_customer(session, shop.id, customer_id, email)
 
 
@@ -176,6 +187,7 @@ def _dispatch(session: Session, event: WebhookEvent, payload: dict[str, Any], no
     installed = shops.find_installed_shop(session, Platform.shopify, event.shop_domain)
     if installed is None:
         return "not_installed"  # uninstalled or erased since: nothing of this shop to update
+    assert installed.id is not None  # a shop read from the database has its id
     if event.topic in commerce.ORDER_TOPICS:
         window = attribution_window(get_settings(session, installed.id))
         return attribute_order(session, installed.id, commerce.order_facts(payload), window)

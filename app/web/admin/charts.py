@@ -8,11 +8,11 @@ chart can be compared in a test and cached by anyone.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from html import escape
-from typing import Callable, Sequence
 
 from app.commerce.insights import Day
 from app.commerce.money import amount_text
@@ -81,11 +81,15 @@ def _panel(parts: list[str], top: float, panel: Panel, empty_text: str) -> None:
     plot_height = PANEL_HEIGHT - TOP - BOTTOM
     plot_bottom = plot_top + plot_height
     plot_width = WIDTH - LEFT - RIGHT
-    parts.append(f'<text x="{LEFT}" y="{_n(top + 16)}" font-size="13" font-weight="600" fill="#303030">{_text(panel.heading)}</text>')
+    parts.append(
+        f'<text x="{LEFT}" y="{_n(top + 16)}" font-size="13" font-weight="600" fill="#303030">{_text(panel.heading)}</text>'
+    )
     ceiling = nice_ceiling(max((bar.value for bar in panel.bars), default=Decimal(0)))
     for fraction, value in ((0, Decimal(0)), (0.5, None), (1, ceiling)):
         y = plot_bottom - plot_height * fraction
-        parts.append(f'<line x1="{LEFT}" y1="{_n(y)}" x2="{WIDTH - RIGHT}" y2="{_n(y)}" stroke="{GRID}" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{LEFT}" y1="{_n(y)}" x2="{WIDTH - RIGHT}" y2="{_n(y)}" stroke="{GRID}" stroke-width="1"/>'
+        )
         if value is not None:
             parts.append(
                 f'<text x="{LEFT - 6}" y="{_n(y + 4)}" font-size="11" fill="{INK}" text-anchor="end">{_text(panel.axis_text(value))}</text>'
@@ -135,7 +139,11 @@ def _count_text(value: Decimal) -> str:
 def conversations_chart(days: Sequence[Day]) -> str:
     total = sum(day.conversations for day in days)
     bars = [
-        Bar(day_label(day.day), Decimal(day.conversations), f"{day.day.isoformat()}: {day.conversations} conversation{'s' if day.conversations != 1 else ''} started")
+        Bar(
+            day_label(day.day),
+            Decimal(day.conversations),
+            f"{day.day.isoformat()}: {day.conversations} conversation{'s' if day.conversations != 1 else ''} started",
+        )
         for day in days
     ]
     span = f" from {days[0].day.isoformat()} to {days[-1].day.isoformat()}" if days else ""
@@ -159,15 +167,29 @@ def revenue_chart(days: Sequence[Day]) -> str:
         summary.append(f"{amount_text(total)} {currency}")
         bars = [
             Bar(day_label(day.day), amount, f"{day.day.isoformat()}: {amount_text(amount)} {currency}")
-            for day, amount in zip(days, amounts)
+            for day, amount in zip(days, amounts, strict=True)
         ]
-        panels.append(Panel(f"Revenue, {currency}", bars, lambda value: f"{value:f}" if value == value.to_integral_value() else amount_text(value)))
+        panels.append(
+            Panel(
+                f"Revenue, {currency}",
+                bars,
+                lambda value: f"{value:f}" if value == value.to_integral_value() else amount_text(value),
+            )
+        )
     if not panels:
-        panels = [Panel("Revenue", [Bar(day_label(day.day), Decimal(0), f"{day.day.isoformat()}: no revenue") for day in days], _count_text)]
+        panels = [
+            Panel(
+                "Revenue",
+                [Bar(day_label(day.day), Decimal(0), f"{day.day.isoformat()}: no revenue") for day in days],
+                _count_text,
+            )
+        ]
     return bar_chart(
         "chart-revenue",
         "Attributed revenue per day, per currency",
-        ("Revenue attributed to chat: " + ", ".join(summary) + ".") if summary else "No attributed revenue in this period.",
+        ("Revenue attributed to chat: " + ", ".join(summary) + ".")
+        if summary
+        else "No attributed revenue in this period.",
         panels,
         "No attributed revenue in this period",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, jsonify
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.errors import ParleyError
 from app.models import DataExport
@@ -20,7 +20,10 @@ def list_exports() -> Response:
     shop = staff().shop
     with parley().db.session() as session:
         exports = session.exec(
-            select(DataExport).where(DataExport.shop_id == shop.id).order_by(DataExport.created_at.desc()).limit(100)
+            select(DataExport)
+            .where(DataExport.shop_id == shop.id)
+            .order_by(col(DataExport.created_at).desc())
+            .limit(100)
         ).all()
     return jsonify(
         exports=[

@@ -26,10 +26,11 @@ def _load() -> tuple[Staff, Period, figures.Insights]:
     services = parley()
     now = services.now()
     with services.db.session() as session:
-        settings = get_settings(session, who.shop.id)
+        settings = get_settings(session, who.shop_id)
         period = period_for(settings, query.first, query.last, now)
-        result = figures.compute(session, who.shop.id, period.start, period.end, now, attribution_window(settings),
-                                 tz=period.zone)
+        result = figures.compute(
+            session, who.shop_id, period.start, period.end, now, attribution_window(settings), tz=period.zone
+        )
     return who, period, result
 
 
@@ -37,7 +38,10 @@ def _load() -> tuple[Staff, Period, figures.Insights]:
 def show_insights() -> Response:
     _, period, result = _load()
     body = insights_json(period, result)
-    body["charts"] = {"conversations": charts.conversations_chart(result.days), "revenue": charts.revenue_chart(result.days)}
+    body["charts"] = {
+        "conversations": charts.conversations_chart(result.days),
+        "revenue": charts.revenue_chart(result.days),
+    }
     return jsonify(body)
 
 

@@ -9,7 +9,8 @@ on every fetch; nothing private is rendered into the HTML beyond the shop's name
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, g, make_response, render_template, request
@@ -26,8 +27,9 @@ def carried_query(params: Sequence[str] | None = None) -> str:
     return urlencode([(k, request.args[k]) for k in kept if request.args.get(k)])
 
 
-def render_document(template: str, shop: Shop, headers: Mapping[str, str], boot: dict[str, Any],
-                    carried: Sequence[str], **context: Any) -> Response:
+def render_document(
+    template: str, shop: Shop, headers: Mapping[str, str], boot: dict[str, Any], carried: Sequence[str], **context: Any
+) -> Response:
     """A Support page for the host that vouched for the request. `boot` is what the
     page's scripts start from (rendered as JSON into the document)."""
     g.admin_carried_params = tuple(carried)

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.chat import conversations as chat
 from app.chat import inbox
@@ -44,8 +44,9 @@ def list_inbox() -> Response:
     who = staff()
     query = read_query(InboxQuery, INBOX_MESSAGES)
     with parley().db.session() as session:
-        result = inbox.page(session, who.shop.id, query.tab, parley().now(), q=query.q, cursor=query.cursor,
-                            limit=query.limit)
+        result = inbox.page(
+            session, who.shop_id, query.tab, parley().now(), q=query.q, cursor=query.cursor, limit=query.limit
+        )
     return jsonify(conversations=result.rows, next_cursor=result.next_cursor, counts=result.counts)
 
 
@@ -69,14 +70,21 @@ def _conversation_row(session: Session, shop_id: int, conversation_id: str) -> d
 def show_conversation(conversation_id: str) -> Response:
     who = staff()
     with parley().db.session() as session:
-        row = _conversation_row(session, who.shop.id, conversation_id)
+        row = _conversation_row(session, who.shop_id, conversation_id)
         snapshot = session.exec(
-            select(CartSnapshot).where(CartSnapshot.conversation_id == conversation_id).order_by(CartSnapshot.id.desc()).limit(1)
+            select(CartSnapshot)
+            .where(CartSnapshot.conversation_id == conversation_id)
+            .order_by(col(CartSnapshot.id).desc())
+            .limit(1)
         ).first()
-        orders = list(session.exec(
-            select(OrderLink).where(OrderLink.conversation_id == conversation_id, OrderLink.shop_id == who.shop.id).order_by(OrderLink.id)
-        ).all())
-    messages, has_more = parley().chat.thread(who.shop.id, conversation_id, None, 50)
+        orders = list(
+            session.exec(
+                select(OrderLink)
+                .where(OrderLink.conversation_id == conversation_id, OrderLink.shop_id == who.shop_id)
+                .order_by(col(OrderLink.id))
+            ).all()
+        )
+    messages, has_more = parley().chat.thread(who.shop_id, conversation_id, None, 50)
     return jsonify(
         conversation=row,
         messages=[chat.message_json(m) for m in messages],
@@ -91,7 +99,7 @@ def show_conversation(conversation_id: str) -> Response:
 def thread_page(conversation_id: str) -> Response:
     who = staff()
     query = read_query(ThreadQuery, THREAD_MESSAGES)
-    messages, has_more = parley().chat.thread(who.shop.id, conversation_id, query.before, 50)
+    messages, has_more = parley().chat.thread(who.shop_id, conversation_id, query.before, 50)
     return jsonify(messages=[chat.message_json(m) for m in messages], has_more=has_more)
 
 
@@ -99,8 +107,14 @@ def thread_page(conversation_id: str) -> Response:
 def reply(conversation_id: str) -> ResponseValue:
     who = staff()
     body = json_body()
+    # A missing field reads as empty text, which the chat refuses as it refuses any bad one.
     sent = parley().chat.send_agent_message(
-        who.shop.id, conversation_id, who.user_id, body.get("body"), body.get("client_id"), internal=bool(body.get("internal"))
+        who.shop_id,
+        conversation_id,
+        who.user_id,
+        body.get("body", ""),
+        body.get("client_id", ""),
+        internal=bool(body.get("internal")),
     )
     return jsonify(message=chat.message_json(sent.message)), (201 if sent.created else 200)
 
@@ -108,9 +122,10 @@ def reply(conversation_id: str) -> ResponseValue:
 @bp.post("/conversations/<conversation_id>/status")
 def change_status(conversation_id: str) -> Response:
     who = staff()
-    parley().chat.set_status(who.shop.id, conversation_id, json_body().get("status"))
+    # A missing field reads as empty text, which the chat refuses as it refuses any bad one.
+    parley().chat.set_status(who.shop_id, conversation_id, json_body().get("status", ""))
     with parley().db.session() as session:
-        return jsonify(conversation=_conversation_row(session, who.shop.id, conversation_id))
+        return jsonify(conversation=_conversation_row(session, who.shop_id, conversation_id))
 
 
 @bp.post("/conversations/<conversation_id>/assign")
@@ -119,22 +134,22 @@ def assign(conversation_id: str) -> Response:
     to = json_body().get("to")
     if to not in ("me", None):
         raise ParleyError(400, "invalid_assignee", 'to must be "me" or null')
-    parley().chat.assign(who.shop.id, conversation_id, who.user_id if to == "me" else None)
+    parley().chat.assign(who.shop_id, conversation_id, who.user_id if to == "me" else None)
     with parley().db.session() as session:
-        return jsonify(conversation=_conversation_row(session, who.shop.id, conversation_id))
+        return jsonify(conversation=_conversation_row(session, who.shop_id, conversation_id))
 
 
 @bp.post("/conversations/<conversation_id>/typing")
 def typing(conversation_id: str) -> Response:
     who = staff()
-    parley().chat.agent_typing(who.shop.id, conversation_id, bool(json_body().get("typing")))
+    parley().chat.agent_typing(who.shop_id, conversation_id, bool(json_body().get("typing")))
     return Response(status=204)
 
 
 @bp.post("/conversations/<conversation_id>/read")
 def read(conversation_id: str) -> Response:
     who = staff()
-    parley().chat.agent_read(who.shop.id, conversation_id, message_id(json_body().get("up_to")))
+    parley().chat.agent_read(who.shop_id, conversation_id, message_id(json_body().get("up_to")))
     return Response(status=204)
 
 
@@ -144,12 +159,12 @@ def customer(conversation_id: str) -> Response:
     services = parley()
     platform = services.platforms.of(who.shop)
     with services.db.session() as session:
-        conversation = _conversation_of(session, who.shop.id, conversation_id)
+        conversation = _conversation_of(session, who.shop_id, conversation_id)
         visitor = session.get(Visitor, conversation.visitor_id)
         token = session.exec(
             select(CartSnapshot.cart_token)
-            .where(CartSnapshot.conversation_id == conversation_id, CartSnapshot.shop_id == who.shop.id)
-            .order_by(CartSnapshot.id.desc())
+            .where(CartSnapshot.conversation_id == conversation_id, CartSnapshot.shop_id == who.shop_id)
+            .order_by(col(CartSnapshot.id).desc())
             .limit(1)
         ).first()
     if visitor is None or not visitor.customer_id:
@@ -160,7 +175,7 @@ def customer(conversation_id: str) -> Response:
         person = found.get("customer")
         if found["source"] == "live" and person:
             # Kept beside the visitor so the inbox and search can show them.
-            services.chat.remember_customer(who.shop.id, visitor.id, person.get("name"), person.get("email"))
+            services.chat.remember_customer(who.shop_id, visitor.id, person.get("name"), person.get("email"))
     # The cart as the platform has it now, where it keeps one Parley can read (Saleor's checkout).
     found["checkout"] = platform.live_checkout(who.shop, token) if token else None
     return jsonify(found)
@@ -178,7 +193,7 @@ def _settings_answer(shop: Shop, settings: dict[str, Any]) -> Response:
 def show_settings() -> Response:
     who = staff()
     with parley().db.session() as session:
-        settings = get_settings(session, who.shop.id)
+        settings = get_settings(session, who.shop_id)
     return _settings_answer(who.shop, settings)
 
 
@@ -187,7 +202,7 @@ def update_settings() -> Response:
     who = staff()
     changes = validate_settings(request.get_json(silent=True))
     with parley().db.transaction() as session:
-        settings = put_settings(session, who.shop.id, changes, parley().now())
+        settings = put_settings(session, who.shop_id, changes, parley().now())
     if "storefront_origins" in changes:
         known_origins().forget()
     return _settings_answer(who.shop, settings)
@@ -212,8 +227,8 @@ def latest_message_id(shop_id: int) -> int:
 def stream_ticket() -> Response:
     """EventSource cannot send the admin's token, so it presents this short-lived ticket instead."""
     who = staff()
-    ticket = _tickets().dumps({"s": who.shop.id, "u": who.user_id})
-    return jsonify(ticket=ticket, expires_in=TICKET_SECONDS, last_event_id=latest_message_id(who.shop.id))
+    ticket = _tickets().dumps({"s": who.shop_id, "u": who.user_id})
+    return jsonify(ticket=ticket, expires_in=TICKET_SECONDS, last_event_id=latest_message_id(who.shop_id))
 
 
 @bp.get("/stream")
@@ -221,7 +236,9 @@ def stream() -> Response:
     try:
         claim = _tickets().loads(request.args.get("ticket", ""), max_age=TICKET_SECONDS)
     except SignatureExpired:
-        raise ParleyError(401, "expired_ticket", "the stream ticket has expired; ask for a new one", headers=RETRY_HEADER) from None
+        raise ParleyError(
+            401, "expired_ticket", "the stream ticket has expired; ask for a new one", headers=RETRY_HEADER
+        ) from None
     except BadSignature:
         raise ParleyError(401, "invalid_ticket", "the stream ticket is not valid", headers=RETRY_HEADER) from None
     services = parley()
@@ -232,6 +249,10 @@ def stream() -> Response:
             raise ParleyError(401, "not_installed", "Parley is not installed on this shop", headers=RETRY_HEADER)
 
     def fetch_after(after: int) -> list[tuple[int, dict[str, Any]]]:
-        return [(m.id, chat.message_json(m)) for m in services.chat.shop_messages_after(shop_id, after)]
+        rows = []
+        for m in services.chat.shop_messages_after(shop_id, after):
+            assert m.id is not None  # a stored message has its id
+            rows.append((m.id, chat.message_json(m)))
+        return rows
 
     return sse_response([chat.shop_channel(shop_id)], fetch_after)

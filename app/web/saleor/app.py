@@ -34,8 +34,11 @@ def register() -> Response:
     services = parley()
     try:
         registration = install.parse_registration(
-            services.settings, request.headers.get("Saleor-Api-Url"), request.get_json(silent=True),
-            request.headers.get("Saleor-Domain"))
+            services.settings,
+            request.headers.get("Saleor-Api-Url"),
+            request.get_json(silent=True),
+            request.headers.get("Saleor-Domain"),
+        )
         install.register(services.saleor.apps, registration)
     except install.RegisterError as exc:
         # Saleor shows `error.message` to the installer and deletes the app (saleor.md A2).
@@ -48,7 +51,7 @@ def register() -> Response:
 @bp.post("/webhooks")
 def receive_webhook() -> Response:
     services = parley()
-    delivery = webhooks.verify_delivery(services.saleor.apps, request.headers, request.get_data(cache=False))
+    delivery = webhooks.verify_delivery(services.saleor.apps, dict(request.headers), request.get_data(cache=False))
     return jsonify(status=webhooks.store(services.inbound, delivery))
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, make_response, render_template, request
-from sqlmodel import select
+from sqlmodel import col, select
 
 from app.errors import ParleyError
 from app.models import Conversation, Message, OrderLink, Shop, Visitor
@@ -53,11 +53,15 @@ MAX_CONVERSATIONS = 10
 
 def _installed(api_url: str | None) -> Shop:
     if not api_url:
-        raise ParleyError(400, "missing_api_url", "Open Parley from the Saleor Dashboard (the page needs saleorApiUrl).")
+        raise ParleyError(
+            400, "missing_api_url", "Open Parley from the Saleor Dashboard (the page needs saleorApiUrl)."
+        )
     with parley().db.session() as session:
         shop = parley().saleor.apps.find(session, api_url.strip())
     if shop is None:
-        raise ParleyError(404, "not_installed", "Parley is not installed in this Saleor. Install it from the Dashboard's Apps page.")
+        raise ParleyError(
+            404, "not_installed", "Parley is not installed in this Saleor. Install it from the Dashboard's Apps page."
+        )
     return shop
 
 
@@ -129,7 +133,11 @@ AUTHORS = {"shopper": "Shopper", "agent": "Team", "bot": "Bot", "system": "Parle
 
 
 def _line(message: Message, user_id: str) -> Line:
-    who = "You" if message.author_kind.value == "agent" and message.author_id == user_id else AUTHORS[message.author_kind.value]
+    who = (
+        "You"
+        if message.author_kind.value == "agent" and message.author_id == user_id
+        else AUTHORS[message.author_kind.value]
+    )
     return Line(who=who, body=message.body, internal=message.internal)
 
 
@@ -138,29 +146,42 @@ def _verified_form() -> DashboardUser:
 
 
 def _threads(user: DashboardUser, conversations: list[Conversation]) -> list[ThreadView]:
+    assert user.shop.id is not None  # a shop read from the database has its id
     services = parley()
     with services.db.session() as session:
         ids = [c.visitor_id for c in conversations]
-        visitors = {v.id: v for v in session.exec(select(Visitor).where(Visitor.id.in_(ids)))} if ids else {}
+        visitors = {v.id: v for v in session.exec(select(Visitor).where(col(Visitor.id).in_(ids)))} if ids else {}
     views = []
     for conversation in conversations:
         messages, _ = services.chat.thread(user.shop.id, conversation.id, None, THREAD_PREVIEW)
         visitor = visitors.get(conversation.visitor_id)
-        views.append(ThreadView(
-            conversation=conversation,
-            name=(visitor and (visitor.name or visitor.email)) or "Visitor",
-            lines=[_line(m, user.user_id) for m in messages],
-            link=services.saleor.admin_link(user.shop, conversation.id) or "",
-        ))
+        views.append(
+            ThreadView(
+                conversation=conversation,
+                name=(visitor and (visitor.name or visitor.email)) or "Visitor",
+                lines=[_line(m, user.user_id) for m in messages],
+                link=services.saleor.admin_link(user.shop, conversation.id) or "",
+            )
+        )
     return views
 
 
 def _render_extension(kind: str, user: DashboardUser, threads: list[ThreadView], **context: Any) -> Response:
-    form = {"saleorApiUrl": user.shop.domain, "accessToken": request.form.get("accessToken", ""),
-            "appId": request.form.get("appId", "")}
+    form = {
+        "saleorApiUrl": user.shop.domain,
+        "accessToken": request.form.get("accessToken", ""),
+        "appId": request.form.get("appId", ""),
+    }
     response = make_response(
-        render_template("admin/saleor_extension.html", kind=kind, shop=user.shop, threads=threads, form=form,
-                        client_id=str(uuid.uuid4()), **context)
+        render_template(
+            "admin/saleor_extension.html",
+            kind=kind,
+            shop=user.shop,
+            threads=threads,
+            form=form,
+            client_id=str(uuid.uuid4()),
+            **context,
+        )
     )
     response.headers.update(FRAME_HEADERS)
     response.headers["Cache-Control"] = "no-store"
@@ -177,9 +198,11 @@ def order_widget() -> Response:
     with parley().db.session() as session:
         conversations = session.exec(
             select(Conversation)
-            .join(OrderLink, OrderLink.conversation_id == Conversation.id)
-            .where(OrderLink.shop_id == user.shop.id, OrderLink.order_id == order_id, Conversation.shop_id == user.shop.id)
-            .order_by(Conversation.created_at.desc())
+            .join(OrderLink, col(OrderLink.conversation_id) == Conversation.id)
+            .where(
+                OrderLink.shop_id == user.shop.id, OrderLink.order_id == order_id, Conversation.shop_id == user.shop.id
+            )
+            .order_by(col(Conversation.created_at).desc())
             .limit(MAX_CONVERSATIONS)
         ).all()
     threads = _threads(user, list(conversations))
@@ -198,13 +221,13 @@ def customer_chat() -> Response:
     if request.form.get("conversationId"):
         sent = _reply(user, request.form["conversationId"], request.form.get("body"), request.form.get("clientId"))
     email = _customer_email(user.shop, customer_id)
-    who = Visitor.customer_id == customer_id
+    who = col(Visitor.customer_id) == customer_id
     if email:
-        who = sa.or_(who, Visitor.email == email)
+        who = sa.or_(who, col(Visitor.email) == email)
     with parley().db.session() as session:
         conversations = session.exec(
             select(Conversation)
-            .join(Visitor, Visitor.id == Conversation.visitor_id)
+            .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
             .where(Conversation.shop_id == user.shop.id, Visitor.shop_id == user.shop.id, who)
             .order_by(sa.func.coalesce(Conversation.last_message_at, Conversation.created_at).desc())
             .limit(MAX_CONVERSATIONS)
@@ -217,6 +240,7 @@ def _reply(user: DashboardUser, conversation_id: str, body: str | None, client_i
     """Send the staff member's reply; the client id rendered into the form makes a double
     submit store once. A refused body or a conversation of another shop raises ParleyError,
     shown as a readable page with its 4xx."""
+    assert user.shop.id is not None  # a shop read from the database has its id
     parley().chat.send_agent_message(user.shop.id, conversation_id, user.user_id, body or "", client_id or "")
     return conversation_id
 
@@ -226,7 +250,7 @@ def _customer_email(shop: Shop, customer_id: str) -> str | None:
     (matched by the e-mail they left) are found too. Best effort."""
     try:
         person = (parley().saleor.context.lookup(shop, customer_id, None) or {}).get("customer") or {}
-    except Exception:  # a Saleor outage must not hide the conversations Parley already has
+    except Exception:  # noqa: BLE001 - a Saleor outage must not hide the conversations Parley already has
         return None
     email = person.get("email")
     return email if isinstance(email, str) and email else None

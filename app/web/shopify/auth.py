@@ -73,11 +73,10 @@ def patch_id_token() -> Response:
 def install() -> BaseResponse:
     """Start the authorization-code grant (non-embedded and legacy installs)."""
     args = request.args
-    if "hmac" in args:
-        shop = verify_query(args.to_dict(), _secrets(), time.time())
-    else:
-        shop = normalize_shop(args.get("shop"))
-    return _begin_code_grant(shop)
+    signed = "hmac" in args
+    return _begin_code_grant(
+        verify_query(args.to_dict(), _secrets(), time.time()) if signed else normalize_shop(args.get("shop"))
+    )
 
 
 def _begin_code_grant(shop: str) -> BaseResponse:
@@ -103,11 +102,15 @@ def callback() -> BaseResponse:
     try:
         state = _state_serializer().loads(args.get("state", ""), max_age=STATE_MAX_AGE)
     except SignatureExpired:
-        raise ParleyError(400, "expired_state", "the install took too long; start it again from the Shopify admin") from None
+        raise ParleyError(
+            400, "expired_state", "the install took too long; start it again from the Shopify admin"
+        ) from None
     except BadSignature:
         raise ParleyError(400, "invalid_state", "the state parameter was not issued by Parley") from None
     if not secrets.compare_digest(str(state.get("nonce", "")), request.cookies.get(NONCE_COOKIE, "")):
-        raise ParleyError(400, "state_mismatch", "the state parameter does not belong to this browser; start the install again")
+        raise ParleyError(
+            400, "state_mismatch", "the state parameter does not belong to this browser; start the install again"
+        )
     if state.get("shop") != shop:
         raise ParleyError(400, "state_mismatch", "the state parameter was issued for another shop")
     code = args.get("code", "")

@@ -32,6 +32,7 @@ CARRIED_PARAMS = ("shop", "host", "embedded", "locale")
 
 def shopify_boot(shop: Shop) -> dict[str, Any]:
     """What the page's scripts start from inside the Shopify admin."""
+    assert shop.id is not None  # an installed shop has been stored, so it has its id
     settings = parley().settings
     return {
         # Which admin hosts the page, so the scripts pick the matching glue; `base` is
@@ -61,9 +62,16 @@ def _bounce(location: str) -> BaseResponse:
     puts a fresh token on the URL; without App Bridge, the development sign-in."""
     sign_in = parley().settings.dev_sign_in_url
     if sign_in and not parley().settings.shopify_app_bridge:
-        kept = urlencode([(k, v) for k, v in request.args.items(multi=True) if k not in ("id_token", "shop", "embedded")])
-        query = urlencode([(k, v) for k, v in (("shop", request.args.get("shop")),
-                                                ("next", request.path + (f"?{kept}" if kept else ""))) if v])
+        kept = urlencode(
+            [(k, v) for k, v in request.args.items(multi=True) if k not in ("id_token", "shop", "embedded")]
+        )
+        query = urlencode(
+            [
+                (k, v)
+                for k, v in (("shop", request.args.get("shop")), ("next", request.path + (f"?{kept}" if kept else "")))
+                if v
+            ]
+        )
         return redirect(f"{sign_in}/support?{query}")
     return redirect(location)
 
@@ -79,7 +87,9 @@ def _document(template: str, **context: Any) -> Response | BaseResponse:
             return redirect("/?" + request.query_string.decode())
         if "conversation_id" in context:
             found = session.exec(
-                select(Conversation.id).where(Conversation.id == context["conversation_id"], Conversation.shop_id == shop.id)
+                select(Conversation.id).where(
+                    Conversation.id == context["conversation_id"], Conversation.shop_id == shop.id
+                )
             ).first()
             if found is None:
                 raise ParleyError(404, "not_found", "There is no such conversation in this shop.")

@@ -14,8 +14,13 @@ bp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 
 def _receive(topics: set[str]) -> Response:
     services = parley()
-    delivery = parse_delivery(services.shopify.installer.app, request.method, request.url, request.headers,
-                              request.get_data(cache=False))
+    delivery = parse_delivery(
+        services.shopify.installer.app,
+        request.method,
+        request.url,
+        dict(request.headers),
+        request.get_data(cache=False),
+    )
     return jsonify(status=receive(services.inbound, delivery, topics))
 
 
