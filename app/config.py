@@ -79,6 +79,29 @@ class Settings:
     # Where merchants ask for help (the Saleor manifest's supportUrl); default: the landing page.
     support_url: str | None = None
     event_sweep_seconds: float = 30.0
+    # How many reverse proxies in front of Parley set X-Forwarded-For/-Proto/-Host
+    # (Werkzeug's ProxyFix); 0 trusts none, and limits key on the socket's address.
+    trusted_proxies: int = 0
+    # Processed webhook deliveries are kept this many days (for duplicates and the
+    # merchant's trail), then pruned by the event worker.
+    webhook_retention_days: int = 7
+    # E-mail: `console` prints and keeps the last messages (development, the demo);
+    # `smtp` sends through any relay. Every e-mail passes the outbox first.
+    mailer: str = "console"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 587
+    # starttls, tls (implicit, usually port 465) or none (a relay on this machine)
+    smtp_security: str = "starttls"
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    mail_from: str = "Parley <parley@localhost>"
+    # Replies come back to reply+<token>@<this domain>; empty: APP_URL's host.
+    mail_inbound_domain: str = ""
+    # `parley mail-in`: the SMTP listener that takes those replies.
+    mail_in_host: str = "127.0.0.1"
+    mail_in_port: int = 2525
+    # Mailgun's webhook signing key, for replies that arrive through its inbound routes.
+    mailgun_signing_key: str | None = None
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
@@ -109,7 +132,22 @@ _ENV_NAMES = {
     "rate_limit_visitor": "RATE_LIMIT_VISITOR",
     "rate_limit_ip": "RATE_LIMIT_IP",
     "support_url": "SUPPORT_URL",
+    "trusted_proxies": "TRUSTED_PROXIES",
+    "webhook_retention_days": "WEBHOOK_RETENTION_DAYS",
+    "mailer": "MAILER",
+    "smtp_host": "SMTP_HOST",
+    "smtp_port": "SMTP_PORT",
+    "smtp_security": "SMTP_SECURITY",
+    "smtp_user": "SMTP_USER",
+    "smtp_password": "SMTP_PASSWORD",
+    "mail_from": "MAIL_FROM",
+    "mail_inbound_domain": "MAIL_INBOUND_DOMAIN",
+    "mail_in_host": "MAIL_IN_HOST",
+    "mail_in_port": "MAIL_IN_PORT",
+    "mailgun_signing_key": "MAILGUN_SIGNING_KEY",
 }
+_NUMBERS = {f.name: f.type for f in fields(Settings) if f.type in ("int", "float", int, float)}
+_CHOICES = {"mailer": ("console", "smtp"), "smtp_security": ("starttls", "tls", "none")}
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -124,7 +162,7 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     for attr, name in _ENV_NAMES.items():
         raw = environ.get(name, "").strip()
         if raw:
-            values[attr] = raw
+            values[attr] = _number(name, raw, _NUMBERS[attr]) if attr in _NUMBERS else raw
     if environ.get("SHOPIFY_APP_BRIDGE", "").strip().lower() in ("0", "off", "false", "no"):
         values["shopify_app_bridge"] = False
     if environ.get("PARLEY_EVENT_WORKER", "").strip().lower() in ("0", "off", "false", "no"):
@@ -135,8 +173,18 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
     unknown = set(values) - known
     if unknown:
         raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+    for attr, allowed in _CHOICES.items():
+        if attr in values and values[attr] not in allowed:
+            raise ConfigError(f"{_ENV_NAMES[attr]} must be one of {', '.join(allowed)}, not {values[attr]!r}")
     settings = Settings(**values)
     return finalize(settings)
+
+
+def _number(name: str, raw: str, kind: object) -> int | float:
+    try:
+        return int(raw) if kind in ("int", int) else float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
 
 
 def finalize(settings: Settings) -> Settings:

@@ -131,6 +131,17 @@ class Visitor(SQLModel, table=True):
     email: str | None = Field(default=None, max_length=320)
     name: str | None = Field(default=None, max_length=255)
     locale: str | None = Field(default=None, max_length=20)
+    # What the widget tells without asking: the page the shopper writes from and their
+    # time zone (IANA name), kept for the merchant beside the thread.
+    page_url: str | None = Field(default=None, sa_type=sa.Text)
+    timezone: str | None = Field(default=None, max_length=64)
+    # An address the shopper gave to get answers by e-mail (never asked before the first
+    # question), with when they agreed; `email` above comes from the platform only.
+    contact_email: str | None = Field(default=None, max_length=320)
+    contact_consent_at: datetime | None = _time()
+    # Mail to the shopper stops when their address bounces or they unsubscribe.
+    email_undeliverable_at: datetime | None = _time()
+    unsubscribed_at: datetime | None = _time()
     created_at: datetime = _created()
     last_seen_at: datetime = _created()
 
@@ -141,6 +152,7 @@ class Conversation(SQLModel, table=True):
         sa.Index(None, "shop_id", "status", "waiting_since"),
         sa.Index(None, "shop_id", "status", "priority_at"),
         sa.Index(None, "shop_id", "status", "last_message_at"),
+        sa.Index(None, "shop_id", "status", "due_at"),
         sa.Index(None, "visitor_id", "created_at"),
     )
 
@@ -162,6 +174,9 @@ class Conversation(SQLModel, table=True):
     created_at: datetime = _created()
     first_response_at: datetime | None = _time()
     resolved_at: datetime | None = _time()
+    # When the shop's first-response target falls due for the shopper waiting now (after
+    # hours: opening time plus the target); None when nobody waits.
+    due_at: datetime | None = _time()
 
 
 class Message(SQLModel, table=True):
@@ -183,6 +198,8 @@ class Message(SQLModel, table=True):
     body: str = Field(sa_type=sa.Text, nullable=False)
     client_id: str = Field(max_length=64, nullable=False)
     internal: bool = Field(default=False, nullable=False)
+    # How it reached Parley: typed in the chat, or sent by e-mail (a reply to a reply).
+    channel: str = Field(default="chat", max_length=10, nullable=False)
     created_at: datetime = _created()
     read_at: datetime | None = _time()
 
@@ -274,3 +291,69 @@ class DataExport(SQLModel, table=True):
     customer_email: str | None = Field(default=None, max_length=320)
     content: Any = Field(default=None, sa_type=sa.JSON)
     created_at: datetime = _created()
+
+
+class Outbox(SQLModel, table=True):
+    """Something to send outside Parley (an e-mail, a webhook), stored in the transaction
+    that decided to send it and delivered by the outbox worker: retried with backoff,
+    never twice once the other side accepted it."""
+
+    __table_args__ = (
+        # One row per intent: a batched alert or a reply's e-mail is not queued twice.
+        sa.UniqueConstraint("shop_id", "dedupe_key"),
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "conversation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    conversation_id: str | None = Field(
+        default=None, foreign_key="conversation.id", ondelete="CASCADE", nullable=True, max_length=36
+    )
+    # email or webhook; `kind` says what for (alert, reply, resume_link, event).
+    channel: str = Field(max_length=10, nullable=False)
+    kind: str = Field(max_length=30, nullable=False)
+    recipient: str = Field(max_length=500, nullable=False)
+    dedupe_key: str = Field(max_length=200, nullable=False)
+    # What to send, rendered when it is due (an alert gathers the messages of its window).
+    payload: Any = Field(default_factory=dict, sa_type=sa.JSON, nullable=False)
+    # pending, sending, sent, failed (given up), cancelled
+    status: str = Field(default="pending", max_length=10, nullable=False)
+    attempts: int = Field(default=0, nullable=False)
+    next_attempt_at: datetime = _created()
+    sent_at: datetime | None = _time()
+    error: str | None = Field(default=None, sa_type=sa.Text)
+    created_at: datetime = _created()
+
+
+class ResumeLink(SQLModel, table=True):
+    """A link that reopens a conversation in the widget on any device: the e-mail carries
+    its id signed; a device that opens it is handed the visitor's thread."""
+
+    __tablename__ = "resume_link"
+    __table_args__ = (sa.Index(None, "visitor_id"),)
+
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
+    shop_id: int = _shop_fk()
+    visitor_id: str = Field(foreign_key="visitor.id", ondelete="CASCADE", nullable=False, max_length=36)
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    expires_at: datetime = _created()
+    revoked_at: datetime | None = _time()
+    # How many devices took the thread with it (each device once).
+    claims: int = Field(default=0, nullable=False)
+    created_at: datetime = _created()
+
+
+class StaffPresence(SQLModel, table=True):
+    """Which staff member has the Support page open, and on which conversation, as of when:
+    alerts go out only when nobody is looking."""
+
+    __tablename__ = "staff_presence"
+    __table_args__ = (sa.UniqueConstraint("shop_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    user_id: str = Field(max_length=64, nullable=False)
+    # None: the inbox (every conversation is in view).
+    conversation_id: str | None = Field(default=None, max_length=36)
+    seen_at: datetime = _created()

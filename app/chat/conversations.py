@@ -6,9 +6,10 @@ listener is woken for can be read back from the database.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -103,19 +104,37 @@ class Sent:
     created: bool
 
 
+class ChatObserver(Protocol):
+    """Told of each new message inside the transaction that stores it, so what it decides
+    (an alert to queue, a due time, an e-mail to send later) commits or rolls back with
+    the message. Observers change data only through the session they are handed."""
+
+    def shopper_wrote(self, session: Session, conversation: Conversation, message: Message, now: datetime) -> None: ...
+
+    def agent_wrote(self, session: Session, conversation: Conversation, message: Message, now: datetime) -> None: ...
+
+
 class Chat:
-    def __init__(self, db: Database, broker: Broker, clock: Clock):
+    def __init__(self, db: Database, broker: Broker, clock: Clock, observers: Sequence[ChatObserver] = ()):
         self.db = db
         self.broker = broker
         self.clock = clock
+        self.observers = tuple(observers)
 
     def _publish(self, *events: Event) -> None:
         for event in events:
             self.broker.publish(event)
 
     def send_shopper_message(
-        self, shop_id: int, visitor_id: str, client_id: str, body: str, cart: Cart | None = None
+        self,
+        shop_id: int,
+        visitor_id: str,
+        client_id: str,
+        body: str,
+        cart: Cart | None = None,
+        channel: str = "chat",
     ) -> Sent:
+        """`channel` says how it came: typed in the widget (chat) or a reply by e-mail."""
         body = check_body(body)
         client_id = check_client_id(client_id)
         now = self.clock()
@@ -132,6 +151,7 @@ class Chat:
                 author_kind=AuthorKind.shopper,
                 body=body,
                 client_id=client_id,
+                channel=channel,
                 created_at=now,
             )
             try:
@@ -152,6 +172,9 @@ class Chat:
                 store_cart(session, conversation, cart, now)
             conversation.priority_at = priority_at(conversation.waiting_since, conversation.cart_value)
             session.add(conversation)
+            session.flush()
+            for observer in self.observers:
+                observer.shopper_wrote(session, conversation, message, now)
         self._publish(
             Event(visitor_channel(visitor_id), "message", {"id": message.id}),
             Event(shop_channel(shop_id), "message", {"id": message.id, "conversation_id": conversation.id}),
@@ -203,6 +226,8 @@ class Chat:
                     conversation.resolved_at = None
             session.add(conversation)
             session.flush()
+            for observer in self.observers:
+                observer.agent_wrote(session, conversation, message, now)
             visitor_id = conversation.visitor_id
         events = [Event(shop_channel(shop_id), "message", {"id": message.id, "conversation_id": conversation.id})]
         if not internal:
