@@ -11,6 +11,7 @@ if TYPE_CHECKING:
 
     from app.clock import Clock
     from app.config import Settings
+    from app.notify.mailer import Mailer
     from app.platforms.shopify.http import ShopifyHTTP
     from app.realtime.broker import Broker
 
@@ -22,6 +23,7 @@ def create_app(
     broker: "Broker | None" = None,
     clock: "Clock | None" = None,
     shopify_http: "ShopifyHTTP | None" = None,
+    mailer: "Mailer | None" = None,
 ) -> "Flask":
     """The Flask app factory.
 
@@ -29,27 +31,42 @@ def create_app(
     top of the environment. The keyword arguments replace what the settings would
     choose: `bind` a SQLAlchemy engine or connection (the tests' rollback pattern),
     `broker` the event broker, `clock` the time, `shopify_http` where Shopify requests
-    go (a stand-in's transport; production refuses it).
+    go (a stand-in's transport; production refuses it), `mailer` how e-mail leaves.
     """
     # Imported here, not at module level, so `parley serve` can patch sockets with
     # gevent before any library opens one.
     import logging
 
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from app import wiring
     from app.config import ROOT, Settings, load_settings
     from app.web import register
+    from app.web.rate_limits import quiet_rate_limit_log, rate_limit_config
+    from app.web.requests import guard_request, harden_response
 
     settings = config if isinstance(config, Settings) else load_settings(environ=None, **dict(config or {}))
-    services = wiring.build(settings, bind=bind, broker=broker, clock=clock, shopify_http=shopify_http)
+    services = wiring.build(settings, bind=bind, broker=broker, clock=clock, shopify_http=shopify_http, mailer=mailer)
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=None)
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024)
-    app.config["RATELIMIT_STORAGE_URI"] = settings.redis_url or "memory://"
-    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config.update(rate_limit_config(settings.redis_url))
     app.extensions["parley"] = services
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    quiet_rate_limit_log()
+    if settings.trusted_proxies > 0:
+        # The client's address (rate limits) and scheme from the proxies in front; the
+        # host stays ours: public URLs come from APP_URL, and Shopify's app proxy sends
+        # the shop's domain as X-Forwarded-Host.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies, x_host=0
+        )
+    # Interim, until app/wiring.py hands the setting to Inbound itself (`parley worker` builds
+    # without this factory and keeps the default of the same seven days meanwhile).
+    services.inbound.retention_days = settings.webhook_retention_days
+    app.before_request(guard_request)
     register(app)
+    app.after_request(harden_response)
     return app

@@ -41,7 +41,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             app = create_app(settings)
             if settings.event_worker:
                 # In each worker process, after the fork: a thread does not survive one.
-                app.extensions["parley"].inbound.start_worker()
+                services = app.extensions["parley"]
+                services.inbound.start_worker()
+                services.notify.outbox.start()
             return app
 
     print(
@@ -53,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    """Webhook event processing alone, for deployments that keep it out of the web processes."""
+    """Webhook events and the outbox alone, for deployments that keep them out of the web processes."""
     import signal
     import threading
 
@@ -64,16 +66,46 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     upgrade(make_engine(settings.database_url))
-    inbound = wiring.build(settings).inbound
+    services = wiring.build(settings)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    inbound.start_worker()
-    print(f"Parley event worker: sweeping every {settings.event_sweep_seconds:g} s", flush=True)
+    services.inbound.start_worker()
+    services.notify.outbox.start()
+    print(f"Parley worker: webhook events every {settings.event_sweep_seconds:g} s, and the outbox", flush=True)
     try:
         stopped.wait()
     except KeyboardInterrupt:
         pass
-    inbound.stop_worker()
+    services.inbound.stop_worker()
+    services.notify.outbox.stop()
+    return 0
+
+
+def cmd_mail_in(args: argparse.Namespace) -> int:
+    """The SMTP listener for shoppers' e-mail replies (point MX or a relay at it)."""
+    import signal
+    import threading
+
+    from app import wiring
+    from app.config import load_settings
+    from app.db import make_engine
+    from app.migrate import upgrade
+    from app.notify.mail_in import controller
+
+    settings = load_settings()
+    upgrade(make_engine(settings.database_url))
+    services = wiring.build(settings)
+    host, port = args.host or settings.mail_in_host, int(args.port or settings.mail_in_port)
+    listener = controller(services.notify.inbound, host, port)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    listener.start()
+    print(f"Parley mail-in on {host}:{port}: replies to reply+…@{services.notify.courier.domain}", flush=True)
+    try:
+        stopped.wait()
+    except KeyboardInterrupt:
+        pass
+    listener.stop()
     return 0
 
 
@@ -126,8 +158,15 @@ def main(argv: list[str] | None = None) -> int:
     demo.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: 127.0.0.1)")
     demo.set_defaults(func=cmd_demo)
 
-    worker = sub.add_parser("worker", help="process stored webhook events (when PARLEY_EVENT_WORKER=off for the web)")
+    worker = sub.add_parser(
+        "worker", help="process stored webhook events and the outbox (when PARLEY_EVENT_WORKER=off)"
+    )
     worker.set_defaults(func=cmd_worker)
+
+    mail_in = sub.add_parser("mail-in", help="the SMTP listener that takes shoppers' e-mail replies")
+    mail_in.add_argument("--host", help="interface to listen on (default: $MAIL_IN_HOST or 127.0.0.1)")
+    mail_in.add_argument("--port", type=int, help="port to listen on (default: $MAIL_IN_PORT or 2525)")
+    mail_in.set_defaults(func=cmd_mail_in)
 
     db = sub.add_parser("db", help="database tasks")
     db_sub = db.add_subparsers(dest="db_command", required=True)

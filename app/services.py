@@ -14,6 +14,7 @@ from app.config import Settings
 from app.db import Database
 from app.encryption import TokenCipher
 from app.inbound.worker import Inbound
+from app.notify.service import Notify
 from app.platforms.port import Platforms
 from app.platforms.saleor.adapter import SaleorPlatform
 from app.platforms.shopify.adapter import ShopifyPlatform
@@ -35,6 +36,7 @@ class Services:
     # The platform-specific blueprints (app/web/shopify, app/web/saleor) use their own adapter.
     shopify: ShopifyPlatform
     saleor: SaleorPlatform
+    notify: Notify
 
     def now(self) -> datetime:
         return self.clock()

@@ -19,6 +19,13 @@ from app.db import Database, make_engine
 from app.encryption import TokenCipher
 from app.inbound.worker import Inbound
 from app.models import Platform
+from app.notify import service as notify
+from app.notify.courier import NotifyCourier
+from app.notify.inbound import InboundMail
+from app.notify.mailer import Mailer, make_mailer
+from app.notify.outbox import OutboxWorker
+from app.notify.shoppers import ShopperMail
+from app.notify.tokens import NotifyTokens
 from app.platforms.port import Platforms
 from app.platforms.saleor.adapter import SaleorPlatform
 from app.platforms.saleor.apps import SaleorApps
@@ -41,6 +48,7 @@ def build(
     broker: Broker | None = None,
     clock: Clock | None = None,
     shopify_http: ShopifyHTTP | None = None,
+    mailer: Mailer | None = None,
 ) -> Services:
     shopify_http = shopify_http or ShopifyHTTP()
     if settings.production and not shopify_http.is_real:
@@ -52,7 +60,7 @@ def build(
     cipher = TokenCipher(settings.token_encryption_key)
     broker = broker or make_broker(settings.redis_url)
     visitor_tokens = VisitorTokens(settings.secret_key)
-    chat = Chat(db, broker, clock)
+    chat = Chat(db, broker, clock, notify.observers())
 
     installer = ShopifyInstaller(settings, db, cipher, clock, shopify_http)
     shopify = ShopifyPlatform(settings, db, installer, CustomerContext(installer.admin_api))
@@ -60,6 +68,10 @@ def build(
     checkouts = SaleorCheckouts(apps, chat)
     saleor = SaleorPlatform(settings, apps, SaleorCommerceContext(apps), checkouts)
 
+    platforms = Platforms([saleor, shopify])
+    tokens = NotifyTokens(settings.secret_key)
+    mailer = mailer or make_mailer(settings)
+    courier = NotifyCourier(settings, db, clock, tokens, mailer, platforms)
     inbound = Inbound(
         db,
         clock,
@@ -77,7 +89,15 @@ def build(
         sessions=Sessions(db, clock, visitor_tokens),
         inbound=inbound,
         # Staff requests are judged in this order: Saleor's carry their own header.
-        platforms=Platforms([saleor, shopify]),
+        platforms=platforms,
         shopify=shopify,
         saleor=saleor,
+        notify=notify.Notify(
+            tokens=tokens,
+            mailer=mailer,
+            courier=courier,
+            outbox=OutboxWorker(db, clock, courier),
+            inbound=InboundMail(db, clock, tokens, chat),
+            shoppers=ShopperMail(db, clock, tokens, visitor_tokens),
+        ),
     )

@@ -29,6 +29,7 @@ from tests.support.clock import MovableClock
 from tests.support.saleor import running_saleor
 from tests.support.services import POSTGRES_URL, service_unavailable
 from tests.support.shops import API_KEY, API_SECRET, SHOP, install
+from tests.support.smtp import SmtpServer
 
 
 @pytest.fixture(scope="session")
@@ -124,6 +125,28 @@ def services(app):
 def shop_id(services) -> int:
     """The test shop, installed with a token the stand-in does not know (no Admin API calls)."""
     return install(services, SHOP)
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on a local socket: the shop's relay."""
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_app(settings, standin, bind, clock, smtp):
+    """The app sending its e-mail through `smtp` (plain SMTP on loopback)."""
+    mailed = settings.override(
+        mailer="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp.port,
+        smtp_security="none",
+        mail_from="Parley <parley@parley.test>",
+        mail_inbound_domain="mail.parley.test",
+    )
+    return make_app(mailed, standin, bind=bind, clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -172,7 +172,9 @@ def test_block_is_a_body_app_embed_with_its_settings():
     schema = _schema()
     assert schema["target"] == "body"
     assert schema["javascript"] == "parley-loader.js"
-    assert schema["stylesheet"] == "parley.css"
+    # Shopify would put a schema stylesheet in <head>, where it blocks the first paint; the
+    # loader carries the launcher's styles and fetches parley.css with the panel.
+    assert "stylesheet" not in schema
     settings = {setting["id"]: setting for setting in schema["settings"]}
     assert (settings["accent"]["type"], settings["accent"]["default"]) == ("color", "#008060")
     assert (settings["position"]["type"], settings["position"]["default"]) == ("select", "right")
@@ -537,8 +539,7 @@ class FakeParley:
 
 PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>Fjord Gear</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="/cdn/assets/parley.css">{head}</head>
+<link rel="icon" href="data:,">{head}</head>
 <body><main><h1>Fjord Gear</h1><p>Wool socks, warm hats.</p><a href="#top">A link on the page</a></main>
 {block}
 <script src="/cdn/assets/parley-loader.js?v=17" defer></script>
@@ -624,7 +625,7 @@ def test_a_page_view_draws_only_the_launcher_and_stores_nothing(fake, context):
     launcher.wait_for()
     page.wait_for_timeout(500)
 
-    assert sorted(requests) == ["/cdn/assets/parley-loader.js?v=17", "/cdn/assets/parley.css", "/page/home"]
+    assert sorted(requests) == ["/cdn/assets/parley-loader.js?v=17", "/page/home"]
     assert fake.calls == []
     assert storage(page) == {"local": {}, "session": {}, "cookie": ""}
     assert launcher.evaluate("b => b.tagName") == "BUTTON"

@@ -2,6 +2,13 @@
 
 Each action stores first, commits, then publishes to the broker, so anything a
 listener is woken for can be read back from the database.
+
+Streams resume after the last message id they delivered, so the messages of one shop
+must become visible in id order: a message id taken while an earlier one of the same
+shop is still uncommitted would let a stream pass the earlier one for good. Every
+transaction that stores a message therefore takes the shop's message lock first
+(`order_messages`), before its id is drawn, and holds it until it commits. SQLite has
+one writer at a time and needs nothing more.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.chat.visitor_tokens import InvalidVisitorToken
 from app.chat.visitors import remember_customer
 from app.clock import Clock, iso
 from app.commerce.carts import Cart, store_cart
@@ -27,6 +35,28 @@ MAX_BODY = 5000
 MAX_CLIENT_ID = 64
 # A resolved conversation is reopened by a new message within this time; after it a new one starts.
 REOPEN_WITHIN = timedelta(days=7)
+
+
+# The first key of the shop's message lock (PostgreSQL's two-key advisory locks); the
+# second is the shop id.
+MESSAGE_ORDER_LOCK = 0x50524C59  # "PRLY"
+
+
+def order_messages(session: Session, shop_id: int) -> None:
+    """Take the shop's message lock for the rest of `session`'s transaction: call before
+    storing a message of the shop, so its id commits after every earlier one's."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            sa.text("SELECT pg_advisory_xact_lock(:key, :shop)"), {"key": MESSAGE_ORDER_LOCK, "shop": shop_id}
+        )
+
+
+class GoneVisitor(InvalidVisitorToken):
+    """The token's visitor was erased, or merged into a signed-in customer's: the widget
+    starts a new session (which finds the customer's thread again) and resends."""
+
+    def __init__(self) -> None:
+        super().__init__("this visitor is no longer known here; start a new session")
 
 
 def visitor_channel(visitor_id: str) -> str:
@@ -144,6 +174,10 @@ class Chat:
                 conversation = session.get(Conversation, original.conversation_id)
                 assert conversation is not None  # _by_client_id found the message by joining its conversation
                 return Sent(original, conversation, created=False)
+            order_messages(session, shop_id)
+            visitor = session.get(Visitor, visitor_id)
+            if visitor is None or visitor.shop_id != shop_id:
+                raise GoneVisitor()
             conversation = self._conversation_for_new_message(session, shop_id, visitor_id, now)
             message = Message(
                 shop_id=shop_id,
@@ -194,6 +228,7 @@ class Chat:
         client_id = check_client_id(client_id)
         now = self.clock()
         with self.db.transaction() as session:
+            order_messages(session, shop_id)
             conversation = session.exec(
                 select(Conversation).where(Conversation.id == conversation_id, Conversation.shop_id == shop_id)
             ).first()
@@ -487,6 +522,12 @@ class Chat:
                 conversation = None
         if conversation is None:
             conversation = Conversation(shop_id=shop_id, visitor_id=visitor_id, created_at=now)
-            session.add(conversation)
-            session.flush()
+            try:
+                with session.begin_nested():
+                    session.add(conversation)
+            except sa.exc.IntegrityError:
+                # The visitor was merged or erased by another process since it was read.
+                if session.get(Visitor, visitor_id, populate_existing=True) is None:
+                    raise GoneVisitor() from None
+                raise
         return conversation

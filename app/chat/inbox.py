@@ -18,6 +18,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.chat.visitors import is_returning, visitor_hue, visitor_label
 from app.clock import iso
 from app.commerce.money import amount_text
 from app.errors import ParleyError
@@ -38,14 +39,28 @@ def _encode_cursor(values: list[Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values).encode()).decode()
 
 
-def _decode_cursor(cursor: str) -> list[Any]:
+def _decode_cursor(cursor: str) -> tuple[datetime | None, str]:
+    """(sort value, conversation id) from a cursor this inbox gave out; anything else,
+    however it decodes, is a 400."""
     try:
         values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if not isinstance(values, list) or len(values) != 2:
             raise ValueError
-        return values
-    except (ValueError, TypeError):
-        raise ParleyError(400, "invalid_cursor", "the cursor is not one this inbox gave out") from None
+        value, last_id = values
+        if not isinstance(last_id, str) or not 0 < len(last_id) <= 36:
+            raise ValueError
+        if value is None:
+            return None, last_id
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValueError
+        when = datetime.fromisoformat(value)
+        if when.tzinfo is None:
+            raise ValueError  # the inbox writes aware times only
+        return when, last_id
+    except (ValueError, TypeError, UnicodeError):
+        raise ParleyError(
+            400, "invalid_cursor", "This page of the inbox is out of date; reload the inbox to start again"
+        ) from None
 
 
 def _order(tab: str) -> tuple[InstrumentedAttribute[datetime | None], bool]:
@@ -116,7 +131,9 @@ def page(
     q: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    language: str = "en",
 ) -> InboxPage:
+    """`language` is the merchant's, for the names of anonymous shoppers (visitor_label)."""
     if tab not in TABS:
         raise ParleyError(400, "invalid_tab", f"tab must be one of {', '.join(TABS)}")
     q = (q or "").strip()[:MAX_QUERY] or None
@@ -124,7 +141,6 @@ def page(
     query = _filtered(shop_id, tab, q)
     if cursor:
         value, last_id = _decode_cursor(cursor)
-        value = datetime.fromisoformat(value) if value else None
         if descending:
             query = query.where(sa.or_(column < value, sa.and_(column == value, col(Conversation.id) < last_id)))
         else:
@@ -133,7 +149,7 @@ def page(
     conversations = list(session.exec(query.order_by(*order).limit(limit + 1)).all())
     more = len(conversations) > limit
     conversations = conversations[:limit]
-    rows = summaries(session, conversations, now)
+    rows = summaries(session, conversations, now, language)
     next_cursor = None
     if more and conversations:
         last = conversations[-1]
@@ -142,13 +158,25 @@ def page(
     return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts(session, shop_id))
 
 
-def summaries(session: Session, conversations: list[Conversation], now: datetime) -> list[dict[str, Any]]:
+def summaries(
+    session: Session, conversations: list[Conversation], now: datetime, language: str = "en"
+) -> list[dict[str, Any]]:
     """Inbox rows for these conversations, in two queries whatever their number."""
     if not conversations:
         return []
     ids = [c.id for c in conversations]
+    # How many conversations each visitor has had rides along (a returning shopper).
+    conversations_of = (
+        select(sa.func.count(col(Conversation.id)))
+        .where(col(Conversation.visitor_id) == col(Visitor.id))
+        .correlate(Visitor)
+        .scalar_subquery()
+    )
     visitors = {
-        v.id: v for v in session.exec(select(Visitor).where(col(Visitor.id).in_({c.visitor_id for c in conversations})))
+        visitor.id: (visitor, int(count or 0))
+        for visitor, count in session.exec(
+            select(Visitor, conversations_of).where(col(Visitor.id).in_({c.visitor_id for c in conversations}))
+        )
     }
     latest_ids = (
         select(sa.func.max(Message.id))
@@ -156,10 +184,47 @@ def summaries(session: Session, conversations: list[Conversation], now: datetime
         .group_by(Message.conversation_id)
     )
     last_messages = {m.conversation_id: m for m in session.exec(select(Message).where(col(Message.id).in_(latest_ids)))}
-    return [summary(c, visitors.get(c.visitor_id), last_messages.get(c.id), now) for c in conversations]
+    rows = []
+    for c in conversations:
+        visitor, count = visitors.get(c.visitor_id, (None, 0))
+        rows.append(summary(c, visitor, last_messages.get(c.id), now, language, count))
+    return rows
 
 
-def summary(conversation: Conversation, visitor: Visitor | None, last: Message | None, now: datetime) -> dict[str, Any]:
+def customer_label(visitor: Visitor | None, language: str = "en") -> str:
+    """What the merchant calls the shopper: their name or e-mail from the platform, the
+    platform's customer number, or a stable made-up name for an anonymous shopper."""
+    if visitor is None:
+        return "Visitor"
+    if visitor.name or visitor.email:
+        return visitor.name or visitor.email or ""
+    if visitor.customer_id:
+        return f"Customer {visitor.customer_id}"
+    return visitor_label(visitor.id, language)
+
+
+def visitor_json(visitor: Visitor, conversation: Conversation, conversations: int) -> dict[str, Any]:
+    """What the shop knows of the shopper without asking them."""
+    return {
+        "id": visitor.id,
+        "hue": visitor_hue(visitor.id),
+        "locale": visitor.locale,
+        "page": visitor.page_url,
+        "timezone": visitor.timezone,
+        "returning": is_returning(visitor, conversation, conversations),
+        "first_seen_at": iso(visitor.created_at),
+        "last_seen_at": iso(visitor.last_seen_at),
+    }
+
+
+def summary(
+    conversation: Conversation,
+    visitor: Visitor | None,
+    last: Message | None,
+    now: datetime,
+    language: str = "en",
+    conversations: int = 1,
+) -> dict[str, Any]:
     waiting = int((now - conversation.waiting_since).total_seconds()) if conversation.waiting_since else None
     return {
         "id": conversation.id,
@@ -170,7 +235,9 @@ def summary(conversation: Conversation, visitor: Visitor | None, last: Message |
             "email": visitor.email if visitor else None,
             "customer_id": visitor.customer_id if visitor else None,
             "identified": bool(visitor and visitor.customer_id),
+            "label": customer_label(visitor, language),
         },
+        "visitor": visitor_json(visitor, conversation, conversations) if visitor else None,
         "preview": (last.body[:140] if last else ""),
         "preview_author": last.author_kind.value if last else None,
         "last_message_at": iso(conversation.last_message_at),

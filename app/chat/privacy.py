@@ -3,6 +3,9 @@ customer, erase a shop. Platform-neutral; the compliance webhooks call these."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -10,14 +13,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.clock import utcnow
 from app.models import (
     CartSnapshot,
     Conversation,
     DataExport,
     Message,
     OrderLink,
+    Outbox,
+    ResumeLink,
     Shop,
     ShopSetting,
+    StaffPresence,
     Visitor,
     WebhookEvent,
 )
@@ -105,28 +112,176 @@ def export_customer(
     return export
 
 
-def erase_customer(session: Session, shop_id: int, customer_id: str | None, email: str | None) -> int:
-    """Delete the customer's visitors and everything hanging off them; returns conversations erased."""
+def erase_customer(
+    session: Session,
+    shop_id: int,
+    customer_id: str | None,
+    email: str | None,
+    order_ids: Sequence[str] = (),
+    now: datetime | None = None,
+) -> int:
+    """Delete the customer's visitors and everything hanging off them, and the copies of
+    their data in the shop's stored webhook deliveries; returns conversations erased.
+
+    `order_ids` are orders the platform names as theirs (Shopify's `orders_to_redact`)."""
     visitors = _customer_visitors(session, shop_id, customer_id, email)
     visitor_ids = [v.id for v in visitors]
-    if not visitor_ids:
-        _erase_exports(session, shop_id, customer_id, email)
-        return 0
-    conversation_ids = list(
-        session.exec(
-            select(Conversation.id).where(
-                Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids)
+    conversation_ids = (
+        list(
+            session.exec(
+                select(Conversation.id).where(
+                    Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids)
+                )
             )
         )
+        if visitor_ids
+        else []
     )
-    # Children first: SQLite enforces foreign keys only when asked, so never rely on cascades alone.
-    for table in (Message, CartSnapshot, OrderLink):
-        session.execute(sa.delete(table).where(col(table.conversation_id).in_(conversation_ids)))
-    session.execute(sa.delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
-    session.execute(sa.delete(Visitor).where(col(Visitor.id).in_(visitor_ids)))
+    marks = _Marks(
+        emails={e.lower() for e in [email, *(v.email for v in visitors), *(v.contact_email for v in visitors)] if e},
+        customer_ids={c for c in [customer_id, *(v.customer_id for v in visitors)] if c},
+        order_ids=set(order_ids),
+        texts=set(conversation_ids),
+    )
+    # A platform's global id (Saleor's `VXNlcjo1MDE=`) is the customer's wherever it stands.
+    marks.texts |= {c for c in marks.customer_ids if not c.isdigit()}
+    if conversation_ids:
+        marks.texts |= {
+            token
+            for token in session.exec(
+                select(CartSnapshot.cart_token).where(col(CartSnapshot.conversation_id).in_(conversation_ids))
+            )
+            if token
+        }
+    orders = [col(OrderLink.conversation_id).in_(conversation_ids)] if conversation_ids else []
+    if marks.customer_ids:
+        orders.append(col(OrderLink.customer_id).in_(marks.customer_ids))
+    if marks.order_ids:
+        orders.append(col(OrderLink.order_id).in_(marks.order_ids))
+    if orders:
+        marks.order_ids |= set(
+            session.exec(select(OrderLink.order_id).where(OrderLink.shop_id == shop_id, sa.or_(*orders)))
+        )
+        session.execute(sa.delete(OrderLink).where(col(OrderLink.shop_id) == shop_id, sa.or_(*orders)))
+    # Children first: cascades are a second line, not the first.
+    if conversation_ids:
+        for table in (Message, CartSnapshot, Outbox, ResumeLink):
+            session.execute(sa.delete(table).where(col(table.conversation_id).in_(conversation_ids)))
+        session.execute(
+            sa.update(StaffPresence)
+            .where(col(StaffPresence.conversation_id).in_(conversation_ids))
+            .values(conversation_id=None)
+        )
+        session.execute(sa.delete(Conversation).where(col(Conversation.id).in_(conversation_ids)))
+    if marks.emails:
+        # What was to be sent to the customer and is not tied to a conversation (a resume link's e-mail).
+        session.execute(
+            sa.delete(Outbox).where(col(Outbox.shop_id) == shop_id, sa.func.lower(Outbox.recipient).in_(marks.emails))
+        )
+    if visitor_ids:
+        session.execute(sa.delete(ResumeLink).where(col(ResumeLink.visitor_id).in_(visitor_ids)))
+        session.execute(sa.delete(Visitor).where(col(Visitor.id).in_(visitor_ids)))
     _erase_exports(session, shop_id, customer_id, email)
+    scrub_deliveries(session, shop_id, marks, now or utcnow())
     session.flush()
     return len(conversation_ids)
+
+
+@dataclass
+class _Marks:
+    """What identifies a customer's data in a stored delivery."""
+
+    emails: set[str] = field(default_factory=set)  # lower case
+    customer_ids: set[str] = field(default_factory=set)
+    order_ids: set[str] = field(default_factory=set)
+    # Text that is the customer's wherever it stands: conversation ids, cart tokens.
+    texts: set[str] = field(default_factory=set)
+
+    def needles(self) -> set[str]:
+        return self.emails | self.customer_ids | self.order_ids | self.texts
+
+    def in_payload(self, payload: Any) -> bool:
+        """Whether a parsed payload carries the customer: one of their e-mails or texts
+        anywhere, or their customer or order id where such an id stands (a bare number
+        elsewhere is someone else's product, price or line)."""
+        stack: list[tuple[str, Any]] = [("", payload)]
+        while stack:
+            key, value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend((str(k), v) for k, v in value.items())
+                for who in ("customer", "user"):
+                    person = value.get(who)
+                    if isinstance(person, dict) and _id_text(person.get("id")) in self.customer_ids:
+                        return True
+            elif isinstance(value, list):
+                stack.extend((key, v) for v in value)
+            else:
+                text = _id_text(value)
+                if text is None:
+                    continue
+                if text.lower() in self.emails or text.split("?", 1)[0] in self.texts:
+                    return True
+                if key in _CUSTOMER_KEYS and text in self.customer_ids:
+                    return True
+                if key in _ORDER_KEYS and text in self.order_ids:
+                    return True
+                if text.startswith("gid://") and text.rsplit("/", 1)[-1] in self.customer_ids | self.order_ids:
+                    return True
+        return isinstance(payload, dict) and _id_text(payload.get("id")) in self.order_ids
+
+
+_CUSTOMER_KEYS = {"customer_id", "customerId", "user_id", "userId"}
+_ORDER_KEYS = {"order_id", "orderId"}
+# A scrubbed delivery keeps its row, so a redelivery is still known as one; nothing else.
+ERASED_PAYLOAD = '{"erased": true}'
+
+
+def _id_text(value: Any) -> str | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int | str):
+        return str(value)
+    return None
+
+
+def scrub_deliveries(session: Session, shop_id: int, marks: _Marks, now: datetime) -> int:
+    """Replace the payload of every stored delivery of the shop that carries the customer;
+    a delivery not processed yet is settled as erased. Returns how many were scrubbed."""
+    shop = session.get(Shop, shop_id)
+    needles = marks.needles()
+    if shop is None or not needles:
+        return 0
+    # A cheap text match first (deliveries are kept for days, not forever), then the exact look.
+    lowered = sa.func.lower(WebhookEvent.payload)
+    matches = [
+        lowered.contains(form, autoescape=True)
+        for needle in needles
+        for form in {needle.lower(), json.dumps(needle.lower())[1:-1]}
+    ]
+    candidates = session.exec(
+        select(WebhookEvent.id, WebhookEvent.payload).where(
+            col(WebhookEvent.platform) == shop.platform,
+            col(WebhookEvent.shop_domain) == shop.domain,
+            col(WebhookEvent.payload) != ERASED_PAYLOAD,
+            sa.or_(*matches),
+        )
+    ).all()
+    ids = []
+    for event_id, payload in candidates:
+        try:
+            parsed = json.loads(payload)
+        except (ValueError, RecursionError):
+            parsed = payload  # not JSON: the text match stands
+        if isinstance(parsed, str) or marks.in_payload(parsed):
+            ids.append(event_id)
+    if ids:
+        session.execute(sa.update(WebhookEvent).where(col(WebhookEvent.id).in_(ids)).values(payload=ERASED_PAYLOAD))
+        session.execute(
+            sa.update(WebhookEvent)
+            .where(col(WebhookEvent.id).in_(ids), col(WebhookEvent.processed_at).is_(None))
+            .values(processed_at=now, error="erased before processing (customer redaction)")
+        )
+    return len(ids)
 
 
 def _erase_exports(session: Session, shop_id: int, customer_id: str | None, email: str | None) -> None:
@@ -145,7 +300,18 @@ def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -
     `keep_event_id` spares the redaction request itself (it holds only the shop's
     id and domain), so a redelivery of it is still recognised as a duplicate.
     """
-    for table in (Message, CartSnapshot, OrderLink, Conversation, Visitor, ShopSetting, DataExport):
+    for table in (
+        Message,
+        CartSnapshot,
+        OrderLink,
+        Outbox,
+        ResumeLink,
+        StaffPresence,
+        Conversation,
+        Visitor,
+        ShopSetting,
+        DataExport,
+    ):
         session.execute(sa.delete(table).where(col(table.shop_id) == shop.id))
     events = sa.delete(WebhookEvent).where(
         col(WebhookEvent.platform) == shop.platform, col(WebhookEvent.shop_domain) == shop.domain

@@ -14,10 +14,30 @@ from app.chat.hours import HoursError, parse_hours
 from app.inputs import Refusal, parse
 from app.models import ShopSetting
 
+# The languages the widget has its own words for (extensions/parley-chat/locales); Settings
+# offers a greeting and an away message in each, plus one for every other language.
+LANGUAGES = ("en", "et", "he", "ar", "pl", "ru")
+LANGUAGE_NAMES = {
+    "en": "English",
+    "et": "Estonian",
+    "he": "Hebrew",
+    "ar": "Arabic",
+    "pl": "Polish",
+    "ru": "Russian",
+    "default": "every other language",
+}
+DEFAULT_LANGUAGE = "default"
+# The colour the Settings form used to send on every save, whatever the merchant did:
+# a stored legacy value equal to it tells nothing, so it reads as "not set".
+LEGACY_ACCENT = "#008060"
+
 DEFAULTS: dict[str, Any] = {
     # None: the widget greets in the shopper's language from its own translations.
+    # Otherwise {language: text}, "default" standing for every language without its own.
     "greeting": None,
-    "accent": "#008060",
+    # None: not set, so the theme's colour (Shopify's app embed) or Parley's green is used;
+    # a colour set here wins over the theme's.
+    "accent": None,
     "hours": {"timezone": "UTC", "weekly": {}},
     "replies_in_minutes": 5,
     "away_message": None,
@@ -32,12 +52,59 @@ DEFAULTS: dict[str, Any] = {
 }
 # Kept beside the merchant's settings but written by Parley itself, never shown as settings.
 SYSTEM_KEYS = ("widget_last_seen", "primary_origin")
+LOCALIZED_KEYS = ("greeting", "away_message")
+
+
+def localized_texts(value: Any) -> dict[str, str] | None:
+    """A stored greeting or away message as {language: text}. One text saved before
+    Settings had languages is kept as the text for every language ("default"): it is
+    what the merchant chose and saw, until they give their languages their own."""
+    if isinstance(value, str):
+        return {DEFAULT_LANGUAGE: value} if value.strip() else None
+    if isinstance(value, dict):
+        texts = {k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, str) and v.strip()}
+        return texts or None
+    return None
+
+
+def text_for(value: Any, locale: object) -> str | None:
+    """The merchant's text for a shopper's locale ("et-EE" reads "et"), else their text
+    for every other language, else None: the widget then uses its own translation."""
+    texts = localized_texts(value)
+    if not texts:
+        return None
+    language = locale.split("-")[0].split("_")[0].lower() if isinstance(locale, str) else ""
+    return texts.get(language) or texts.get(DEFAULT_LANGUAGE)
+
+
+def _stored_accent(value: Any) -> str | None:
+    # Saved by Settings since accents can be unset: {"colour": "#rrggbb"}. Before: a bare string.
+    if isinstance(value, dict):
+        colour = value.get("colour")
+        return colour if isinstance(colour, str) and _COLOUR.match(colour) else None
+    if isinstance(value, str) and _COLOUR.match(value) and value.lower() != LEGACY_ACCENT:
+        return value.lower()
+    return None
+
+
+def _read(key: str, value: Any) -> Any:
+    if key in LOCALIZED_KEYS:
+        return localized_texts(value)
+    if key == "accent":
+        return _stored_accent(value)
+    return value
+
+
+def _stored(key: str, value: Any) -> Any:
+    if key == "accent" and value is not None:
+        return {"colour": value}
+    return value
 
 
 def get_settings(session: Session, shop_id: int) -> dict[str, Any]:
     rows = session.exec(select(ShopSetting).where(ShopSetting.shop_id == shop_id)).all()
     values = dict(DEFAULTS)
-    values.update({row.key: row.value for row in rows})
+    values.update({row.key: _read(row.key, row.value) for row in rows})
     return values
 
 
@@ -59,7 +126,7 @@ def put_setting(session: Session, shop_id: int, key: str, value: Any, now: datet
 def put_settings(session: Session, shop_id: int, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
     """Store a checked update (validate_settings) in the caller's transaction; the settings after it."""
     for key, value in changes.items():
-        put_setting(session, shop_id, key, value, now)
+        put_setting(session, shop_id, key, _stored(key, value), now)
     return get_settings(session, shop_id)
 
 
@@ -70,18 +137,45 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # https:// anywhere; plain http only on this machine, where a storefront under development runs.
 _ORIGIN = re.compile(r"^(https://[^/\s]+|http://(localhost|127\.0\.0\.1)(:\d{1,5})?)/?$")
 _SHORTCUT = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+# A language as a shopper's browser names it, without the region: "et", "pt", "fil".
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+MAX_LANGUAGES = 40
 
 
-def _optional_text(limit: int, label: str) -> Any:
-    def check(value: Any) -> str | None:
-        # null or empty goes back to the widget's own words, in the shopper's language.
+def _language_name(language: str) -> str:
+    return LANGUAGE_NAMES.get(language, language)
+
+
+def _localized_text(limit: int, label: str, key: str) -> Any:
+    """One text for every language (as Settings sent before it had languages), or
+    {language: text} with "default" for every other language; null or empty text goes
+    back to the widget's own words, in the shopper's language."""
+
+    def one(value: Any, field: str, where: str) -> str | None:
         if value is None or value == "":
             return None
         if not isinstance(value, str) or not value.strip():
-            raise Refusal(f"{label} must be text")
+            raise Refusal(f"{label}{where} must be text", field=field)
         if len(value) > limit:
-            raise Refusal(f"{label} can hold at most {limit} characters")
+            raise Refusal(f"{label}{where} can hold at most {limit} characters", field=field)
         return value.strip()
+
+    def check(value: Any) -> dict[str, str] | None:
+        if value is None or isinstance(value, str):
+            text = one(value, key, "")
+            return {DEFAULT_LANGUAGE: text} if text else None
+        if not isinstance(value, dict) or len(value) > MAX_LANGUAGES:
+            raise Refusal(f"{label} must be text, or a text per language", field=key)
+        texts = {}
+        for language, text in value.items():
+            if not isinstance(language, str) or not (language == DEFAULT_LANGUAGE or _LANGUAGE.match(language)):
+                raise Refusal(
+                    f"{label} can be set per language, like en or et, and for every other language", field=key
+                )
+            checked = one(text, f"{key}.{language}", f" for {_language_name(language)}")
+            if checked:
+                texts[language] = checked
+        return texts or None
 
     return BeforeValidator(check)
 
@@ -95,19 +189,29 @@ def _whole_number(low: int, high: int, sentence: str) -> Any:
     return BeforeValidator(check)
 
 
-def _accent(value: Any) -> str:
+def _accent(value: Any) -> str | None:
+    # Empty: no colour of the merchant's own; the theme's (or Parley's green) is used.
+    if value is None or value == "":
+        return None
     if not isinstance(value, str) or not _COLOUR.match(value):
-        raise Refusal("The accent colour must be a colour like #008060")
+        raise Refusal("The accent colour must be a colour like #008060, or empty to use your theme's colour")
     return value.lower()
 
 
-def _hours(value: Any) -> Any:
+def _hours(value: Any) -> dict[str, Any]:
     try:
-        parse_hours(value)
+        hours = parse_hours(value)
     except HoursError as exc:
         # The field is the part of the hours that is wrong (hours.weekly.tue).
         raise Refusal(exc.message, field=f"hours.{exc.field}") from None
-    return value
+    # Stored as read back: times as HH:MM, days as sent.
+    return {
+        "timezone": hours.tz,
+        "weekly": {
+            day: [[opens.strftime("%H:%M"), closes.strftime("%H:%M")] for opens, closes in intervals]
+            for day, intervals in hours.weekly.items()
+        },
+    }
 
 
 def _email(value: Any) -> str | None:
@@ -155,9 +259,9 @@ class SettingsUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    greeting: Annotated[str | None, _optional_text(300, "The greeting")] = None
-    away_message: Annotated[str | None, _optional_text(500, "The away message")] = None
-    accent: Annotated[str, BeforeValidator(_accent)] = DEFAULTS["accent"]
+    greeting: Annotated[dict[str, str] | None, _localized_text(300, "The greeting", "greeting")] = None
+    away_message: Annotated[dict[str, str] | None, _localized_text(500, "The away message", "away_message")] = None
+    accent: Annotated[str | None, BeforeValidator(_accent)] = None
     hours: Annotated[dict[str, Any], BeforeValidator(_hours)] = DEFAULTS["hours"]
     replies_in_minutes: Annotated[
         int,

@@ -16,17 +16,24 @@ from sqlmodel import Session, col, select
 from app.clock import iso
 from app.commerce.money import amount_text
 from app.commerce.priority import priority_at
-from app.inputs import parse
+from app.inputs import Refusal, parse
 from app.models import CartSnapshot, Conversation
 
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 MAX_LINES = 250
 MAX_TEXT = 500
+# Ten trillion in a currency's units: beyond any real cart, and well inside what a Money
+# column holds (2**63 ten-thousandths); sums of a few such lines still fit.
+MAX_MINOR_UNITS = 10**15
+# Items in a cart, or of one line: beyond any real cart, inside a 32-bit count column.
+MAX_COUNT = 1_000_000
 
 
 def _minor_units(value: Any) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("not minor units")
+    if value > MAX_MINOR_UNITS:
+        raise Refusal(f"{{field}} must be at most {MAX_MINOR_UNITS:,} minor units")
     return Decimal(value).scaleb(-2)
 
 
@@ -43,6 +50,8 @@ def _text(value: Any) -> str | None:
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ValueError("not a count")
+    if value > MAX_COUNT:
+        raise Refusal(f"{{field}} must be at most {MAX_COUNT:,}")
     return value
 
 

@@ -18,7 +18,10 @@ from app.commerce.periods import Period
 LIST_LIMIT = 200
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(…) can
 # leak data or lure a click); shoppers choose their names and merchants their titles.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets skip leading blanks and quotes before deciding, so " =1+1" and "\"=1+1"
+# are formulas too: those are looked past.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_SKIPPED_BEFORE_FORMULA = " \t\r\n\u00a0\u3000\"'"
 
 
 def _cart_json(cart: AbandonedCart) -> dict[str, Any]:
@@ -88,7 +91,9 @@ def safe_cell(value: Any) -> Any:
     if value is None:
         return ""
     text = str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START) or text.lstrip(_SKIPPED_BEFORE_FORMULA).startswith(_FORMULA_START):
+        return "'" + text
+    return text
 
 
 def _seconds(value: int | None) -> Any:

@@ -16,6 +16,67 @@ FLAG_LABELS = {
     "missing_amount": "not counted: no amount",
     "negative_amount": "not counted: negative amount",
 }
+# How far payment got, in the merchant's words: Shopify's financial_status and Saleor's
+# chargeStatus are stored as the platform sends them.
+PAYMENT_WORDS = {
+    # Shopify
+    "pending": "payment pending",
+    "authorized": "payment authorized",
+    "partially_paid": "partly paid",
+    "paid": "paid",
+    "partially_refunded": "partially refunded",
+    "refunded": "refunded",
+    "voided": "payment voided",
+    "expired": "payment expired",
+    # Saleor
+    "NONE": "not paid yet",
+    "PARTIAL": "partly paid",
+    "FULL": "paid",
+    "OVERCHARGED": "paid more than the total",
+}
+# How far delivery got: Shopify's displayFulfillmentStatus, Saleor's order status.
+FULFILMENT_WORDS = {
+    "UNFULFILLED": "not sent yet",
+    "UNCONFIRMED": "not confirmed yet",
+    "PARTIALLY_FULFILLED": "partly sent",
+    "FULFILLED": "sent",
+    "PARTIALLY_RETURNED": "partly returned",
+    "RETURNED": "returned",
+    "CANCELED": "cancelled",
+    "DRAFT": "draft",
+    "EXPIRED": "expired",
+    "IN_PROGRESS": "being prepared",
+    "ON_HOLD": "on hold",
+    "OPEN": "not sent yet",
+    "PENDING_FULFILLMENT": "not sent yet",
+    "RESTOCKED": "restocked",
+    "SCHEDULED": "scheduled",
+    "REQUEST_DECLINED": "request declined",
+}
+# Why the order counts as chat's, as the Support page says it beside the order.
+RULE_WORDS = {
+    "conversation": "ordered from this chat",
+    "cart_token": "cart seen in this chat",
+    "customer": "customer chatted before ordering",
+}
+
+
+def payment_words(status: str | None) -> str:
+    """A platform's payment status as a merchant reads it ("NONE" → "not paid yet")."""
+    if not status:
+        return "payment pending"
+    return PAYMENT_WORDS.get(status) or PAYMENT_WORDS.get(status.lower()) or status.replace("_", " ").lower()
+
+
+def fulfilment_words(status: str | None) -> str | None:
+    if not status:
+        return None
+    return FULFILMENT_WORDS.get(status.upper()) or status.replace("_", " ").lower()
+
+
+def status_words(payment: str | None, fulfilment: str | None) -> str:
+    """ "paid · sent": an order's payment and delivery, as the customer panel shows them."""
+    return " · ".join(part for part in (payment_words(payment), fulfilment_words(fulfilment)) if part)
 
 
 def not_counted_reason(link: OrderLink) -> str | None:
@@ -39,7 +100,7 @@ def order_status(link: OrderLink) -> str:
         return reason
     if link.refunded:
         return "partially refunded"
-    return (link.financial_status or "pending").replace("_", " ")
+    return payment_words(link.financial_status)
 
 
 def order_json(link: OrderLink) -> dict[str, Any]:
@@ -58,6 +119,7 @@ def order_json(link: OrderLink) -> dict[str, Any]:
         "counted": counts(link),
         "cancelled": link.cancelled_at is not None,
         "rule": link.rule,
+        "rule_label": RULE_WORDS.get(link.rule, link.rule.replace("_", " ")),
         "ordered_at": iso(link.ordered_at),
     }
 

@@ -14,6 +14,10 @@ from app.errors import ParleyError
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Insights has nothing before Parley existed, and a day at the very end of the calendar
+# has no "midnight after" to end on.
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(9998, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -53,8 +57,32 @@ def period_for(settings: Mapping[str, Any], first: date | None, last: date | Non
         last = today if first is None else first + timedelta(days=DEFAULT_DAYS - 1)
     if first is None:
         first = last - timedelta(days=DEFAULT_DAYS - 1)
+    for day in (first, last):
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ParleyError(
+                400, "invalid_period", f"Choose dates between {_spoken(FIRST_DAY)} and {_spoken(LAST_DAY)}"
+            )
     if first > last:
-        raise ParleyError(400, "invalid_period", "from must be on or before to")
+        raise ParleyError(400, "invalid_period", "The start date must be on or before the end date")
     if (last - first).days + 1 > MAX_DAYS:
-        raise ParleyError(400, "invalid_period", f"a period can be at most {MAX_DAYS} days long")
+        raise ParleyError(400, "invalid_period", f"A period can be at most {MAX_DAYS} days long; choose a shorter one")
     return Period(first, last, zone_name, zone)
+
+
+def _spoken(day: date) -> str:
+    # Written out, so no reader takes 03/04 for the wrong month.
+    months = (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    )
+    return f"{day.day} {months[day.month - 1]} {day.year}"

@@ -15,9 +15,13 @@ MAX_BONUS = timedelta(hours=2)
 
 
 def cart_bonus(cart_value: Decimal | None) -> timedelta:
-    if not cart_value or cart_value <= 0:
+    if not cart_value or not cart_value.is_finite() or cart_value <= 0:
         return timedelta(0)
-    return min(MAX_BONUS, timedelta(minutes=float(cart_value / VALUE_PER_MINUTE)))
+    minutes = cart_value / VALUE_PER_MINUTE
+    # Capped before a timedelta is made: a cart worth 10**17 would overflow one.
+    if minutes >= Decimal(MAX_BONUS.total_seconds()) / 60:
+        return MAX_BONUS
+    return timedelta(minutes=float(minutes))
 
 
 def priority_at(waiting_since: datetime | None, cart_value: Decimal | None) -> datetime | None:

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
@@ -53,12 +53,20 @@ class Outcome:
 
 class Inbound:
     def __init__(
-        self, db: Database, clock: Clock, processors: Mapping[Platform, Processor], sweep_seconds: float = 30.0
+        self,
+        db: Database,
+        clock: Clock,
+        processors: Mapping[Platform, Processor],
+        sweep_seconds: float = 30.0,
+        retention_days: int = 7,
     ):
         self.db = db
         self.clock = clock
         self.processors = dict(processors)
         self.sweep_seconds = sweep_seconds
+        # Processed deliveries are kept this long (WEBHOOK_RETENTION_DAYS): long enough to
+        # know a platform's redelivery (Shopify retries for 48 hours), not forever.
+        self.retention_days = retention_days
         self._worker: _Worker | None = None
 
     # -- acknowledging ------------------------------------------------------------
@@ -122,6 +130,21 @@ class Inbound:
             state = self.process_one(event_id).state
             outcomes[state] = outcomes.get(state, 0) + 1
         return outcomes
+
+    def prune(self) -> int:
+        """Delete deliveries processed (or given up on) more than `retention_days` ago;
+        returns how many. Unprocessed ones stay whatever their age."""
+        cutoff = self.clock() - timedelta(days=self.retention_days)
+        with self.db.transaction() as session:
+            result = session.execute(
+                sa.delete(WebhookEvent).where(
+                    col(WebhookEvent.processed_at).is_not(None), col(WebhookEvent.processed_at) < cutoff
+                )
+            )
+        pruned = int(getattr(result, "rowcount", 0) or 0)
+        if pruned:
+            log.info("pruned %d webhook deliveries processed more than %d days ago", pruned, self.retention_days)
+        return pruned
 
     def _give_up(self, event_id: int, reason: str) -> Outcome:
         with self.db.transaction() as session:
@@ -197,11 +220,19 @@ class _Worker:
             self._thread = None
 
     def _loop(self) -> None:
+        pruned_at = float("-inf")
         while not self._stop.is_set():
             try:
                 self._drain()
             except Exception:
                 log.exception("webhook event sweep failed")
+            # Pruning is housekeeping: once per sweep interval, never between deliveries.
+            if time.monotonic() - pruned_at >= self.interval:
+                pruned_at = time.monotonic()
+                try:
+                    self.inbound.prune()
+                except Exception:
+                    log.exception("pruning processed webhook deliveries failed")
             self._wake.wait(self.interval)
             self._wake.clear()
 

@@ -112,6 +112,10 @@ class StorePlatform(Protocol):
         """Whether the widget is live on the storefront, and how to turn it on."""
         ...
 
+    def storefront_url(self, shop: Shop, settings: Mapping[str, Any]) -> str | None:
+        """The shop's storefront home page, where a resume link sends the shopper back."""
+        ...
+
     def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
         """A link into the store admin that opens the conversation in the Support page."""
         ...

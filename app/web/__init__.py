@@ -9,8 +9,8 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.web import about, errors, health, storefront, widget
-    from app.web.admin import exports, insights, pages, support
+    from app.web import about, email, errors, health, mail_inbound, shopper_email, storefront, widget
+    from app.web.admin import exports, insights, notifications, pages, support
     from app.web.rate_limits import limiter
     from app.web.saleor import app as saleor_app
     from app.web.saleor import dashboard as saleor_dashboard
@@ -23,11 +23,15 @@ def register(app: Flask) -> None:
         health.bp,
         about.bp,
         storefront.bp,
+        shopper_email.bp,
+        email.bp,
+        mail_inbound.bp,
         widget.bp,
         pages.bp,
         support.bp,
         insights.bp,
         exports.bp,
+        notifications.bp,
         auth.bp,
         shopify_pages.bp,
         webhooks.bp,

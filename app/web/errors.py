@@ -27,10 +27,16 @@ JSON_PREFIXES = (
 )
 
 
+SALEOR_REGISTER = "/saleor/register"
+
+
 def error_response(
     status: int, code: str, message: str, headers: Mapping[str, str] | None = None, field: str | None = None
 ) -> Response:
-    if request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json":
+    if request.path == SALEOR_REGISTER:
+        # Saleor shows the installer `error.message` of a refused token POST (saleor.md A2).
+        response = jsonify(error={"code": code.upper(), "message": message})
+    elif request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json":
         body = {"error": code, "message": message}
         if field is not None:
             body["field"] = field
@@ -61,4 +67,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(500, "internal_error", "Parley hit an unexpected error; nothing was lost, try again")
+        # Not "nothing was lost": the request may not have been stored. The caller retries
+        # (the widget resends with the same client id, which never stores twice).
+        return error_response(500, "internal_error", "Parley hit an unexpected error and did not finish this; try again")

@@ -14,12 +14,12 @@ from app.chat.shop_settings import get_settings
 from app.chat.visitor_tokens import VisitorClaim
 from app.commerce.carts import parse_cart
 from app.errors import ParleyError
-from app.models import Conversation, InstallState, Shop
+from app.models import Conversation, InstallState, Shop, Visitor
 from app.web.context import parley
 from app.web.event_streams import sse_response
 from app.web.origins import add_cors_headers, check_origin
 from app.web.queries import HISTORY_MESSAGES, HistoryQuery, read_query
-from app.web.rate_limits import limited_by_visitor_and_ip, limiter
+from app.web.rate_limits import limited_by_visitor_and_ip, limited_sessions
 from app.web.requests import bearer, json_body
 
 bp = Blueprint("storefront", __name__, url_prefix="/api/storefront/v1")
@@ -64,6 +64,11 @@ def caller(token: str | None = None) -> Caller:
         if shop is None or shop.install_state != InstallState.installed:
             raise _unknown_shop()
         assert shop.id is not None  # a shop read from the database has its id
+        # A signed token outlives its visitor when a sign-in merged it into the customer's,
+        # or the customer was erased: 401, and the widget starts a new session.
+        visitor = session.get(Visitor, claim.visitor_id)
+        if visitor is None or visitor.shop_id != shop.id:
+            raise chat.GoneVisitor()
         settings = get_settings(session, shop.id)
     check_origin(shop, settings)
     return Caller(claim=claim, shop=shop, settings=settings)
@@ -82,7 +87,7 @@ def session_answer(
 
 
 @bp.post("/session")
-@limiter.limit(lambda: parley().settings.rate_limit_ip, scope="session")
+@limited_sessions
 def direct_session() -> Response:
     """Sessions for storefronts without a signed proxy (Saleor, plain pages): anonymous,
     unless the storefront sends its platform's sign-in token, which the platform verifies."""

@@ -178,6 +178,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     saleor_server.start()
     status = install_demo_shop(app, standin)
     app.extensions["parley"].inbound.start_worker()
+    app.extensions["parley"].notify.outbox.start()
     server = WSGIServer((host, port), app, log=None)
     server.start()
     # Saleor's install calls Parley, which calls Saleor back: all three must be serving.

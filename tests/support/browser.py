@@ -266,3 +266,39 @@ def start_demo(tmp: Path):
         saleor.url,
     )
     return stack, stop
+
+
+# ---- geometry: what a person would see ---------------------------------------------------
+
+# For each element: its box, and the box of its text alone (a Range over its contents),
+# so a test can tell a box that is shorter than its text (clipped or overlapping).
+_BOXES_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => el.getClientRects().length)
+  .map((el) => {
+    const box = el.getBoundingClientRect();
+    const range = document.createRange();
+    range.selectNodeContents(el);
+    const text = range.getBoundingClientRect();
+    return {top: box.top, bottom: box.bottom, left: box.left, right: box.right, height: box.height,
+            width: box.width, text_height: text.height, scroll_height: el.scrollHeight,
+            client_height: el.clientHeight, text: (el.textContent || '').slice(0, 40)};
+  })"""
+
+
+def element_boxes(page: Any, selector: str) -> list[dict]:
+    """The rendered boxes (viewport pixels) of the visible elements matching `selector`, in
+    document order, each with `text_height` (the height its text needs)."""
+    return page.evaluate(_BOXES_JS, selector)
+
+
+def overlapping(boxes: list[dict], tolerance: float = 0.5) -> list[tuple[dict, dict]]:
+    """Every pair of boxes that cover one another by more than `tolerance` pixels."""
+    pairs = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1 :]:
+            if (
+                min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > tolerance
+                and min(a["right"], b["right"]) - max(a["left"], b["left"]) > tolerance
+            ):
+                pairs.append((a, b))
+    return pairs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from markupsafe import escape
@@ -111,6 +112,11 @@ class SaleorPlatform:
         """The one line a Saleor storefront pastes into its pages to show the chat."""
         src = self.settings.app_url + "/widget/parley.js"
         return f'<script src="{escape(src)}" data-shop="{escape(shop.domain)}" async></script>'
+
+    def storefront_url(self, shop: Shop, settings: Mapping[str, Any]) -> str | None:
+        # A Saleor storefront is any app anywhere: the first origin the merchant listed.
+        origins = settings.get("storefront_origins") or []
+        return f"{origins[0]}/" if origins and isinstance(origins[0], str) else None
 
     def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
         """The Dashboard path of our app page for one conversation (the Dashboard appends

@@ -20,10 +20,11 @@ from app.db import Database
 from app.encryption import TokenCipher
 from app.models import Platform, Shop
 from app.platforms.saleor.api import SaleorAPI
-from app.platforms.saleor.keys import KeyRing, fetch_jwks
+from app.platforms.saleor.keys import JWKSUnavailable, KeyRing, fetch_jwks
 
-# At most one refetch per Saleor in this many seconds for an unknown `kid`: a real
-# rotation needs one, a stream of forged kids must not turn into a stream of fetches.
+# At most one fetch of a Saleor's JWKS in this many seconds when a `kid` is unknown or
+# nothing is cached: a real rotation needs one, a stream of forged kids must not turn into
+# a stream of fetches, whether the fetches work or fail.
 REFETCH_SECONDS = 10.0
 
 
@@ -42,19 +43,32 @@ class SaleorApps:
         # How a JWKS is fetched; tests and the demo point it at the stand-in only by URL.
         self.fetch = fetch
         self._clock = clock
-        self._refetched_at: dict[str, float] = {}
+        # Per API URL: when the last fetch was attempted, and whether it worked.
+        self._attempts: dict[str, tuple[float, bool]] = {}
         self._lock = threading.Lock()
 
     def _may_refetch(self, api_url: str) -> bool:
+        """Claim the one attempt of the current window (True), or say why not: False when the
+        last attempt worked (the `kid` is unknown to a fresh key set: refuse the signature),
+        JWKSUnavailable when it failed (Saleor is down: the caller should retry later)."""
         with self._lock:
-            last = self._refetched_at.get(api_url)
-        return last is None or self._clock() - last >= REFETCH_SECONDS
+            last = self._attempts.get(api_url)
+            if last is None or self._clock() - last[0] >= REFETCH_SECONDS:
+                # Counted before the fetch, so concurrent requests do not all go.
+                self._attempts[api_url] = (self._clock(), True)
+                return True
+        if not last[1]:
+            raise JWKSUnavailable(f"the JWKS of {api_url} could not be fetched moments ago; retry later")
+        return False
 
     def _fetch_and_note(self, api_url: str) -> str:
-        jwks = self.fetch(api_url)
-        # Only a fetch that worked counts: while Saleor is unreachable, retries must reach it.
-        with self._lock:
-            self._refetched_at[api_url] = self._clock()
+        try:
+            jwks = self.fetch(api_url)
+        except JWKSUnavailable:
+            with self._lock:
+                at = self._attempts.get(api_url, (self._clock(), False))[0]
+                self._attempts[api_url] = (at, False)
+            raise
         return jwks
 
     def find(self, session: Session, api_url: str) -> Shop | None:

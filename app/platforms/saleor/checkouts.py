@@ -11,20 +11,25 @@ that webhook leads back here.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from app.chat.conversations import Chat
+from app.chat.conversations import Chat, shop_channel
 from app.commerce.carts import CURRENCY, Cart, CartLine, cart_json, store_cart
-from app.models import CartSnapshot, Conversation, Shop
+from app.commerce.money import amount_text
+from app.commerce.priority import priority_at
+from app.models import CartSnapshot, Conversation, OrderLink, Shop
 from app.platforms.saleor.api import SaleorAPI, SaleorAPIError, SaleorTokenRefused, money, permission_denied
 from app.platforms.saleor.apps import SaleorApps
 from app.platforms.saleor.errors import SaleorRequestError
 from app.platforms.saleor.global_ids import checkout_id as to_checkout_id
 from app.platforms.saleor.global_ids import checkout_token
 from app.platforms.saleor.metadata import CONVERSATION_KEY, metadata_value
+from app.realtime.broker import Event
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +148,63 @@ class SaleorCheckouts:
             return False
         return store_cart(session, conversation, cart, self.apps.now())
 
+    def order_recorded(self, session: Session, shop_id: int, order_id: str, checkout: str | None) -> str | None:
+        """An order of a conversation was linked or updated (in the event worker's
+        `session`): the checkout it was placed from is done, so the conversation's cart is
+        shown as checked out, and the Support page hears of it once `session` commits
+        (store first, then publish) through the shop's `cart` event. The conversation id,
+        or None when the order is not one of a conversation's."""
+        link = session.exec(
+            select(OrderLink).where(OrderLink.shop_id == shop_id, OrderLink.order_id == order_id)
+        ).first()
+        if link is None:
+            return None
+        conversation = session.get(Conversation, link.conversation_id)
+        if conversation is None:
+            return None
+        if checkout:
+            _check_out(session, conversation, checkout, self.apps.now())
+        data = {"conversation_id": conversation.id, "order": link.order_name or link.order_id}
+        broker = self.chat.broker
+        # After the commit, never before: a listener woken early would read the old state.
+        sa.event.listen(
+            session,
+            "after_commit",
+            lambda _session: broker.publish(Event(shop_channel(shop_id), "cart", data)),
+            once=True,
+        )
+        return conversation.id
+
+
+def _check_out(session: Session, conversation: Conversation, token: str, now: datetime) -> None:
+    """The conversation's latest cart became this order: keep an empty cart after it, so
+    the Cart panel and the inbox no longer show what was bought as still in the cart."""
+    latest = session.exec(
+        select(CartSnapshot)
+        .where(CartSnapshot.conversation_id == conversation.id)
+        .order_by(col(CartSnapshot.id).desc())
+        .limit(1)
+    ).first()
+    if latest is None or latest.cart_token != token or not (latest.item_count or latest.lines):
+        return
+    session.add(
+        CartSnapshot(
+            shop_id=conversation.shop_id,
+            conversation_id=conversation.id,
+            cart_token=token,
+            currency=latest.currency,
+            total=Decimal(0),
+            item_count=0,
+            lines=[],
+            created_at=now,
+        )
+    )
+    conversation.cart_value = None
+    conversation.cart_currency = None
+    conversation.priority_at = priority_at(conversation.waiting_since, None)
+    session.add(conversation)
+    session.flush()
+
 
 def conversation_for_checkout(session: Session, shop_id: int, token: str) -> Conversation | None:
     """The latest conversation that saw this checkout (a cart snapshot with its token)."""
@@ -172,13 +234,14 @@ def cart_from_checkout(checkout: dict[str, Any]) -> Cart | None:
         variant = line.get("variant") or {}
         product = (variant.get("product") or {}).get("name") or ""
         title = product if variant.get("name") in (None, "", product) else f"{product} – {variant['name']}"
-        unit = (line_total / quantity).quantize(Decimal("0.0001")).normalize() if quantity else line_total
+        unit = (line_total / quantity).quantize(Decimal("0.0001")) if quantity else line_total
         lines.append(
             CartLine(
                 title=title[:500],
                 quantity=quantity,
-                price=unit,
-                line_price=line_total,
+                # With the currency's decimals, as totals are: "25.00", never "25.0".
+                price=Decimal(amount_text(unit, currency)),
+                line_price=Decimal(amount_text(line_total, currency)),
                 variant_id=variant.get("id"),
                 product_id=None,
                 url=None,

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.commerce.carts import cart_json
+from app.commerce.money import amount_text
+from app.commerce.orders import status_words
 from app.models import Shop
 from app.platforms.saleor.api import (
     SaleorAPI,
@@ -144,6 +146,7 @@ def _shape(user: dict[str, Any] | None) -> dict[str, Any]:
         node = (edge or {}).get("node") or {}
         gross = ((node.get("total") or {}).get("gross")) or {}
         amount = money(gross.get("amount"))
+        currency = gross.get("currency")
         status: Any = node.get("status")  # Saleor's OrderStatus name, or null
         orders.append(
             {
@@ -152,7 +155,10 @@ def _shape(user: dict[str, Any] | None) -> dict[str, Any]:
                 "created_at": node.get("created"),
                 "financial_status": node.get("chargeStatus"),
                 "fulfillment_status": FULFILMENT.get(status, status),
-                "total": str(amount) if amount is not None else None,
+                "status_label": status_words(node.get("chargeStatus"), FULFILMENT.get(status, status)),
+                "total": amount_text(amount, currency if isinstance(currency, str) else None)
+                if amount is not None
+                else None,
                 "currency": gross.get("currency"),
             }
         )

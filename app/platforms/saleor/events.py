@@ -72,6 +72,11 @@ class SaleorEvents:
         assert shop.id is not None  # a shop read from the database has its id
         outcome = attribute_order(session, shop.id, facts, attribution_window(get_settings(session, shop.id)))
         log.info("Saleor order %s for %s: %s", facts.name, shop.domain, outcome)
+        if outcome.startswith("linked") or outcome == "updated":
+            # A new order also ends the checkout it was placed from; either way the
+            # conversation's Support page is told, so "Orders from this chat" is live.
+            checkout = facts.cart_token if outcome.startswith("linked") else None
+            self.checkouts.order_recorded(session, shop.id, facts.order_id, checkout)
         return outcome
 
     def _on_checkout(self, session: Session, shop: Shop, payload: dict[str, Any], now: datetime) -> str:

@@ -99,11 +99,17 @@ class KeyRing:
         cached = self._load()
         kid = header_kid(compact)
         if cached is None or (kid is not None and kid not in key_ids(cached)):
-            if cached is not None and not self._may_refetch():
+            # Asked for every fetch, the first one too: the answer may also be JWKSUnavailable.
+            if not self._may_refetch():
+                if cached is None:
+                    raise JWKSUnavailable(f"no keys of {self.api_url} are at hand; retry later")
                 raise SignatureError("the signing key is unknown, and this Saleor's keys were fetched moments ago")
             cached = self._fetch(self.api_url)
             self._store(cached)
-        return KeySet.import_key_set(json.loads(cached))
+        try:
+            return KeySet.import_key_set(json.loads(cached))
+        except (ValueError, JoseError):
+            raise JWKSUnavailable(f"the stored keys of {self.api_url} are not a key set") from None
 
     def verify_webhook(self, signature: str, raw_body: bytes) -> None:
         """Check `Saleor-Signature` against the raw body bytes; raise SignatureError."""

@@ -88,7 +88,7 @@ def verify_delivery(apps: SaleorApps, headers: Mapping[str, str], raw_body: byte
     try:
         body = raw_body.decode("utf-8")
         payload = json.loads(body, parse_float=Decimal)
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # JSONDecodeError, numbers too long to read
         raise WebhookError(400, "malformed_json", "the webhook body is not valid JSON") from None
     _check_payload(event, payload)
     return Delivery(event, api_url, delivery_id(api_url, event, raw_body), body, payload)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from app import shops
@@ -80,6 +81,13 @@ class ShopifyPlatform:
             "last_seen": last_seen,
             "activate_url": self.installer.http.browser_url(shop.domain, editor),
         }
+
+    def storefront_url(self, shop: Shop, settings: Mapping[str, Any]) -> str | None:
+        # The custom domain learnt at install, else the permanent domain (Shopify redirects it).
+        primary = settings.get("primary_origin")
+        return (
+            f"{primary}/" if isinstance(primary, str) and primary else self.installer.http.browser_url(shop.domain, "/")
+        )
 
     def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
         return self.installer.http.browser_url(

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from app.commerce.orders import status_words
 from app.platforms.shopify.admin_api import (
     AdminAPI,
     AdminAPIError,
@@ -106,6 +107,7 @@ def _shape(customer: dict[str, Any] | None) -> dict[str, Any]:
             "created_at": node.get("createdAt"),
             "financial_status": node.get("displayFinancialStatus"),
             "fulfillment_status": node.get("displayFulfillmentStatus"),
+            "status_label": status_words(node.get("displayFinancialStatus"), node.get("displayFulfillmentStatus")),
             "total": ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("amount"),
             "currency": ((node.get("totalPriceSet") or {}).get("shopMoney") or {}).get("currencyCode"),
         }

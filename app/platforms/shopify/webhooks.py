@@ -32,6 +32,14 @@ from app.platforms.shopify.requests import SHOP_DOMAIN, ShopifyRequestError
 
 log = logging.getLogger(__name__)
 
+# The columns a delivery's facts are stored in (app/models.py): webhook_event.event_id,
+# shop.domain, visitor.customer_id, visitor.email, shop.scopes.
+MAX_EVENT_ID = 128
+MAX_SHOP_DOMAIN = 255
+MAX_CUSTOMER_ID = 64
+MAX_EMAIL = 320
+MAX_SCOPES = 1000
+
 
 @dataclass(frozen=True)
 class Delivery:
@@ -63,11 +71,17 @@ def parse_delivery(app: ShopifyApp, method: str, url: str, headers: Mapping[str,
     event_id = lowered.get("x-shopify-event-id") or lowered.get("x-shopify-webhook-id", "")
     if not topic or not event_id:
         raise ShopifyRequestError(400, "missing_header", "X-Shopify-Topic and X-Shopify-Event-Id are required")
-    if not SHOP_DOMAIN.match(shop):
+    # Refused, not stored: a delivery that cannot be recorded must not become a 500,
+    # which Shopify would retry for 48 hours.
+    if len(event_id) > MAX_EVENT_ID or not event_id.isprintable():
+        raise ShopifyRequestError(
+            400, "invalid_header", f"X-Shopify-Event-Id must be printable text of at most {MAX_EVENT_ID} characters"
+        )
+    if len(shop) > MAX_SHOP_DOMAIN or not SHOP_DOMAIN.match(shop):
         raise ShopifyRequestError(400, "invalid_shop", "X-Shopify-Shop-Domain is not a myshopify.com domain")
     try:
         payload = json.loads(body)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # JSONDecodeError, and numbers longer than Python reads
         raise ShopifyRequestError(400, "malformed_json", "the webhook body is not valid JSON") from None
     if not isinstance(payload, dict):
         raise ShopifyRequestError(400, "malformed_json", "the webhook body must be a JSON object")
@@ -85,6 +99,13 @@ def _customer_of(payload: dict[str, Any]) -> tuple[str | None, str | None]:
     email = customer.get("email") or None
     if customer_id is None and not email:
         raise ShopifyRequestError(400, "missing_field", "the customer object has neither id nor email")
+    if customer_id is not None and not (
+        (isinstance(customer_id, int) and not isinstance(customer_id, bool) and 0 <= customer_id < 2**63)
+        or (isinstance(customer_id, str) and 0 < len(customer_id) <= MAX_CUSTOMER_ID)
+    ):
+        raise ShopifyRequestError(400, "invalid_field", "customer.id must be the customer's id")
+    if email is not None and (not isinstance(email, str) or len(email) > MAX_EMAIL):
+        raise ShopifyRequestError(400, "invalid_field", "customer.email must be an e-mail address")
     return (str(customer_id) if customer_id is not None else None), email
 
 
@@ -97,7 +118,10 @@ def _on_scopes_update(
 ) -> None:
     current = payload.get("current")
     if isinstance(current, list):
-        shops.update_scopes(session, shop, ",".join(str(s) for s in current))
+        scopes = ",".join(str(s) for s in current)
+        if len(scopes) > MAX_SCOPES:
+            raise PermanentError(f"the granted scopes are longer than {MAX_SCOPES} characters")
+        shops.update_scopes(session, shop, scopes)
 
 
 def _on_data_request(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
@@ -106,7 +130,8 @@ def _on_data_request(session: Session, shop: Shop, event: WebhookEvent, payload:
     if not isinstance(request, dict):
         request = {}
     assert shop.id is not None  # a shop read from the database has its id
-    privacy.export_customer(session, shop.id, customer_id, email, now, request_id=str(request.get("id") or "") or None)
+    request_id = str(request.get("id") or "")[:MAX_CUSTOMER_ID] or None
+    privacy.export_customer(session, shop.id, customer_id, email, now, request_id=request_id)
 
 
 def _on_customer_redact(
@@ -114,7 +139,13 @@ def _on_customer_redact(
 ) -> None:
     customer_id, email = _customer_of(payload)
     assert shop.id is not None  # a shop read from the database has its id
-    privacy.erase_customer(session, shop.id, customer_id, email)
+    orders = payload.get("orders_to_redact")
+    order_ids = (
+        [str(o) for o in orders if isinstance(o, int | str) and not isinstance(o, bool)]
+        if isinstance(orders, list)
+        else []
+    )
+    privacy.erase_customer(session, shop.id, customer_id, email, order_ids=order_ids, now=now)
 
 
 def _on_shop_redact(session: Session, shop: Shop, event: WebhookEvent, payload: dict[str, Any], now: datetime) -> None:
@@ -164,7 +195,7 @@ def process_event(session: Session, event: WebhookEvent, now: datetime) -> str:
     """The processor of every stored Shopify event, in the worker's claiming transaction."""
     try:
         payload = json.loads(event.payload)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):
         raise PermanentError("the stored payload is not JSON") from None
     if not isinstance(payload, dict):
         raise PermanentError("the stored payload is not a JSON object")

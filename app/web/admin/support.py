@@ -5,6 +5,7 @@ widget on) comes from the shop's platform adapter."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,7 +16,9 @@ from sqlmodel import Session, col, select
 from app.chat import conversations as chat
 from app.chat import inbox
 from app.chat.shop_settings import get_settings, public, put_settings, validate_settings
+from app.chat.visitors import label_language
 from app.commerce.carts import snapshot_json
+from app.commerce.money import amount_text
 from app.commerce.orders import money_list, order_json, revenue_by_currency
 from app.errors import ParleyError
 from app.models import CartSnapshot, Conversation, InstallState, Message, OrderLink, Shop, Visitor
@@ -39,13 +42,25 @@ ResponseValue = Response | tuple[Response, int]
 # -- inbox -----------------------------------------------------------------------
 
 
+def merchant_language() -> str:
+    """The staff member's language (their browser's), for the names of anonymous shoppers."""
+    return label_language(request.headers.get("Accept-Language"))
+
+
 @bp.get("/inbox")
 def list_inbox() -> Response:
     who = staff()
     query = read_query(InboxQuery, INBOX_MESSAGES)
     with parley().db.session() as session:
         result = inbox.page(
-            session, who.shop_id, query.tab, parley().now(), q=query.q, cursor=query.cursor, limit=query.limit
+            session,
+            who.shop_id,
+            query.tab,
+            parley().now(),
+            q=query.q,
+            cursor=query.cursor,
+            limit=query.limit,
+            language=merchant_language(),
         )
     return jsonify(conversations=result.rows, next_cursor=result.next_cursor, counts=result.counts)
 
@@ -63,7 +78,26 @@ def _conversation_of(session: Session, shop_id: int, conversation_id: str) -> Co
 
 
 def _conversation_row(session: Session, shop_id: int, conversation_id: str) -> dict[str, Any]:
-    return inbox.summaries(session, [_conversation_of(session, shop_id, conversation_id)], parley().now())[0]
+    conversation = _conversation_of(session, shop_id, conversation_id)
+    return inbox.summaries(session, [conversation], parley().now(), merchant_language())[0]
+
+
+def _priced(cart: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A stored cart with its line prices in the currency's decimals, as its total is
+    ("25.00", not "25.0"), whatever the snapshot was stored with."""
+    if not cart or not cart.get("lines"):
+        return cart
+    currency = cart.get("currency")
+    lines = []
+    for line in cart["lines"]:
+        line = dict(line) if isinstance(line, dict) else {}
+        for key in ("price", "line_price"):
+            try:
+                line[key] = amount_text(Decimal(str(line[key])), currency)
+            except (KeyError, ArithmeticError, ValueError, TypeError):
+                pass  # shown as stored
+        lines.append(line)
+    return {**cart, "lines": lines}
 
 
 @bp.get("/conversations/<conversation_id>")
@@ -89,7 +123,7 @@ def show_conversation(conversation_id: str) -> Response:
         conversation=row,
         messages=[chat.message_json(m) for m in messages],
         has_more=has_more,
-        cart=snapshot_json(snapshot),
+        cart=_priced(snapshot_json(snapshot)),
         orders=[order_json(o) for o in orders],
         revenue=money_list(revenue_by_currency(orders)),
     )

@@ -9,6 +9,7 @@ from app import shops
 from app.errors import ParleyError
 from app.models import Platform
 from app.web.context import parley
+from app.web.rate_limits import limited_sessions
 from app.web.requests import json_body, request_facts
 from app.web.storefront import session_answer
 
@@ -33,6 +34,7 @@ def verified_proxy_request() -> tuple[str, str | None]:
 
 
 @bp.post("/session")
+@limited_sessions
 def session() -> Response:
     domain, customer_id = verified_proxy_request()
     with parley().db.session() as db_session:

@@ -1,16 +1,34 @@
 /* Parley loader: draws the chat launcher and fetches the chat panel on demand.
  *
- * Every storefront page view downloads this file, so it does as little as possible:
- * no framework, no fonts, no requests and no cookie/storage writes before the shopper
- * touches the launcher. Hover, focus or touch prefetches parley-panel.js (same folder
- * as this file); a click opens it. The one exception is a shopper who has already
- * written to the shop (a visitor id was stored after their first message): the panel
- * is then fetched when the browser is idle, so replies reach them on every page.
+ * Every storefront page view downloads this file, so it does as little as possible: no
+ * stylesheet (the launcher's styles ride here, so nothing blocks the first paint), no
+ * requests and no storage writes before the shopper touches the launcher. Hover, focus or
+ * touch fetch parley-panel.js and parley.css (beside this file); a click opens the panel.
+ * A shopper who wrote before (a stored visitor) gets the panel when the browser is idle,
+ * so replies reach them on every page, and at once if they left it open.
  *
  * The panel finds what it needs on the root element: `root.parley` (this state).
  */
 (function () {
   'use strict';
+  // Parley's own /widget/ files (Saleor storefronts) swap in content-hashed names here.
+  var FILES = { panel: 'parley-panel.js', css: 'parley.css' };
+  // The launcher's styles (parley.css has the panel's): scoped, logical so dir="rtl" mirrors it.
+  var CSS =
+    '#parley-root{--parley-accent:#008060;--parley-on-accent:#fff;--parley-gap:20px;--parley-launcher:56px;' +
+    'position:fixed;z-index:2147483000;inline-size:0;block-size:0}' +
+    '#parley-root [hidden]{display:none!important}' +
+    '#parley-root .parley-launcher{position:fixed;inset-block-end:calc(var(--parley-gap) + env(safe-area-inset-bottom,0px));' +
+    'inset-inline-end:var(--parley-gap);display:flex;align-items:center;justify-content:center;box-sizing:border-box;' +
+    'inline-size:var(--parley-launcher);block-size:var(--parley-launcher);min-inline-size:0;min-block-size:0;' +
+    'margin:0;padding:0;border:0;border-radius:50%;background:var(--parley-accent);color:var(--parley-on-accent);' +
+    'box-shadow:0 4px 14px rgba(0,0,0,.22);cursor:pointer;transition:transform .15s ease}' +
+    '#parley-root.parley-left .parley-launcher{inset-inline-end:auto;inset-inline-start:var(--parley-gap)}' +
+    '#parley-root .parley-launcher:hover{transform:scale(1.06)}' +
+    '#parley-root .parley-launcher:focus-visible{outline:3px solid #1a1a1a;outline-offset:3px}' +
+    '@media (max-width:639.98px){#parley-root.parley-hide-mobile .parley-launcher{display:none}}' +
+    '@media (prefers-reduced-motion:reduce){#parley-root .parley-launcher{transition:none}}';
+
   // Shopify may inject this script before the block's markup is parsed (async): wait.
   var script = document.currentScript || document.querySelector('script[src*="parley-loader"]');
   if (document.getElementById('parley-root') || document.readyState !== 'loading') start();
@@ -26,17 +44,31 @@
     el.style.cssText = 'position:fixed;z-index:2147483000';
     for (var key in script.dataset) el.dataset[key] = script.dataset[key];
     if (!el.dataset.apiBase) el.dataset.apiBase = new URL('../api/storefront/v1', script.src).href;
-    var css = document.createElement('link');
-    css.rel = 'stylesheet';
-    css.href = new URL('parley.css', script.src).href;
-    document.head.appendChild(css);
     document.body.appendChild(el);
     return el;
+  }
+
+  function besideMe(name) {
+    return new URL(name, script ? script.src : location.href).href;
+  }
+
+  // Constructed stylesheets are not inline <style> (a storefront's CSP may refuse those).
+  function addStyles() {
+    try {
+      var sheet = new CSSStyleSheet();
+      sheet.replaceSync(CSS);
+      document.adoptedStyleSheets = [].concat(document.adoptedStyleSheets, sheet);
+    } catch (e) {
+      var style = document.createElement('style');
+      style.textContent = CSS;
+      document.head.appendChild(style);
+    }
   }
 
   function start() {
     var root = document.getElementById('parley-root') || mount();
     if (!root || root.parley) return;
+    addStyles();
     var data = root.dataset;
     var strings = {};
     var state = (root.parley = {
@@ -44,6 +76,7 @@
       strings: strings,
       wantOpen: false,
       panel: null,
+      styled: null, // a promise: the panel's stylesheet is in (true) or could not load (false)
       setAccent: setAccent,
       load: load,
     });
@@ -66,21 +99,38 @@
     button.setAttribute('aria-label', strings.launcher || 'Chat with us');
     button.setAttribute('aria-expanded', 'false');
     button.setAttribute('aria-haspopup', 'dialog');
+    // The panel adds the close icon and the unread badge: a page view needs neither.
     button.innerHTML =
       '<svg class="parley-icon-chat" viewBox="0 0 24 24" width="28" height="28" aria-hidden="true" focusable="false">' +
-      '<path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>' +
-      '<svg class="parley-icon-close" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true" focusable="false">' +
-      '<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/></svg>' +
-      '<span class="parley-badge" aria-hidden="true" hidden></span>';
+      '<path fill="currentColor" d="M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z"/></svg>';
     state.button = button;
-    state.badge = button.lastChild;
     root.appendChild(button);
 
+    // Added by script, the stylesheet never blocks rendering; the panel waits for it.
+    function loadStyles() {
+      return new Promise(function (resolve) {
+        if (getComputedStyle(root).getPropertyValue('--parley-panel-css')) return resolve(true);
+        var link = document.createElement('link');
+        link.rel = 'stylesheet';
+        link.href = data.cssSrc || besideMe(FILES.css);
+        link.onload = function () {
+          resolve(true);
+        };
+        link.onerror = function () {
+          link.remove();
+          state.styled = null; // the next open tries again
+          resolve(false);
+        };
+        document.head.appendChild(link);
+      });
+    }
+
     function load() {
+      if (!state.styled) state.styled = loadStyles();
       if (state.loading) return;
       state.loading = true;
       var tag = document.createElement('script');
-      tag.src = data.panelSrc || new URL('parley-panel.js', script ? script.src : location.href).href;
+      tag.src = data.panelSrc || besideMe(FILES.panel);
       tag.async = true;
       tag.onerror = function () {
         // Let the next interaction try again (flaky mobile network).
@@ -121,9 +171,11 @@
     };
     window.Parley = hooks;
 
-    // Reading is not writing: a stored visitor means this shopper chose to write before.
+    // Reading is not writing: a stored visitor means this shopper chose to write before;
+    // parley:open, that they left the panel open on the page before this one.
     try {
-      if (sessionStorage.getItem('parley:visitor') || localStorage.getItem('parley:visitor')) {
+      if (sessionStorage.getItem('parley:open')) load();
+      else if (sessionStorage.getItem('parley:visitor') || localStorage.getItem('parley:visitor')) {
         if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 4000 });
         else setTimeout(load, 2000);
       }
@@ -131,15 +183,17 @@
       /* storage blocked (private mode, sandbox): nothing to resume */
     }
 
+    // Applies a #rgb or #rrggbb colour; false (and nothing changed) for anything else.
     function setAccent(color) {
       var hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(color || '') ? color.slice(1) : '';
-      if (!hex) return;
+      if (!hex) return false;
       if (hex.length === 3) hex = hex.replace(/./g, '$&$&');
       var n = parseInt(hex, 16);
       var lum = 0.2126 * channel(n >> 16) + 0.7152 * channel((n >> 8) & 255) + 0.0722 * channel(n & 255);
       root.style.setProperty('--parley-accent', '#' + hex);
       // Text on the accent: whichever of black or white contrasts more (WCAG luminance).
       root.style.setProperty('--parley-on-accent', lum > 0.179 ? '#000' : '#fff');
+      return true;
     }
 
     function channel(c) {

@@ -7,7 +7,8 @@
  *   with the visitor token as a Bearer token.
  *
  * Rules it keeps:
- * - Message bodies are only ever set with textContent.
+ * - Message bodies are only ever set with textContent; links in them are built as
+ *   <a> nodes (http and https only), never parsed from markup.
  * - The visitor token stays in memory until the shopper writes; then it goes to
  *   sessionStorage, and to localStorage only while the Customer Privacy API allows
  *   preferences (or there is no such API, on non-Shopify pages).
@@ -27,8 +28,10 @@
   const data = root.dataset;
   const STORE_KEY = 'parley:visitor';
   const CART_KEY = 'parley:cart';
+  const OPEN_KEY = 'parley:open'; // the shopper left the panel open: reopen it on the next page
   const CART_URL = /\/cart\/(add|change|update|clear)(\.js|\.json)?(\?|$)/;
-  const MAX_LENGTH = 5000;
+  const MAX_LENGTH = 5000; // characters (code points), as the server counts them
+  const PHONE = '(max-width: 639.98px)'; // the panel takes the whole screen below this
   const TAB = Math.random().toString(36).slice(2);
 
   const ENGLISH = {
@@ -139,11 +142,13 @@
   const log = h('ol', { class: 'parley-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'parley-title' });
   const typing = h('p', { class: 'parley-typing', role: 'status' });
   const scroller = h('div', { class: 'parley-scroll' }, earlier, greeting, awayNote, log, typing);
+  // No maxlength: it would cut a long paste silently. The shopper sees this note instead.
+  const limitNote = h('p', { id: 'parley-limit', class: 'parley-limit', role: 'alert', hidden: true });
   const input = h('textarea', {
     id: 'parley-input',
     class: 'parley-input',
     rows: '1',
-    maxlength: String(MAX_LENGTH),
+    'aria-describedby': 'parley-limit',
     placeholder: t('placeholder'),
     enterkeyhint: 'send',
     dir: 'auto',
@@ -184,22 +189,38 @@
     ),
     alertBox,
     scroller,
+    limitNote,
     form,
   );
   root.appendChild(panel);
   loader.button.setAttribute('aria-controls', 'parley-panel');
+  // What the launcher shows once there is a panel: a close icon while open, the unread badge.
+  const closeIcon = icon('<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>', 24);
+  closeIcon.classList.add('parley-icon-close');
+  loader.badge = h('span', { class: 'parley-badge', 'aria-hidden': 'true', hidden: true });
+  loader.button.append(closeIcon, loader.badge);
 
   // ---------------------------------------------------------------- open, close, focus
 
-  function open() {
+  // `restore`: reopened on a new page because the shopper left it open; the page keeps focus.
+  function open(restore) {
     if (isOpen) return;
     isOpen = true;
-    panel.hidden = false;
     root.classList.add('parley-open');
     loader.button.setAttribute('aria-expanded', 'true');
-    if (matchMedia('(max-width: 639.98px)').matches) document.documentElement.classList.add('parley-lock');
+    if (matchMedia(PHONE).matches) document.documentElement.classList.add('parley-lock');
     setUnread(unread);
-    input.focus();
+    if (restore !== true) rememberOpen();
+    // Shown once its stylesheet is in (or failed: a plain panel still works, and the
+    // next open tries the stylesheet again).
+    if (!loader.styled) loader.load();
+    loader.styled.then(() => {
+      if (!isOpen) return;
+      panel.hidden = false;
+      fit();
+      scrollToBottom(); // history that arrived while the panel was hidden had nowhere to scroll
+      if (restore !== true) input.focus();
+    });
     connect()
       .then(() => conversation && loadHistory())
       .then(() => {
@@ -214,6 +235,8 @@
     if (!isOpen) return;
     isOpen = false;
     panel.hidden = true;
+    panel.style.animation = '';
+    rememberOpen();
     root.classList.remove('parley-open');
     document.documentElement.classList.remove('parley-lock');
     loader.button.setAttribute('aria-expanded', 'false');
@@ -222,6 +245,80 @@
     setUnread(unread);
     loader.button.focus();
   }
+
+  // Open or collapsed, the shopper's choice holds on the next page of this tab; stored only
+  // once they have written (nothing is stored before), cleared when they collapse it.
+  function rememberOpen() {
+    write('sessionStorage', OPEN_KEY, isOpen && written ? '1' : null);
+  }
+
+  // ---------------------------------------------------------------- the page's own buttons
+
+  // The panel floats over the page; it must not sit on the page's main action (checkout,
+  // place order, pay, or a product page's one add-to-cart). A shop can name more with
+  // data-parley-avoid. Where one is under the panel, the panel gets shorter (its top
+  // below the button), else moves to the other side, else stays: the shopper can
+  // collapse it, and that is remembered.
+  const ACTIONS =
+    '[data-parley-avoid],[name="checkout"],.shopify-payment-button,a[href*="/checkout"],form[action*="/checkout"] [type="submit"]';
+  const ACTION_TEXT = /^\s*(check ?out|place (your )?order|complete (your )?(order|purchase)|pay( now)?|buy (it )?now)\b/i;
+  const ADD_TEXT = /^\s*add to (cart|bag|basket)\b/i;
+  const MIN_HEIGHT = 340;
+  const SPACE = 12;
+
+  function primaryActions() {
+    const found = new Set(document.querySelectorAll(ACTIONS));
+    const adds = [];
+    for (const el of document.querySelectorAll('button, a[href], input[type="submit"], [role="button"]')) {
+      const text = String((el.tagName === 'INPUT' ? el.value : el.textContent) || '').slice(0, 80);
+      if (ACTION_TEXT.test(text)) found.add(el);
+      else if (ADD_TEXT.test(text) || el.name === 'add') adds.push(el);
+    }
+    const boxes = (list) =>
+      list
+        .filter((el) => !root.contains(el))
+        .map((el) => el.getBoundingClientRect())
+        .filter((box) => box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight);
+    const addBoxes = boxes(adds);
+    // A grid of add-to-cart buttons (a collection) has no one main action; a product page has.
+    return boxes([...found]).concat(addBoxes.length === 1 ? addBoxes : []);
+  }
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  function fit() {
+    const stick = nearBottom();
+    panel.style.blockSize = '';
+    panel.classList.remove('parley-flip');
+    if (!isOpen || panel.hidden || matchMedia(PHONE).matches) return;
+    const actions = primaryActions();
+    const fitted = [false, true].some((flip) => {
+      panel.classList.toggle('parley-flip', flip);
+      const box = panel.getBoundingClientRect();
+      const under = actions.filter((action) => overlaps(action, box));
+      if (!under.length) return true;
+      const top = Math.max(...under.map((action) => action.bottom)) + SPACE;
+      if (box.bottom - top < MIN_HEIGHT) return false;
+      panel.style.blockSize = box.bottom - top + 'px';
+      return true;
+    });
+    if (!fitted) panel.classList.remove('parley-flip');
+    if (stick) scrollToBottom();
+  }
+
+  // Measuring means a layout: once the page has settled, not on every scrolled frame.
+  let fitting = null;
+  function refit() {
+    if (!isOpen) return;
+    clearTimeout(fitting);
+    fitting = setTimeout(fit, 100);
+  }
+  addEventListener('resize', refit, { passive: true });
+  addEventListener('scroll', refit, { passive: true });
+  // The page's layout changes (a checkout summary fills in): look again.
+  if (window.ResizeObserver) new ResizeObserver(refit).observe(document.body);
 
   loader.button.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && isOpen) close();
@@ -335,6 +432,7 @@
     write('sessionStorage', STORE_KEY, null);
     write('localStorage', STORE_KEY, null);
     write('sessionStorage', CART_KEY, null);
+    write('sessionStorage', OPEN_KEY, null);
   }
 
   // ---------------------------------------------------------------- session and API
@@ -358,9 +456,24 @@
     pump();
   }
 
+  // The shop may show the page and the shopper's local time beside the thread: the page
+  // without its query or fragment (either can carry personal data), the IANA time zone.
+  function timeZone() {
+    try {
+      return Intl.DateTimeFormat().resolvedOptions().timeZone || undefined;
+    } catch (error) {
+      return undefined;
+    }
+  }
+
   async function startSession() {
-    const stored = token ? null : readStored();
-    const body = { visitor_token: token || (stored && stored.token) || undefined, locale: locale };
+    let stored = token ? null : readStored();
+    const body = {
+      visitor_token: token || (stored && stored.token) || undefined,
+      locale: locale,
+      page: location.origin + location.pathname,
+      timezone: timeZone(),
+    };
     let url;
     if (data.proxy) {
       url = data.proxy.replace(/\/+$/, '') + '/session';
@@ -372,12 +485,23 @@
     } else {
       throw new Error('parley: #parley-root needs data-proxy or data-api-base');
     }
-    const response = await nativeFetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-      body: JSON.stringify(body),
-      credentials: data.proxy ? 'same-origin' : 'omit',
-    });
+    const ask = () =>
+      nativeFetch(url, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        credentials: data.proxy ? 'same-origin' : 'omit',
+      });
+    let response = await ask();
+    if (response.status === 401 && body.visitor_token) {
+      // A token the server no longer takes (its visitor was merged or erased): start over
+      // as a new visitor rather than failing every time.
+      forget();
+      token = null;
+      stored = null;
+      delete body.visitor_token;
+      response = await ask();
+    }
     if (!response.ok) throw new Error('parley: session ' + response.status);
     adoptSession(await response.json(), stored);
     hideAlert();
@@ -401,8 +525,14 @@
     if (previous && previous !== visitorId) {
       conversation = null;
       stampedFor = null;
+      clearThread();
     }
-    if (!data.accent && settings.accent) loader.setAccent(settings.accent);
+    // The colour the merchant chose in Parley's Settings wins (the server sends null when
+    // they chose none), then the theme embed's, then the built-in one.
+    if (!loader.setAccent(settings.accent) && !loader.setAccent(data.accent)) {
+      root.style.removeProperty('--parley-accent');
+      root.style.removeProperty('--parley-on-accent');
+    }
     greeting.textContent = settings.greeting || t('greeting');
     // The shop's own after-hours note, when the team is away.
     awayNote.textContent = settings.away_message || '';
@@ -411,6 +541,24 @@
     setConversation(session.conversation);
     setUnread(session.unread || 0);
     joinTabs();
+  }
+
+  // Another visitor now (the stored one was merged or erased, or a customer signed in):
+  // the old thread is not theirs. Unsent messages stay; the new history loads as usual.
+  function clearThread() {
+    for (const [id, entry] of byId) {
+      byId.delete(id);
+      if (entry.msg.client_id) byClient.delete(entry.msg.client_id);
+      entry.el.remove();
+    }
+    lastId = 0;
+    readUpTo = 0;
+    hasMore = false;
+    historyLoaded = false;
+    historyPromise = null;
+    triedHistory = false;
+    earlier.hidden = true;
+    greeting.hidden = false;
   }
 
   async function api(method, path, body) {
@@ -512,7 +660,7 @@
     }
     const gotId = !isNew && entry.msg.id == null && msg.id != null;
     Object.assign(entry.msg, msg);
-    entry.body.textContent = String(entry.msg.body == null ? '' : entry.msg.body);
+    renderText(entry.body, String(entry.msg.body == null ? '' : entry.msg.body));
     if (msg.id != null) {
       byId.set(msg.id, entry);
       lastId = Math.max(lastId, msg.id);
@@ -525,6 +673,44 @@
     if (isNew || gotId) place(entry, where);
     renderMeta(entry);
     return isNew;
+  }
+
+  // http(s) addresses in a message become links; everything else stays text. A link's
+  // end leaves out punctuation that closes the sentence, and a bracket it did not open.
+  const URL_IN_TEXT = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+
+  function trimUrl(url) {
+    for (;;) {
+      const last = url.slice(-1);
+      const opened = { ')': '(', ']': '[', '}': '{' }[last];
+      if (/[.,;:!?»”’]/.test(last)) url = url.slice(0, -1);
+      else if (opened && url.split(opened).length < url.split(last).length) url = url.slice(0, -1);
+      else return url;
+    }
+  }
+
+  function safeHref(text) {
+    try {
+      const url = new URL(text);
+      return (url.protocol === 'https:' || url.protocol === 'http:') && url.hostname ? url.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  function renderText(el, text) {
+    const parts = [];
+    let at = 0;
+    for (const match of text.matchAll(URL_IN_TEXT)) {
+      const url = trimUrl(match[0]);
+      const href = safeHref(url);
+      if (!href) continue;
+      parts.push(text.slice(at, match.index));
+      parts.push(h('a', { class: 'parley-url', href: href, target: '_blank', rel: 'noopener noreferrer', text: url }));
+      at = match.index + url.length;
+    }
+    parts.push(text.slice(at));
+    el.replaceChildren(...parts);
   }
 
   function renderMessage(entry, msg) {
@@ -694,19 +880,50 @@
     }
   });
 
-  input.addEventListener('input', () => {
+  function autosize() {
     input.style.height = 'auto';
     input.style.height = Math.min(input.scrollHeight + 2, 140) + 'px';
+  }
+
+  input.addEventListener('input', () => {
+    autosize();
+    checkLength();
     typed();
   });
+
+  function characters(text) {
+    let count = 0;
+    for (const _ of text) count++; // code points: an emoji is one, as on the server
+    return count;
+  }
+
+  // Says so while the draft is over the limit, with how far over; true when it fits.
+  function checkLength() {
+    const text = input.value.trim();
+    // A string of at most MAX_LENGTH UTF-16 units has at most that many code points.
+    const count = text.length > MAX_LENGTH ? characters(text) : 0;
+    tooLong(count > MAX_LENGTH ? count : 0);
+    return count <= MAX_LENGTH;
+  }
+
+  function tooLong(count, refused) {
+    const over = count > 0 || !!refused;
+    input.setAttribute('aria-invalid', String(over));
+    limitNote.hidden = !over;
+    if (over) {
+      const numbers = count ? ' ' + format({}, count, 'number') + ' / ' + format({}, MAX_LENGTH, 'number') : '';
+      limitNote.textContent = t('error_too_long') + numbers;
+    }
+  }
 
   function submit() {
     const body = input.value.trim();
     if (!body) return;
-    if (body.length > MAX_LENGTH) {
-      showAlert(t('error_too_long'));
+    if (!checkLength()) {
+      input.focus(); // the draft stays as it is, for the shopper to shorten
       return;
     }
+    tooLong(0);
     hideAlert();
     input.value = '';
     input.style.height = '';
@@ -775,6 +992,7 @@
       }
       if (response && response.status !== 429 && response.status < 500) {
         const problem = await response.json().catch(() => ({}));
+        if (problem.error === 'message_too_long' && !input.value.trim()) return backToDraft(entry);
         msg.state = 'failed';
         msg.error = problem.error === 'message_too_long' ? t('error_too_long') : t('error_send');
         renderMeta(entry);
@@ -790,8 +1008,25 @@
     }
   }
 
+  // The server refused it as too long (its limit may be lower than ours): the text goes
+  // back into the empty composer, never lost, and the shopper is told why.
+  function backToDraft(entry) {
+    byClient.delete(entry.msg.client_id);
+    entry.el.remove();
+    input.value = entry.msg.body;
+    autosize();
+    tooLong(0, true);
+    input.focus();
+  }
+
   function delivered(entry, result) {
     const isFirst = !conversation || (result.conversation && result.conversation.id !== conversation.id);
+    if (!written) {
+      // Sent as a new visitor (the old token was refused on the way): remember this one.
+      written = true;
+      persist();
+    }
+    rememberOpen();
     if (entry.cartSig) rememberCart(entry.cartSig);
     if (result.conversation) setConversation(result.conversation);
     if (result.message) upsert(result.message);
@@ -1215,9 +1450,16 @@
   if (loader.wantOpen) {
     open();
   } else if (readStored()) {
-    // A shopper who wrote before: reconnect quietly so replies and the badge reach them.
-    connect().then(() => {
-      if (conversation) syncCart();
-    });
+    if (readSession(OPEN_KEY) && !matchMedia(PHONE).matches) {
+      // Left open on the last page: open again (on a phone it would hide the whole page),
+      // without the opening slide.
+      panel.style.animation = 'none';
+      open(true);
+    } else {
+      // A shopper who wrote before: reconnect quietly so replies and the badge reach them.
+      connect().then(() => {
+        if (conversation) syncCart();
+      });
+    }
   }
 })();

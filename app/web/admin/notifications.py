@@ -1,0 +1,82 @@
+"""Notifications for the Support page: the shop's alert, e-mail and webhook settings,
+what failed to go out, and the page telling Parley it is open (so alerts wait)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+from sqlmodel import col, select
+
+from app.clock import iso
+from app.errors import ParleyError
+from app.models import Conversation, Outbox
+from app.notify.presence import note_presence
+from app.notify.settings import notify_settings, put_notify_settings, validate_notify_settings
+from app.web.admin.auth import staff
+from app.web.context import parley
+from app.web.requests import json_body
+
+bp = Blueprint("admin_notifications", __name__, url_prefix="/admin/api")
+FAILURES_SHOWN = 20
+
+
+def _answer(settings: dict[str, Any], shop_id: int) -> Response:
+    with parley().db.session() as session:
+        failed = session.exec(
+            select(Outbox)
+            .where(Outbox.shop_id == shop_id, Outbox.status == "failed")
+            .order_by(col(Outbox.id).desc())
+            .limit(FAILURES_SHOWN)
+        ).all()
+    return jsonify(
+        notifications=settings,
+        inbound_address_domain=parley().notify.courier.domain,
+        failures=[
+            {
+                "id": row.id,
+                "kind": row.kind,
+                "channel": row.channel,
+                "error": row.error,
+                "attempts": row.attempts,
+                "at": iso(row.created_at),
+            }
+            for row in failed
+        ],
+    )
+
+
+@bp.get("/notifications")
+def show() -> Response:
+    who = staff()
+    with parley().db.session() as session:
+        settings = notify_settings(session, who.shop_id)
+    return _answer(settings, who.shop_id)
+
+
+@bp.put("/notifications")
+def update() -> Response:
+    who = staff()
+    changes = validate_notify_settings(request.get_json(silent=True))
+    with parley().db.transaction() as session:
+        settings = put_notify_settings(session, who.shop_id, changes, parley().now())
+    return _answer(settings, who.shop_id)
+
+
+@bp.post("/presence")
+def presence() -> Response:
+    """The Support page is open (every half minute while it is): on the inbox, or on
+    one conversation. Alerts for what this staff member can see wait."""
+    who = staff()
+    conversation_id = json_body().get("conversation_id")
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        raise ParleyError(400, "invalid_conversation", "conversation_id must be a conversation id or null")
+    with parley().db.transaction() as session:
+        if conversation_id is not None:
+            found = session.exec(
+                select(Conversation.id).where(Conversation.id == conversation_id, Conversation.shop_id == who.shop_id)
+            ).first()
+            if found is None:
+                raise ParleyError(404, "not_found", "no such conversation in this shop")
+        note_presence(session, who.shop_id, who.user_id or "staff", conversation_id, parley().now())
+    return Response(status=204)
