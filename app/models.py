@@ -177,6 +177,10 @@ class Conversation(SQLModel, table=True):
     # When the shop's first-response target falls due for the shopper waiting now (after
     # hours: opening time plus the target); None when nobody waits.
     due_at: datetime | None = _time()
+    # When the shop's assistant handed the conversation to a person, and why (a short
+    # note the merchant reads: not sure, asked for a person, a complaint).
+    handed_over_at: datetime | None = _time()
+    handoff_reason: str | None = Field(default=None, max_length=200)
 
 
 class Message(SQLModel, table=True):
@@ -200,6 +204,9 @@ class Message(SQLModel, table=True):
     internal: bool = Field(default=False, nullable=False)
     # How it reached Parley: typed in the chat, or sent by e-mail (a reply to a reply).
     channel: str = Field(default="chat", max_length=10, nullable=False)
+    # What a bot message rests on (the answer it matched, its confidence) and the
+    # shopper's verdict on it (helpful, handed over); None for people's messages.
+    meta: Any = Field(default=None, sa_type=sa.JSON, nullable=True)
     created_at: datetime = _created()
     read_at: datetime | None = _time()
 
@@ -357,3 +364,27 @@ class StaffPresence(SQLModel, table=True):
     # None: the inbox (every conversation is in view).
     conversation_id: str | None = Field(default=None, max_length=36)
     seen_at: datetime = _created()
+
+
+class Answer(SQLModel, table=True):
+    """One of the shop's written answers the assistant may give: a question, other ways
+    shoppers ask it, and the answer, in one language; imported ones remember their source."""
+
+    __table_args__ = (
+        sa.Index(None, "shop_id", "language"),
+        sa.UniqueConstraint("shop_id", "source", "source_id", "language"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    language: str = Field(max_length=8, nullable=False)
+    question: str = Field(sa_type=sa.Text, nullable=False)
+    # Other phrasings of the question (a JSON list of strings).
+    alternatives: Any = Field(default_factory=list, sa_type=sa.JSON, nullable=False)
+    answer: str = Field(sa_type=sa.Text, nullable=False)
+    # manual, or where it was imported from (shopify_policy, shopify_page, saleor_page)
+    source: str = Field(default="manual", max_length=20, nullable=False)
+    source_id: str | None = Field(default=None, max_length=255)
+    enabled: bool = Field(default=True, nullable=False)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
