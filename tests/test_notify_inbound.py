@@ -243,3 +243,26 @@ def test_mailgun_to_an_unknown_address_is_refused_so_it_is_not_retried(mailgun):
 
 def test_without_a_signing_key_the_mailgun_route_is_off(client):
     assert client.post("/mail/inbound/mailgun", data=signed()).status_code == 404
+
+
+def test_parley_mail_in_is_a_real_listener_started_by_the_cli(tmp_path):
+    """`parley mail-in` in its own process on its own database: a forged address is refused
+    at RCPT; the process stops on SIGTERM."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'mail.db'}", "PARLEY_ENV": "development",
+           "MAIL_INBOUND_DOMAIN": "mail.parley.test", "MAIL_IN_PORT": str(port)}
+    process = subprocess.Popen([sys.executable, "-m", "app.cli", "mail-in"], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout.readline().startswith("Parley mail-in on 127.0.0.1:")
+        to = "reply+00000000000000000000000000000000.00000000000000000000@mail.parley.test"
+        with smtplib.SMTP("127.0.0.1", port, timeout=10) as smtp, pytest.raises(smtplib.SMTPRecipientsRefused):
+            smtp.send_message(reply(to), from_addr="mari@example.com", to_addrs=[to])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=15) == 0

@@ -45,4 +45,6 @@ class ReplyHandler:
 
 def controller(inbound: InboundMail, host: str, port: int) -> Controller:
     """The listener, not yet started (`.start()` runs it in a thread; `.stop()` ends it)."""
+    # aiosmtpd logs every connection at INFO (its start-up self-test too): ours says what matters.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     return Controller(ReplyHandler(inbound), hostname=host, port=port, data_size_limit=MAX_BYTES, decode_data=False)

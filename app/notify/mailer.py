@@ -63,6 +63,8 @@ class SmtpMailer:
     ):
         self.host, self.port, self.security = host, port, security
         self.user, self.password, self.timeout = user, password, timeout
+        # Loading the system's CA certificates costs tens of milliseconds: once, and only for TLS.
+        self._context: ssl.SSLContext | None = None
 
     def __repr__(self) -> str:  # the password stays out of logs
         return f"SmtpMailer({self.host}:{self.port}, {self.security})"
@@ -92,14 +94,19 @@ class SmtpMailer:
         if refused:
             raise MailUnavailable(f"the relay refused {len(refused)} recipient(s) for now")
 
+    def _tls(self) -> ssl.SSLContext:
+        if self._context is None:
+            self._context = ssl.create_default_context()
+        return self._context
+
     def _connect(self) -> smtplib.SMTP:
-        context = ssl.create_default_context()
         if self.security == "tls":
+            context = self._tls()
             return smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         if self.security == "starttls":
             try:
-                smtp.starttls(context=context)
+                smtp.starttls(context=self._tls())
             except BaseException:
                 smtp.close()
                 raise

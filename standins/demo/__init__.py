@@ -22,6 +22,8 @@ from app import create_app
 from app.config import load_settings
 from app.db import make_engine
 from app.migrate import upgrade
+from app.models import Platform
+from app.notify.mail_in import controller
 from standins.demo import pages
 from standins.demo.names import (
     DEMO_CUSTOMER_ID,
@@ -122,6 +124,7 @@ def install_saleor_demo(app: Flask, saleor: SaleorStandin) -> dict[str, Any]:
         put_setting(session, shop.id, "storefront_origins", [origin], services.now())
     with app.app_context():
         known_origins().forget()  # CORS preflights re-read the origins
+    _demo_alerts(app, Platform.saleor, saleor.api_url)
     return outcome
 
 
@@ -160,11 +163,30 @@ def add_demo_storefront(standin: ShopifyStandin, app_url: str) -> Any:
     return storefront
 
 
+DEMO_ALERTS = "team@parley-demo.test"
+
+
 def install_demo_shop(app: Flask, standin: ShopifyStandin) -> int:
-    """Install the demo shop through the real App Home flow: ID token, then token exchange."""
+    """Install the demo shop through the real App Home flow: ID token, then token exchange;
+    its alerts go to a demo address (the console mailer keeps them at /demo/mail)."""
     token = standin.mint_id_token(DEMO_SHOP)
     response = app.test_client().get("/", query_string={"embedded": "1", "shop": DEMO_SHOP, "id_token": token})
+    if response.status_code == 200:
+        _demo_alerts(app, Platform.shopify, DEMO_SHOP)
     return response.status_code
+
+
+def _demo_alerts(app: Flask, platform: Platform, domain: str) -> None:
+    from app import shops
+    from app.notify.settings import put_notify_settings
+
+    services = app.extensions["parley"]
+    with services.db.transaction() as session:
+        shop = shops.find_installed_shop(session, platform, domain)
+        if shop is not None and shop.id is not None:
+            put_notify_settings(
+                session, shop.id, {"alert_emails": [DEMO_ALERTS], "alert_batch_minutes": 1}, services.now()
+            )
 
 
 def run_demo(port: int, host: str = "127.0.0.1") -> int:
@@ -177,8 +199,12 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     saleor_server = WSGIServer((host, port + 2), saleor.app, log=None)
     saleor_server.start()
     status = install_demo_shop(app, standin)
-    app.extensions["parley"].inbound.start_worker()
-    app.extensions["parley"].notify.outbox.start()
+    services = app.extensions["parley"]
+    services.inbound.start_worker()
+    services.notify.outbox.start()
+    # Replies by e-mail: point any SMTP client at port N+3 (e.g. swaks --server host:port).
+    mail_in = controller(services.notify.inbound, host, port + 3)
+    mail_in.start()
     server = WSGIServer((host, port), app, log=None)
     server.start()
     # Saleor's install calls Parley, which calls Saleor back: all three must be serving.
@@ -202,6 +228,8 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
                 f"  Demo storefront               {storefront_url(shopify_url)}  (shopper: chat, add to cart, check out)",
                 f"  Demo inbox                    {base}/demo/inbox  (merchant: reply to shoppers)",
                 f"  Support page                  {base}/demo/support",
+                f"  Mail Parley sent              {base}/demo/mail  (alerts, replies by e-mail, resume links)",
+                f"  Replies by e-mail (SMTP)      {host}:{port + 3}  (answer a reply's Reply-To address here)",
                 f"  Saleor Dashboard (stand-in)   {pages['dashboard']}  (merchant: Parley inside the Dashboard)",
                 f"  Saleor storefront (stand-in)  {pages['storefront']}  (shopper: one-line widget, place order)",
                 f"  Landing page                  {base}/",
@@ -220,6 +248,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
         pass
     finally:
         server.stop(timeout=1)
+        mail_in.stop()
         standin_server.stop(timeout=1)
         saleor_server.stop(timeout=1)
         assert standin.storefront is not None  # build_demo added the storefront

@@ -181,3 +181,34 @@ def inbox_reply(conversation_id: str):
     client_id = request.form.get("client_id") or str(uuid.uuid4())
     parley().chat.send_agent_message(shop.id, conversation_id, "demo-agent", request.form.get("body", ""), client_id)
     return redirect(url_for("demo.inbox", shop=shop.domain, _anchor=f"c-{conversation_id}"), 303)
+
+
+# -- the mail Parley sent (the console mailer keeps the last messages) --------------------
+
+
+@bp.get("/mail")
+def mail():
+    """What `make demo`'s console mailer sent: merchant alerts, replies with resume links."""
+    mailer = parley().notify.mailer
+    kept = list(getattr(mailer, "sent", []))[::-1]
+    letters = []
+    for message in kept:
+        plain = message.get_body(("plain",))
+        letters.append(
+            {
+                "subject": str(message["Subject"]),
+                "to": str(message["To"]),
+                "from": str(message["From"]),
+                "reply_to": str(message.get("Reply-To") or ""),
+                "date": str(message["Date"]),
+                "text": plain.get_content() if plain is not None else "",
+            }
+        )
+    return render_template("demo_mail.html", letters=letters, console=hasattr(mailer, "sent"))
+
+
+@bp.post("/mail/run")
+def mail_run():
+    """Send what is due now instead of waiting for the outbox's next round."""
+    parley().notify.outbox.run_due()
+    return redirect(url_for("demo.mail"), 303)
