@@ -20,9 +20,10 @@ from pathlib import Path
 
 import httpx
 
+from bench.services import private_redis
+
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "bench-shop.myshopify.com"
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 LATENCY_STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
 CAPACITY_STREAMS = int(os.environ.get("BENCH_CAPACITY_STREAMS", "5000"))
 
@@ -73,15 +74,16 @@ def _seed(database_url: str, secret_key: str, visitors: int) -> dict:
 
 
 class Server:
-    def __init__(self, database_url: str, secret_key: str):
+    def __init__(self, database_url: str, secret_key: str, redis_url: str):
         from cryptography.fernet import Fernet
 
         self.port = _free_port()
+        self.redis_url = redis_url
         env = {
             **os.environ,
             "PARLEY_ENV": "development",
             "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
+            "REDIS_URL": self.redis_url,
             "SECRET_KEY": secret_key,
             "TOKEN_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "SHOPIFY_API_KEY": "bench",
@@ -137,31 +139,26 @@ def _progress(text: str) -> None:
     print(f"bench.delivery: {text}", file=sys.stderr, flush=True)
 
 
-def _redis_available() -> bool:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-        return True
-    except redis.RedisError:
-        return False
-
-
 def run() -> dict:
-    if not _redis_available():
-        return {"skipped": f"Redis is not reachable at {REDIS_URL}"}
+    with private_redis() as redis_url:
+        if redis_url is None:
+            return {"skipped": "no redis-server binary to start a private Redis (or set BENCH_REDIS_URL)"}
+        return _run(redis_url)
+
+
+def _run(redis_url: str) -> dict:
     secret_key = uuid.uuid4().hex
     results: dict = {"what": "parley serve (gunicorn, 1 gevent worker, Redis broker, SQLite) on loopback"}
     with tempfile.TemporaryDirectory() as workdir:
         database_url = f"sqlite:///{workdir}/bench.db"
         _progress("seeding visitors and conversations")
         seeded = _seed(database_url, secret_key, max(LATENCY_STREAMS, CAPACITY_STREAMS))
-        server = Server(database_url, secret_key)
+        server = Server(database_url, secret_key, redis_url)
         try:
             base = {
                 "host": "127.0.0.1",
                 "port": server.port,
-                "redis_url": REDIS_URL,
+                "redis_url": redis_url,
                 "database_url": database_url,
                 "root": str(ROOT),
                 "shop_id": seeded["shop_id"],
@@ -187,7 +184,7 @@ def run() -> dict:
         finally:
             server.stop()
 
-        server = Server(database_url, secret_key)
+        server = Server(database_url, secret_key, redis_url)
         try:
             idle_rss = server.worker_rss_kib()
             hold = _generator(

@@ -18,13 +18,12 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from bench.services import private_postgres_url
+
 BIG = int(os.environ.get("BENCH_INBOX_CONVERSATIONS", "100000"))
 SMALL = 1000
 MESSAGES_PER_CONVERSATION = 10
 RUNS = int(os.environ.get("BENCH_INBOX_RUNS", "200"))
-POSTGRES_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-)
 
 
 def _progress(text: str) -> None:
@@ -177,15 +176,19 @@ def run() -> dict:
         results["sqlite"] = _measure(engine, "sqlite")
         engine.dispose()
     schema = "bench_inbox"
-    admin = make_engine(POSTGRES_URL)
+    postgres_url = private_postgres_url()
+    if postgres_url is None:
+        results["postgresql"] = {"skipped": "no PostgreSQL server answered (set BENCH_POSTGRES_URL)"}
+        return results
+    admin = make_engine(postgres_url)
     try:
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
             conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
     except sa.exc.OperationalError as exc:
-        results["postgresql"] = {"skipped": f"PostgreSQL not reachable at {POSTGRES_URL} ({exc.__class__.__name__})"}
+        results["postgresql"] = {"skipped": f"PostgreSQL not reachable ({exc.__class__.__name__})"}
         return results
-    engine = sa.create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"})
+    engine = sa.create_engine(postgres_url, connect_args={"options": f"-csearch_path={schema}"})
     try:
         results["postgresql"] = _measure(engine, "postgresql")
     finally:
