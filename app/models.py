@@ -388,3 +388,26 @@ class Answer(SQLModel, table=True):
     enabled: bool = Field(default=True, nullable=False)
     created_at: datetime = _created()
     updated_at: datetime = _created()
+
+
+class Attachment(SQLModel, table=True):
+    """A picture in a conversation, already cleaned (app/media/images.py): the bytes live
+    in `data` (the database storage) or at `storage_key` in object storage."""
+
+    __table_args__ = (sa.Index(None, "conversation_id"),)
+
+    id: str = Field(default_factory=_uuid, primary_key=True, max_length=36)
+    shop_id: int = _shop_fk()
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    # shopper or agent: who sent it (each side may see the pictures of its conversation).
+    uploaded_by: str = Field(max_length=10, nullable=False)
+    content_type: str = Field(max_length=40, nullable=False)
+    width: int = Field(nullable=False)
+    height: int = Field(nullable=False)
+    size: int = Field(nullable=False)
+    sha256: str = Field(max_length=64, nullable=False)
+    # database or s3
+    storage: str = Field(default="database", max_length=10, nullable=False)
+    storage_key: str | None = Field(default=None, max_length=255)
+    data: bytes | None = Field(default=None, sa_type=sa.LargeBinary, nullable=True)
+    created_at: datetime = _created()
