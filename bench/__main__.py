@@ -6,12 +6,13 @@ import json
 import os
 import sys
 
-from bench import delivery, inbox, webhooks, widget
+from bench import delivery, inbox, lighthouse, webhooks, widget
 
 
 def main() -> int:
     results = {
         "widget": widget.run(),
+        "lighthouse": lighthouse.run(),
         "webhooks": webhooks.run(),
         **(
             {"webhooks_postgresql": webhooks.run(os.environ["BENCH_POSTGRES_URL"])}

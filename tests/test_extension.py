@@ -171,10 +171,10 @@ def test_block_uses_none_of_the_tags_app_blocks_forbid():
 def test_block_is_a_body_app_embed_with_its_settings():
     schema = _schema()
     assert schema["target"] == "body"
-    assert schema["javascript"] == "parley-loader.js"
-    # Shopify would put a schema stylesheet in <head>, where it blocks the first paint; the
-    # loader carries the launcher's styles and fetches parley.css with the panel.
-    assert "stylesheet" not in schema
+    # Shopify would put a schema stylesheet or script in <head>, where the one blocks the
+    # first paint and the other competes with the page for the network: the block fetches
+    # the loader after the page's load, and the loader fetches parley.css with the panel.
+    assert "stylesheet" not in schema and "javascript" not in schema
     settings = {setting["id"]: setting for setting in schema["settings"]}
     assert (settings["accent"]["type"], settings["accent"]["default"]) == ("color", "#008060")
     assert (settings["position"]["type"], settings["position"]["default"]) == ("select", "right")
@@ -211,6 +211,8 @@ def render_block(root_url="/", language="en", escape_translations=True, strings=
 
     environment = Environment()
     environment.filters["t"] = translate
+    environment.filters["asset_url"] = lambda name: f"/cdn/assets/{name}"  # Shopify: the extension's CDN folder
+    environment.filters["json"] = json.dumps
     source = re.sub(r"{%-?\s*schema\s*-?%}.*?{%-?\s*endschema\s*-?%}", "", _block_source(), flags=re.S)
     block_settings = {"accent": "#008060", "position": "right", "hide_on_mobile": False, **settings}
     return environment.from_string(source).render(
@@ -291,6 +293,9 @@ class FakeParley:
         self.cart = {"token": "c1-cart?key=k", "currency": "EUR", "attributes": {}, "items": []}
         self.cart_updates: list[dict] = []
         self.failures_before_next_post = 0
+        self.session_accent: str | None = "#008060"
+        self.refuse_session_tokens = False  # /session answers 401 to any visitor token it is sent
+        self.refuse_posts = False  # POST /messages answers 401 whatever the token
         self.open_streams = 0
         self.most_streams = 0
         self.pages: dict[str, str] = {}
@@ -398,6 +403,8 @@ class FakeParley:
             body = request.get_json()
             with self.lock:
                 self.calls.append(("POST", request.path, body))
+                if self.refuse_session_tokens and body.get("visitor_token"):
+                    return jsonify({"error": "invalid_token", "message": "The visitor token is not valid."}), 401
                 visitor = self.tokens.get(body.get("visitor_token") or "")
                 if visitor is None:
                     visitor = "v-" + uuid.uuid4().hex[:8]
@@ -413,7 +420,7 @@ class FakeParley:
                         "unread": 0,
                         "settings": {
                             "greeting": None,
-                            "accent": "#008060",
+                            "accent": self.session_accent,
                             "team": {"state": "away", "replies_in_minutes": 5, "back_at": None},
                         },
                     }
@@ -471,11 +478,12 @@ class FakeParley:
         @app.post(prefix + "/messages")
         def post_message():
             visitor = visitor_or_none()
-            if visitor is None:
-                return unauthorized()
             body = request.get_json()
             with self.lock:
                 self.calls.append(("POST", request.path, body))
+            if visitor is None or self.refuse_posts:
+                return unauthorized()
+            with self.lock:
                 if self.failures_before_next_post:
                     self.failures_before_next_post -= 1
                     return jsonify({"error": "unavailable", "message": "Try again."}), 503
@@ -542,15 +550,13 @@ PAGE = """<!doctype html>
 <link rel="icon" href="data:,">{head}</head>
 <body><main><h1>Fjord Gear</h1><p>Wool socks, warm hats.</p><a href="#top">A link on the page</a></main>
 {block}
-<script src="/cdn/assets/parley-loader.js?v=17" defer></script>
 </body></html>"""
 
 
 def add_page(fake: FakeParley, name: str, language="en", root_url="/", head="", early=False, **settings):
     page = PAGE.format(lang=language, head=head, block=render_block(root_url, language, **settings))
-    if early:  # the loader in <head>, running before the block's markup exists
-        loader = '<script src="/cdn/assets/parley-loader.js?v=17" defer></script>'
-        page = page.replace(loader, "").replace("</head>", loader.replace(" defer", "") + "</head>")
+    if early:  # a theme's own loader tag in <head> (an old install), running before the block exists
+        page = page.replace("</head>", '<script src="/cdn/assets/parley-loader.js?v=17"></script></head>')
     fake.pages[name] = page
     return f"{fake.storefront_url}/page/{name}"
 
@@ -625,7 +631,7 @@ def test_a_page_view_draws_only_the_launcher_and_stores_nothing(fake, context):
     launcher.wait_for()
     page.wait_for_timeout(500)
 
-    assert sorted(requests) == ["/cdn/assets/parley-loader.js?v=17", "/page/home"]
+    assert sorted(requests) == ["/cdn/assets/parley-loader.js", "/page/home"]
     assert fake.calls == []
     assert storage(page) == {"local": {}, "session": {}, "cookie": ""}
     assert launcher.evaluate("b => b.tagName") == "BUTTON"
@@ -641,7 +647,34 @@ def test_loader_waits_for_the_block_when_it_runs_first(fake, context):
     page = context.new_page()
     page.goto(add_page(fake, "early", early=True))
     page.locator("#parley-root .parley-launcher").wait_for()
+    page.wait_for_timeout(300)  # the block's own copy of the loader has run by now, and drew nothing
     assert page.locator(".parley-launcher").count() == 1
+
+
+def test_the_block_fetches_the_loader_only_after_the_page_has_loaded(fake, context):
+    page = context.new_page()
+    # Record, when the loader is requested, whether the page's load event had fired.
+    page.add_init_script(
+        """window.__loaded = false;
+           addEventListener('load', () => { window.__loaded = true; });
+           new PerformanceObserver((list) => {
+             for (const entry of list.getEntries())
+               if (entry.name.includes('parley-loader')) window.__loaderAfterLoad = window.__loaded;
+           }).observe({type: 'resource'});"""
+    )
+
+    # The page's own big picture arrives slowly; the loader must not compete with it.
+    def slow_picture(route) -> None:
+        time.sleep(0.8)
+        route.fulfill(body="<svg xmlns='http://www.w3.org/2000/svg'/>", content_type="image/svg+xml")
+
+    page.route("**/picture.svg", slow_picture)
+    url = add_page(fake, "picture")
+    fake.pages["picture"] = fake.pages["picture"].replace("<main>", '<main><img src="/picture.svg" alt="">')
+    page.goto(url)
+    page.locator("#parley-root .parley-launcher").wait_for()
+    assert page.evaluate("window.__loaderAfterLoad") is True
+    assert page.evaluate("document.querySelectorAll('head script[src*=parley]').length") == 0
 
 
 def test_phones_get_a_full_screen_panel_and_16px_input_or_no_launcher(fake, chromium):
@@ -859,3 +892,155 @@ def test_without_preferences_consent_the_visitor_stays_in_the_session(fake, cont
     )
     page.wait_for_function("() => !localStorage.getItem('parley:visitor')")
     assert "parley:visitor" in storage(page)["session"]
+
+
+# --------------------------------------------------------------------------- the session's facts and a refused token
+
+
+def test_the_session_names_the_page_without_its_query_and_the_shoppers_time_zone(fake, chromium):
+    context = chromium.new_context(timezone_id="Pacific/Auckland")
+    try:
+        page = context.new_page()
+        url = add_page(fake, "jacket")
+        page.goto(url + "?email=someone%40example.com&utm_source=mail#reviews")
+        page.click("#parley-root .parley-launcher")
+        wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+        [body] = fake.calls_to("POST", "/apps/parley/session")
+        # Only the page itself: a query or a fragment can carry personal data.
+        assert body["page"] == url
+        assert body["timezone"] == "Pacific/Auckland"
+        assert body["locale"] == "en"
+    finally:
+        context.close()
+
+
+def visitor_in(page) -> dict:
+    return json.loads(storage(page)["session"]["parley:visitor"])
+
+
+def test_a_token_the_server_no_longer_takes_starts_a_new_visitor_and_the_message_is_resent_once(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    page.click("#parley-root .parley-launcher")
+    send(page, "Hello from the old visitor")
+    wait_for(lambda: fake.stored(), message="the first message")
+    page.locator(".parley-from-shopper .parley-tick").wait_for()
+    old = visitor_in(page)
+
+    # The server forgets the visitor (merged into another, or erased): its token gets 401.
+    # The draft is set without typing events, so the send itself meets the 401 (typing
+    # would, through the typing hint, and that path renews the session the same way).
+    with fake.lock:
+        fake.tokens.clear()
+    page.evaluate("() => { document.getElementById('parley-input').value = 'Still there?'; }")
+    page.press("#parley-input", "Enter")
+    wait_for(lambda: len(fake.stored()) == 2, message="the resent message")
+    page.wait_for_function("() => document.querySelectorAll('.parley-from-shopper .parley-tick').length === 1")
+    attempts = [body for body in fake.calls_to("POST", "/messages") if body["body"] == "Still there?"]
+    assert len(attempts) == 2 and attempts[0]["client_id"] == attempts[1]["client_id"]
+    resent = fake.stored()[1]
+    assert resent["body"] == "Still there?" and resent["_visitor"] != old["visitor"]
+    # The new session was asked with the old token (the server may map it), and the new
+    # visitor is the one remembered now.
+    sessions = fake.calls_to("POST", "/apps/parley/session")
+    assert sessions[-1]["visitor_token"] == old["token"]
+    new = visitor_in(page)
+    assert new["visitor"] == resent["_visitor"] and new["token"] != old["token"]
+    assert json.loads(storage(page)["local"]["parley:visitor"]) == new
+    # The old visitor's thread is not the new one's.
+    expect(page.locator(".parley-log .parley-bubble")).to_have_text(["Still there?"])
+
+
+def test_a_session_that_refuses_the_stored_token_starts_over_without_it(fake, context):
+    page = context.new_page()
+    url = add_page(fake, "home")
+    page.goto(url)
+    page.click("#parley-root .parley-launcher")
+    send(page, "First visit")
+    wait_for(lambda: fake.stored(), message="the first message")
+    old = visitor_in(page)
+
+    fake.refuse_session_tokens = True
+    page.reload()
+    expect(page.locator("#parley-panel")).to_be_visible()  # left open: it opens again by itself
+    wait_for(
+        lambda: [b for b in fake.calls_to("POST", "/apps/parley/session") if not b.get("visitor_token")][1:],
+        message="a session without the refused token",
+    )
+    expect(page.locator(".parley-alert")).to_be_hidden()
+    send(page, "Second visit")
+    wait_for(lambda: len(fake.stored()) == 2, message="the second message")
+    assert fake.stored()[1]["_visitor"] != old["visitor"]
+    assert visitor_in(page)["visitor"] == fake.stored()[1]["_visitor"]
+
+
+def test_a_message_refused_again_after_a_new_session_fails_visibly_instead_of_looping(fake, context):
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    page.click("#parley-root .parley-launcher")
+    wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+    fake.refuse_posts = True
+    send(page, "Will this go?")
+    failed = page.locator(".parley-log .parley-state-failed")
+    expect(failed).to_contain_text("Message not sent.")
+    page.wait_for_timeout(1500)
+    assert len(fake.calls_to("POST", "/messages")) == 2  # the first try and one resend
+    assert page.locator("#parley-input").input_value() == ""
+    expect(failed.locator("button")).to_have_text("Try again")
+
+
+# --------------------------------------------------------------------------- styles and first paint
+
+
+def test_the_launcher_is_styled_the_moment_it_appears_and_no_stylesheet_blocks_the_page(fake, context):
+    page = context.new_page()
+    # Record the launcher's computed style in the same task that inserts it: if it ever
+    # appeared unstyled, even for one frame, this would see it.
+    page.add_init_script(
+        """new MutationObserver((records, observer) => {
+             const button = document.querySelector('#parley-root .parley-launcher');
+             if (!button) return;
+             const style = getComputedStyle(button);
+             window.__firstLook = {position: style.position, width: style.width, radius: style.borderRadius,
+                                   background: style.backgroundColor};
+             observer.disconnect();
+           }).observe(document, {childList: true, subtree: true});"""
+    )
+    page.goto(add_page(fake, "home", accent="#123456"))
+    page.locator("#parley-root .parley-launcher").wait_for()
+    assert page.evaluate("window.__firstLook") == {
+        "position": "fixed",
+        "width": "56px",
+        "radius": "50%",
+        "background": "rgb(18, 52, 86)",
+    }
+    assert page.evaluate("[...document.querySelectorAll('link[rel=stylesheet]')].length") == 0
+    blocking = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.renderBlockingStatus === 'blocking').map(e => e.name)"
+    )
+    assert blocking == []
+
+    # The panel's stylesheet comes with the panel, added by script: never render-blocking,
+    # and the panel shows only once it is in.
+    with page.expect_request("**/cdn/assets/parley.css"):
+        page.click("#parley-root .parley-launcher")
+    page.locator("#parley-panel").wait_for()
+    assert page.locator("#parley-panel").evaluate("el => getComputedStyle(el).position") == "fixed"
+    css = page.evaluate(
+        "performance.getEntriesByType('resource').filter(e => e.name.endsWith('parley.css'))"
+        ".map(e => e.renderBlockingStatus)"
+    )
+    assert css == ["non-blocking"]
+
+
+def test_without_a_colour_from_settings_or_the_embed_the_widget_keeps_its_own(fake, context):
+    fake.session_accent = None
+    page = context.new_page()
+    page.goto(add_page(fake, "plain", accent=""))
+    launcher = page.locator("#parley-root .parley-launcher")
+    launcher.click()
+    page.locator("#parley-panel").wait_for()
+    wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+    expect(page.locator(".parley-status")).to_have_text("Usually replies in 5 min")
+    for selector in ("#parley-root .parley-launcher", ".parley-head"):
+        assert page.locator(selector).evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 128, 96)"

@@ -62,7 +62,7 @@ MIME_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charse
 class WidgetFile:
     source: str  # its name in the extension's assets
     digest: str  # 12 hex digits of the SHA-256 of what is served
-    mimetype: str
+    content_type: str
     bodies: dict[str, bytes]  # content coding ("identity", "gzip", "br") → bytes
 
     @property
@@ -152,13 +152,15 @@ def widget_file(name: str) -> Response:
 
 def _send(file: WidgetFile, cache: str) -> Response:
     coding = file.encoding_for(request.accept_encodings)
-    response = Response(file.bodies[coding], mimetype=file.mimetype)
+    response = Response(file.bodies[coding], content_type=file.content_type)
     if coding != "identity":
         response.headers["Content-Encoding"] = coding
     response.headers["Vary"] = "Accept-Encoding"
     response.headers["Cache-Control"] = cache
     # Storefronts on any origin load it with a plain <script>/<link> tag.
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"
+    # Public files: a storefront's own performance tools may see their sizes and timings.
+    response.headers["Timing-Allow-Origin"] = "*"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.set_etag(f"{file.digest}-{coding}")
     response.make_conditional(request)  # If-None-Match: 304 without a body

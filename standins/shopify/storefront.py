@@ -29,8 +29,10 @@ webhook bodies, standin_payloads.py).
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
+import importlib
 import json
 import logging
 import queue
@@ -233,6 +235,9 @@ class Storefront:
         self.proxy_path = proxy_path
         self.block_settings: dict[str, Any] = {}  # overrides of the embed's schema defaults
         self.embed_enabled = True  # the merchant's App embeds switch
+        # Shopify's edge compresses theme pages and its CDN the extension's assets (brotli or
+        # gzip); off by default so tests read plain bodies, on for bench/lighthouse.py.
+        self.compress = False
         # Every attributes write through the Ajax API: {"shop", "token", "attributes"} (after the write).
         self.attribute_writes: list[dict] = []
         self.proxied: list[dict] = []  # {"method", "path", "status"} of each forwarded request
@@ -367,6 +372,20 @@ class Storefront:
         response = flask.Response(page, status, mimetype="text/html")
         if flask.request.args.get("locale") == locale:
             response.set_cookie(LOCALE_COOKIE, locale, path=self.url(shop).rstrip("/"), samesite="Lax")
+        return self._compressed(response)
+
+    def _compressed(self, response: flask.Response) -> flask.Response:
+        if not self.compress:
+            return response
+        accept = flask.request.accept_encodings
+        brotli = _brotli()
+        if brotli is not None and accept.quality("br") > 0:
+            response.set_data(brotli.compress(response.get_data(), quality=11))
+            response.headers["Content-Encoding"] = "br"
+        elif accept.quality("gzip") > 0:
+            response.set_data(gzip.compress(response.get_data(), compresslevel=9))
+            response.headers["Content-Encoding"] = "gzip"
+        response.headers["Vary"] = "Accept-Encoding"
         return response
 
     def _locale(self) -> str:
@@ -479,7 +498,8 @@ class Storefront:
         response = flask.Response(Path(path).read_bytes(), mimetype=ASSET_TYPES[suffix])
         response.headers["Cache-Control"] = "no-cache"  # the widget is edited while the demo runs
         response.headers["Access-Control-Allow-Origin"] = "*"  # like Shopify's CDN
-        return response
+        response.headers["Timing-Allow-Origin"] = "*"  # so is this: sizes show in Resource Timing
+        return self._compressed(response)
 
     def _product_image(self, shop: str, handle: str) -> flask.Response:
         product = self.products.get(handle)
@@ -1023,6 +1043,13 @@ class Storefront:
             page_template="proxy",
         )
         return flask.Response(page, answer.status_code, mimetype="text/html")
+
+
+def _brotli() -> Any:
+    try:
+        return importlib.import_module("brotli")
+    except ImportError:  # gzip alone, then
+        return None
 
 
 def enable_storefront(

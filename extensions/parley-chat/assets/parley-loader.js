@@ -1,19 +1,13 @@
-/* Parley loader: draws the chat launcher and fetches the chat panel on demand.
- *
- * Every storefront page view downloads this file, so it does as little as possible: no
- * stylesheet (the launcher's styles ride here, so nothing blocks the first paint), no
- * requests and no storage writes before the shopper touches the launcher. Hover, focus or
- * touch fetch parley-panel.js and parley.css (beside this file); a click opens the panel.
- * A shopper who wrote before (a stored visitor) gets the panel when the browser is idle,
- * so replies reach them on every page, and at once if they left it open.
- *
- * The panel finds what it needs on the root element: `root.parley` (this state).
- */
+/* Parley loader: every storefront page view downloads it, so it only draws the launcher
+ * (its styles ride here: no stylesheet in the page) and writes nothing. Hover, focus or touch
+ * fetch parley-panel.js and parley.css from beside it; a click opens the panel. A shopper who
+ * wrote before gets the panel at idle, at once if they left it open. The panel reads
+ * `root.parley` (this state). */
 (function () {
   'use strict';
-  // Parley's own /widget/ files (Saleor storefronts) swap in content-hashed names here.
+  // Parley's /widget/ swaps in content-hashed names here.
   var FILES = { panel: 'parley-panel.js', css: 'parley.css' };
-  // The launcher's styles (parley.css has the panel's): scoped, logical so dir="rtl" mirrors it.
+  // Scoped, and logical so dir="rtl" mirrors it.
   var CSS =
     '#parley-root{--parley-accent:#008060;--parley-on-accent:#fff;--parley-gap:20px;--parley-launcher:56px;' +
     'position:fixed;z-index:2147483000;inline-size:0;block-size:0}' +
@@ -29,14 +23,13 @@
     '@media (max-width:639.98px){#parley-root.parley-hide-mobile .parley-launcher{display:none}}' +
     '@media (prefers-reduced-motion:reduce){#parley-root .parley-launcher{transition:none}}';
 
-  // Shopify may inject this script before the block's markup is parsed (async): wait.
+  // A theme's own tag may run this before the block's markup is parsed: wait.
   var script = document.currentScript || document.querySelector('script[src*="parley-loader"]');
   if (document.getElementById('parley-root') || document.readyState !== 'loading') start();
   else document.addEventListener('DOMContentLoaded', start);
 
-  // Storefronts outside Shopify have no app embed block: the script tag itself carries
-  // the data-* attributes (data-shop = the Saleor API URL), and the panel, the styles
-  // and the API live beside this file on Parley (/widget/ → /api/storefront/v1).
+  // Outside Shopify (Saleor) the script tag carries the data-* attributes (data-shop = the
+  // API URL); the API lives beside this file on Parley (/widget/ → /api/storefront/v1).
   function mount() {
     if (!script || !script.dataset.shop || !document.body) return null;
     var el = document.createElement('div');
@@ -76,7 +69,7 @@
       strings: strings,
       wantOpen: false,
       panel: null,
-      styled: null, // a promise: the panel's stylesheet is in (true) or could not load (false)
+      styled: null, // a promise: parley.css is in (true) or failed (false)
       setAccent: setAccent,
       load: load,
     });
@@ -154,9 +147,8 @@
       else open();
     });
 
-    // The public hooks: a theme's own "Contact us" link opens the chat; a Saleor
-    // storefront names its signed-in customer (their access token, which Parley
-    // verifies) and its checkout. Values set on window.Parley before we ran count too.
+    // Public hooks: open (a theme's "Contact us"); Saleor's signed-in customer (a token
+    // Parley verifies) and checkout. Values set on window.Parley before we ran count too.
     var hooks = window.Parley || {};
     state.customerToken = hooks.customerToken || data.customerToken || null;
     state.checkoutId = hooks.checkoutId || data.checkoutId || null;
@@ -171,8 +163,7 @@
     };
     window.Parley = hooks;
 
-    // Reading is not writing: a stored visitor means this shopper chose to write before;
-    // parley:open, that they left the panel open on the page before this one.
+    // Reading is not writing: a stored visitor wrote before; parley:open left it open.
     try {
       if (sessionStorage.getItem('parley:open')) load();
       else if (sessionStorage.getItem('parley:visitor') || localStorage.getItem('parley:visitor')) {

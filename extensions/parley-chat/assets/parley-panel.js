@@ -274,14 +274,12 @@
       if (ACTION_TEXT.test(text)) found.add(el);
       else if (ADD_TEXT.test(text) || el.name === 'add') adds.push(el);
     }
-    const boxes = (list) =>
-      list
-        .filter((el) => !root.contains(el))
-        .map((el) => el.getBoundingClientRect())
-        .filter((box) => box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight);
-    const addBoxes = boxes(adds);
-    // A grid of add-to-cart buttons (a collection) has no one main action; a product page has.
-    return boxes([...found]).concat(addBoxes.length === 1 ? addBoxes : []);
+    // A page of add-to-cart buttons (a collection) has no one main action; a product page has.
+    const main = [...found].concat(adds.length === 1 ? adds : []);
+    return main
+      .filter((el) => !root.contains(el))
+      .map((el) => el.getBoundingClientRect())
+      .filter((box) => box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight);
   }
 
   function overlaps(a, b) {
@@ -911,8 +909,8 @@
     input.setAttribute('aria-invalid', String(over));
     limitNote.hidden = !over;
     if (over) {
-      const numbers = count ? ' ' + format({}, count, 'number') + ' / ' + format({}, MAX_LENGTH, 'number') : '';
-      limitNote.textContent = t('error_too_long') + numbers;
+      const numbers = count ? format({}, count, 'number') + ' / ' + format({}, MAX_LENGTH, 'number') : null;
+      limitNote.replaceChildren(t('error_too_long'), numbers ? ' ' : '', numbers ? h('bdi', { text: numbers }) : '');
     }
   }
 
