@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.chat.auto_replies import AutoReplies
 from app.chat.conversations import Chat
 from app.chat.sessions import Sessions
 from app.chat.visitor_tokens import VisitorTokens
@@ -36,6 +37,8 @@ class Services:
     # The platform-specific blueprints (app/web/shopify, app/web/saleor) use their own adapter.
     shopify: ShopifyPlatform
     saleor: SaleorPlatform
+    # The shop's assistant in the thread (app/answers decides, app/chat/auto_replies acts).
+    auto_replies: AutoReplies
     notify: Notify
 
     def now(self) -> datetime:

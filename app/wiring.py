@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection, Engine
 
+from app.answers.assistant import Assistant
+from app.chat.auto_replies import AutoReplies
 from app.chat.conversations import Chat
 from app.chat.sessions import Sessions
 from app.chat.visitor_tokens import VisitorTokens
@@ -60,7 +62,8 @@ def build(
     cipher = TokenCipher(settings.token_encryption_key)
     broker = broker or make_broker(settings.redis_url)
     visitor_tokens = VisitorTokens(settings.secret_key)
-    chat = Chat(db, broker, clock, notify.observers())
+    auto_replies = AutoReplies(db, broker, clock, Assistant())
+    chat = Chat(db, broker, clock, [*notify.observers(), auto_replies])
 
     installer = ShopifyInstaller(settings, db, cipher, clock, shopify_http)
     shopify = ShopifyPlatform(settings, db, installer, CustomerContext(installer.admin_api))
@@ -92,6 +95,7 @@ def build(
         platforms=platforms,
         shopify=shopify,
         saleor=saleor,
+        auto_replies=auto_replies,
         notify=notify.Notify(
             tokens=tokens,
             mailer=mailer,

@@ -202,6 +202,7 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
     services = app.extensions["parley"]
     services.inbound.start_worker()
     services.notify.outbox.start()
+    services.auto_replies.start()
     # Replies by e-mail: point any SMTP client at port N+3 (e.g. swaks --server host:port).
     mail_in = controller(services.notify.inbound, host, port + 3)
     mail_in.start()
