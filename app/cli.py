@@ -44,6 +44,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 services = app.extensions["parley"]
                 services.inbound.start_worker()
                 services.notify.outbox.start()
+            # Questions wait for the assistant in this process's memory: it runs where they arrive.
+            app.extensions["parley"].auto_replies.start()
             return app
 
     print(
