@@ -298,6 +298,10 @@ class FakeParley:
         self.refuse_posts = False  # POST /messages answers 401 whatever the token
         self.open_streams = 0
         self.most_streams = 0
+        self.session_extra: dict = {}  # more of the session answer (identified, email_on_file)
+        self.contacts: list[dict] = []  # addresses the widget gave (POST /contact)
+        self.contact_failures = 0  # POST /contact answers 503 this many times first
+        self.resume_links: dict[str, str] = {}  # a resume link's token → the visitor it hands over
         self.pages: dict[str, str] = {}
         self.storefront_url = ""
         self.api_url = ""
@@ -423,6 +427,7 @@ class FakeParley:
                             "accent": self.session_accent,
                             "team": {"state": "away", "replies_in_minutes": 5, "back_at": None},
                         },
+                        **self.session_extra,
                     }
                 )
 
@@ -496,6 +501,32 @@ class FakeParley:
                 return jsonify(
                     {"message": public(message), "conversation": {"id": message["conversation_id"], "status": "open"}}
                 ), 201
+
+        @app.post(prefix + "/contact")
+        def contact():
+            visitor = visitor_or_none()
+            if visitor is None:
+                return unauthorized()
+            body = request.get_json()
+            with self.lock:
+                self.calls.append(("POST", request.path, body))
+                if self.contact_failures:
+                    self.contact_failures -= 1
+                    return jsonify({"error": "unavailable", "message": "Try again."}), 503
+                self.contacts.append({**body, "visitor": visitor})
+            return jsonify({"contact_email": body["email"].strip()})
+
+        @app.post(prefix + "/resume")
+        def resume():
+            if visitor_or_none() is None:
+                return unauthorized()
+            body = request.get_json()
+            with self.lock:
+                self.calls.append(("POST", request.path, body))
+                visitor = self.resume_links.get(body.get("token"))
+                if visitor is None:
+                    return jsonify({"error": "unknown_link", "message": "not sent by this shop"}), 404
+                return jsonify({"visitor_token": "tok-" + visitor, "conversation_id": self.conversations[visitor]})
 
         @app.put(prefix + "/cart")
         @app.post(prefix + "/typing")
@@ -1044,3 +1075,125 @@ def test_without_a_colour_from_settings_or_the_embed_the_widget_keeps_its_own(fa
     expect(page.locator(".parley-status")).to_have_text("Usually replies in 5 min")
     for selector in ("#parley-root .parley-launcher", ".parley-head"):
         assert page.locator(selector).evaluate("el => getComputedStyle(el).backgroundColor") == "rgb(0, 128, 96)"
+
+
+# --------------------------------------------------------------------------- the answer by e-mail
+
+
+def _english() -> dict:
+    return _locale("en.default.json")["parley"]
+
+
+@pytest.mark.parametrize("known", [{"email_on_file": True}, {"identified": True}])
+def test_no_offer_to_a_shopper_whose_address_the_shop_has(fake, context, known):
+    fake.session_extra = known
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    page.click("#parley-root .parley-launcher")
+    send(page, "Do you ship to Tallinn?")
+    page.locator(".parley-from-shopper .parley-tick").wait_for()
+    page.wait_for_timeout(300)
+    assert page.locator(".parley-email").count() == 1  # the widget has the offer, and keeps it hidden
+    assert page.locator(".parley-email").is_hidden()
+    page.click(".parley-close")
+    page.mouse.move(300, -5)  # leaving, too: still nothing
+    page.wait_for_timeout(300)
+    assert page.locator(".parley-nudge").is_hidden() and page.locator(".parley-email").is_hidden()
+    assert fake.calls_to("POST", "/contact") == []
+
+
+def test_the_team_away_offer_comes_with_the_first_question_and_is_remembered_once_given(fake, context):
+    english = _english()
+    page = context.new_page()
+    page.goto(add_page(fake, "consent", head=CONSENT_API))  # preferences not allowed
+    page.click("#parley-root .parley-launcher")
+    wait_for(lambda: fake.calls_to("POST", "/apps/parley/session"), message="the session")
+    page.wait_for_timeout(300)
+    assert page.locator(".parley-email").is_hidden()  # the team is away, but nothing was asked yet
+    send(page, "Is the beanie merino?")
+    offer = page.locator(".parley-email")
+    expect(offer).to_be_visible()
+    # In the panel's tab order, and the composer keeps the focus it had.
+    assert page.evaluate("() => document.activeElement.id") == "parley-input"
+
+    # The relay of the answer fails: the generic sentence, what was typed kept, no record.
+    fake.contact_failures = 1
+    page.fill("#parley-email", "kati@example.com")
+    page.press("#parley-email", "Enter")
+    expect(page.locator(".parley-email-error")).to_have_text(english["email_error"])
+    assert page.input_value("#parley-email") == "kati@example.com"
+    assert fake.contacts == []
+
+    page.click(".parley-email-send")
+    expect(page.locator(".parley-note")).to_have_text(f"{english['email_saved']} kati@example.com")
+    assert fake.contacts == [{"email": "kati@example.com", "consent": True, "visitor": fake.stored()[0]["_visitor"]}]
+    expect(offer).to_be_hidden()
+    remembered = storage(page)
+    assert remembered["session"]["parley:email"] == fake.stored()[0]["_visitor"]
+    assert "parley:email" not in remembered["local"]  # like the visitor: local only with consent
+
+    # This fake never says email_on_file: the widget's own memory keeps the offer away.
+    page.reload()
+    expect(page.locator("#parley-panel")).to_be_visible()
+    send(page, "And the socks?")
+    wait_for(lambda: len(fake.stored()) == 2, message="the second message")
+    page.click(".parley-close")
+    page.wait_for_timeout(300)
+    assert page.locator(".parley-nudge").is_hidden() and page.locator(".parley-email").is_hidden()
+    assert len(fake.calls_to("POST", "/contact")) == 2
+
+
+def test_a_refusal_of_consent_and_an_empty_field_are_said_without_losing_anything(fake, context):
+    english = _english()
+    page = context.new_page()
+    page.goto(add_page(fake, "home"))
+    page.click("#parley-root .parley-launcher")
+    send(page, "Hi")
+    expect(page.locator(".parley-email")).to_be_visible()
+
+    page.click(".parley-email-send")  # nothing typed: no request, the sentence beside the field
+    expect(page.locator(".parley-email-error")).to_have_text(english["email_error_invalid"])
+    assert fake.calls_to("POST", "/contact") == []
+
+    page.route(
+        "**/api/storefront/v1/contact",
+        lambda route: route.fulfill(
+            status=400,
+            content_type="application/json",
+            headers={"Access-Control-Allow-Origin": fake.storefront_url},
+            body=json.dumps({"error": "consent_required", "message": "agree first"}),
+        ),
+    )
+    page.fill("#parley-email", "kati@example.com")
+    page.click(".parley-email-send")
+    expect(page.locator(".parley-email-error")).to_have_text(english["email_error_consent"])
+    assert page.input_value("#parley-email") == "kati@example.com"
+    # Answered meanwhile: the offer the shopper is filling in stays until they are done.
+    fake.agent_says("Yes, it is.")
+    expect(page.locator(".parley-from-agent")).to_have_count(1)
+    expect(page.locator(".parley-email")).to_be_visible()
+
+
+def test_a_resume_link_hands_the_conversation_to_this_device_and_leaves_the_address(fake, context):
+    owner = context.new_page()
+    owner.goto(add_page(fake, "home"))
+    owner.click("#parley-root .parley-launcher")
+    send(owner, "Where is my parcel?")
+    wait_for(lambda: fake.stored(), message="the message")
+    visitor = fake.stored()[0]["_visitor"]
+    fake.agent_says("On its way!")
+    fake.resume_links["link-1"] = visitor
+
+    other = context.browser.new_context()  # another device: nothing stored, no session yet
+    try:
+        page = other.new_page()
+        page.goto(add_page(fake, "landing") + "?parley_resume=link-1&utm_medium=email#top")
+        expect(page.locator("#parley-panel")).to_be_visible()
+        expect(page.locator(".parley-bubble")).to_have_text(["Where is my parcel?", "On its way!"])
+        assert page.evaluate("() => location.search + location.hash") == "?utm_medium=email#top"
+        [claim] = fake.calls_to("POST", "/resume")
+        assert claim == {"token": "link-1"}
+        # The device holds the thread now: the visitor's token is the widget's own.
+        assert json.loads(storage(page)["session"]["parley:visitor"])["visitor"] == visitor
+    finally:
+        other.close()

@@ -25,6 +25,10 @@ QUOTED_REPLY = """Yes please, size M.
 
 Thanks, Mari
 
+--
+Mari Tamm
+Tallinn · +372 555 0100
+
 On Tue, Dec 1, 2026 at 10:00 AM Fjord Gear <reply@mail.parley.test> wrote:
 > Jah, 2–3 päevaga.
 > Which size do you need?
@@ -83,7 +87,8 @@ def test_an_e_mail_reply_lands_in_the_thread_without_the_quote_or_the_signature(
     services, conversation_id, address = thread
     events = services.broker.subscribe([f"shop:{services_shop(services)}"])
     send(mail_in, reply(address), address)
-    assert messages_of(services, conversation_id)[-1] == ("shopper", "email", "Yes please, size M.\n\nThanks, Mari")
+    # The quote and the signature are gone (the sign-off with them).
+    assert messages_of(services, conversation_id)[-1] == ("shopper", "email", "Yes please, size M.")
     # ... and it is live on the Support page, as a message typed in the chat would be.
     event = events.get(timeout=5)
     assert event is not None and event.kind == "message" and event.data["conversation_id"] == conversation_id
@@ -98,6 +103,12 @@ def services_shop(services) -> int:
 
     with services.db.session() as session:
         return shops.find_shop(session, Platform.shopify, SHOP).id
+
+
+def test_a_reply_that_is_only_a_thank_you_is_kept(thread, mail_in):
+    services, conversation_id, address = thread
+    send(mail_in, reply(address, body="Thanks, Mari\n\nOn Tue, Dec 1 Fjord Gear wrote:\n> Done!\n", message_id="<t2@x>"), address)
+    assert messages_of(services, conversation_id)[-1][2].startswith("Thanks, Mari")
 
 
 def test_a_forged_or_unknown_reply_address_is_refused_at_rcpt_and_nothing_is_stored(thread, mail_in):

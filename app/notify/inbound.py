@@ -103,8 +103,13 @@ class InboundMail:
             text = _html_to_text(content) if part.get_content_type() == "text/html" else str(content)
         language = i18n.language_of(locale)
         languages = [language] if language in _PARSER_LANGUAGES else []
-        reply = EmailReplyParser(languages=languages or ["en"]).parse_reply(text.replace("\r\n", "\n")) or ""
-        reply = reply.strip()
+        # read(): the latest reply's body without its signature (parse_reply keeps "--\nName").
+        parser = EmailReplyParser(languages=languages or ["en"])
+        parsed = parser.read(text.replace("\r\n", "\n"))
+        reply = (parsed.replies[0].body if parsed.replies else "").strip()
+        if not reply:
+            # A reply that is all sign-off ("Thanks, Mari") is still the shopper writing.
+            reply = (parser.parse_reply(text.replace("\r\n", "\n")) or "").strip()
         if any(p.is_attachment() for p in message.iter_attachments()):
             reply = (reply + "\n\n" if reply else "") + i18n.text("attachments_dropped", locale)
         if len(reply) > MAX_BODY:

@@ -367,6 +367,7 @@ class ShopifyStandin:
         app.add_url_rule(f"{store}/oauth/access_token", "access_token", self._access_token, methods=["POST"])
         app.add_url_rule(f"{store}/api/<version>/graphql.json", "graphql", self._graphql, methods=["POST"])
         app.add_url_rule(f"{store}/apps/<api_key>", "app_in_admin", self._app_in_admin)
+        app.add_url_rule(f"{store}/apps/<api_key>/<path:rest>", "app_page_in_admin", self._app_page_in_admin)
         return app
 
     def _record_and_find_shop(self) -> flask.Response | None:
@@ -409,6 +410,15 @@ class ShopifyStandin:
         separator = "&" if "?" in redirect_uri else "?"
         query = urlencode(sorted(self.sign_query(params).items()))
         return flask.redirect(f"{redirect_uri}{separator}{query}", 302)
+
+    def _app_page_in_admin(self, shop: str, api_key: str, rest: str) -> flask.Response:
+        """A deep link into the app (an alert's "open the conversation"): the admin loads the
+        app at that path with a fresh ID token, as Shopify's admin frames it."""
+        app_url = getattr(self.storefront, "app_url", "") if self.storefront is not None else ""
+        if api_key != self.api_key or not app_url:
+            return _html("<h1>No such app</h1>", 404)
+        query = urlencode({"embedded": "1", "shop": shop, "host": _host_param(shop), "id_token": self.mint_id_token(shop)})
+        return flask.redirect(f"{app_url.rstrip('/')}/{rest}?{query}")  # type: ignore[return-value]
 
     def _app_in_admin(self, shop: str, api_key: str) -> flask.Response:
         """Where an install ends in the admin: the app's page (the real admin would embed App Home)."""

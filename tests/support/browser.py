@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -100,6 +101,8 @@ class Stack:
     parley_url: str
     standin_url: str
     shop_id: int
+    # The time Parley's services read, when start_stack was given one.
+    clock: Callable[[], datetime] | None = None
 
     @property
     def storefront_url(self) -> str:
@@ -123,8 +126,18 @@ def launch_chromium(timeout_ms: int):
             browser.close()
 
 
-def start_stack(tmp: Path):
-    """(Stack, stop): Parley and the stand-in serving, the demo shop installed."""
+def start_stack(
+    tmp: Path,
+    *,
+    settings: Mapping[str, Any] | None = None,
+    clock: Callable[[], datetime] | None = None,
+):
+    """(Stack, stop): Parley and the stand-in serving, the demo shop installed.
+
+    `settings`: Settings fields over the browser defaults (say mailer="smtp" and smtp_port
+    for a test's SMTP server, mail_inbound_domain). `clock`: the time Parley's services read
+    (a MovableClock, to move past an outbox wait). The stand-in keeps the real time: Parley
+    checks its ID tokens and app proxy signatures with shopify_app, against the real time."""
     api_secret = "parley-browser-secret-" + secrets.token_hex(8)
     parley_server = LiveServer()
     standin = ShopifyStandin(API_KEY, api_secret)
@@ -135,23 +148,24 @@ def start_stack(tmp: Path):
 
     database_url = f"sqlite:///{tmp / 'parley.db'}"
     upgrade(make_engine(database_url))
-    settings = load_settings(
+    fields: dict[str, Any] = {
+        "database_url": database_url,
+        "shopify_api_key": API_KEY,
+        "shopify_api_secret": api_secret,
+        "secret_key": secrets.token_urlsafe(32),
+        "token_encryption_key": Fernet.generate_key().decode(),
+        "sse_heartbeat_seconds": 1.0,
+        "sse_poll_seconds": 0.5,
+        # Every browser request comes from 127.0.0.1; the per-visitor limit stays as shipped.
+        "rate_limit_ip": "100000/minute",
+    }
+    parley_settings = load_settings(
         environ={"PARLEY_ENV": "test"},
-        **demo_settings(
-            parley_server.url,
-            standin_server.url,
-            database_url=database_url,
-            shopify_api_key=API_KEY,
-            shopify_api_secret=api_secret,
-            secret_key=secrets.token_urlsafe(32),
-            token_encryption_key=Fernet.generate_key().decode(),
-            sse_heartbeat_seconds=1.0,
-            sse_poll_seconds=0.5,
-            # Every browser request comes from 127.0.0.1; the per-visitor limit stays as shipped.
-            rate_limit_ip="100000/minute",
-        ),
+        **demo_settings(parley_server.url, standin_server.url, **{**fields, **dict(settings or {})}),
     )
-    app = with_demo_pages(create_app(settings, shopify_http=standin_http(standin_server.url)), standin)
+    app = with_demo_pages(
+        create_app(parley_settings, shopify_http=standin_http(standin_server.url), clock=clock), standin
+    )
     status = install_demo_shop(app, standin)
     if status != 200:
         raise RuntimeError(f"installing {DEMO_SHOP} answered HTTP {status}")
@@ -169,7 +183,7 @@ def start_stack(tmp: Path):
         standin_server.stop()
         storefront.close()
 
-    stack = Stack(app, services, standin, storefront, parley_server.url, standin_server.url, shop_id)
+    stack = Stack(app, services, standin, storefront, parley_server.url, standin_server.url, shop_id, clock)
     return stack, stop
 
 

@@ -163,9 +163,10 @@
     };
     window.Parley = hooks;
 
-    // Reading is not writing: a stored visitor wrote before; parley:open left it open.
+    // Reading is not writing: a stored visitor wrote before; parley:open left it open; a
+    // resume link from an e-mail (?parley_resume=…) opens the conversation at once.
     try {
-      if (sessionStorage.getItem('parley:open')) load();
+      if (/[?&]parley_resume=/.test(location.search) || sessionStorage.getItem('parley:open')) load();
       else if (sessionStorage.getItem('parley:visitor') || localStorage.getItem('parley:visitor')) {
         if (window.requestIdleCallback) requestIdleCallback(load, { timeout: 4000 });
         else setTimeout(load, 2000);

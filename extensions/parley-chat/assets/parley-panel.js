@@ -4,7 +4,9 @@
  *   POST {proxy}/session           Shopify: through the app proxy, which signs the request
  *   POST {data-api-base}/session   other platforms: direct, with {shop}
  *   then {api_base}/messages, /cart, /typing, /read and the /stream event source,
- *   with the visitor token as a Bearer token.
+ *   with the visitor token as a Bearer token; /contact when the shopper asks for the
+ *   answer by e-mail, /resume when the page was opened from a resume link
+ *   (?parley_resume=…, docs/notifications.md).
  *
  * Rules it keeps:
  * - Message bodies are only ever set with textContent; links in them are built as
@@ -32,6 +34,12 @@
   const CART_URL = /\/cart\/(add|change|update|clear)(\.js|\.json)?(\?|$)/;
   const MAX_LENGTH = 5000; // characters (code points), as the server counts them
   const PHONE = '(max-width: 639.98px)'; // the panel takes the whole screen below this
+  const EMAIL_KEY = 'parley:email'; // the visitor who gave an address here: never offered again
+  const LATER_KEY = 'parley:email-later'; // the visitor who said "not now": not again this visit
+  // Nobody answered the shopper's last message within this long: offer the answer by e-mail.
+  const ANSWER_WAIT_MS = 3 * 60 * 1000;
+  const RESUME_PARAM = 'parley_resume'; // a resume link from an e-mail ends on the storefront with it
+  const CROSS = '<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>';
   const TAB = Math.random().toString(36).slice(2);
 
   const ENGLISH = {
@@ -58,6 +66,14 @@
     retry: 'Try again',
     error_too_long: 'This message is too long. Please shorten it.',
     error_rate: "You're sending messages too quickly. Please wait a moment.",
+    email_offer: 'Get the answer by e-mail',
+    email_consent: "We'll send the answer to this address. Nothing else.",
+    email_dismiss: 'Not now',
+    email_saved: "Thanks! We'll e-mail the answer to:",
+    email_error_invalid: "That doesn't look like an e-mail address. Please check it.",
+    email_error_consent: 'Please confirm that we may e-mail you the answer.',
+    email_error: "The address wasn't saved. Please try again.",
+    resume_failed: 'This link no longer opens the conversation. Ask us again here.',
   };
 
   const locale = data.locale || document.documentElement.lang || navigator.language || 'en';
@@ -86,6 +102,11 @@
   let stampedFor = null;
   let lastCartSig = readSession(CART_KEY);
   let isOpen = false;
+  let identified = false; // a signed-in customer: the shop has their address
+  let emailOnFile = false; // the server has an address for this visitor
+  let offerShown = false; // "get the answer by e-mail" is on screen
+  let offerTimer = null;
+  let clockOffset = 0; // the server's clock minus this browser's, from the answer to a send
 
   // Messages: one entry per message, found by server id or by client id.
   const byId = new Map();
@@ -141,7 +162,36 @@
   const awayNote = h('p', { class: 'parley-away', dir: 'auto', hidden: true });
   const log = h('ol', { class: 'parley-log', role: 'log', 'aria-live': 'polite', 'aria-labelledby': 'parley-title' });
   const typing = h('p', { class: 'parley-typing', role: 'status' });
-  const scroller = h('div', { class: 'parley-scroll' }, earlier, greeting, awayNote, log, typing);
+  // "Get the answer by e-mail": one field, the one sentence that says what the address is
+  // for (pressing Send is the consent), and what went wrong, beside the field.
+  const emailInput = h('input', {
+    id: 'parley-email',
+    class: 'parley-email-input',
+    type: 'email',
+    name: 'email',
+    autocomplete: 'email',
+    inputmode: 'email',
+    autocapitalize: 'off',
+    spellcheck: 'false',
+    dir: 'ltr', // an address reads left to right in every language
+    'aria-describedby': 'parley-email-error parley-email-consent',
+  });
+  const emailError = h('p', { id: 'parley-email-error', class: 'parley-email-error', role: 'alert', hidden: true });
+  const emailSend = h('button', { type: 'submit', class: 'parley-email-send', text: t('send') });
+  const emailForm = h(
+    'form',
+    { class: 'parley-email', novalidate: true, hidden: true, 'aria-labelledby': 'parley-email-title' },
+    h(
+      'div',
+      { class: 'parley-email-head' },
+      h('label', { id: 'parley-email-title', class: 'parley-email-title', for: 'parley-email', text: t('email_offer') }),
+      h('button', { type: 'button', class: 'parley-email-later', 'aria-label': t('email_dismiss'), onclick: () => later() }, icon(CROSS, 18)),
+    ),
+    h('div', { class: 'parley-email-row' }, emailInput, emailSend),
+    emailError,
+    h('p', { id: 'parley-email-consent', class: 'parley-email-consent', text: t('email_consent') }),
+  );
+  const scroller = h('div', { class: 'parley-scroll' }, earlier, greeting, awayNote, log, emailForm, typing);
   // No maxlength: it would cut a long paste silently. The shopper sees this note instead.
   const limitNote = h('p', { id: 'parley-limit', class: 'parley-limit', role: 'alert', hidden: true });
   const input = h('textarea', {
@@ -184,7 +234,7 @@
       h(
         'button',
         { type: 'button', class: 'parley-close', 'aria-label': t('close'), onclick: () => close() },
-        icon('<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>', 22),
+        icon(CROSS, 22),
       ),
     ),
     alertBox,
@@ -195,10 +245,18 @@
   root.appendChild(panel);
   loader.button.setAttribute('aria-controls', 'parley-panel');
   // What the launcher shows once there is a panel: a close icon while open, the unread badge.
-  const closeIcon = icon('<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>', 24);
+  const closeIcon = icon(CROSS, 24);
   closeIcon.classList.add('parley-icon-close');
   loader.badge = h('span', { class: 'parley-badge', 'aria-hidden': 'true', hidden: true });
   loader.button.append(closeIcon, loader.badge);
+  // The same offer while the panel is closed, beside the launcher: it opens the panel on it.
+  const nudge = h(
+    'div',
+    { class: 'parley-nudge', hidden: true },
+    h('button', { type: 'button', class: 'parley-nudge-open', text: t('email_offer'), onclick: () => openOffer() }),
+    h('button', { type: 'button', class: 'parley-nudge-later', 'aria-label': t('email_dismiss'), onclick: () => later() }, icon(CROSS, 16)),
+  );
+  root.appendChild(nudge);
 
   // ---------------------------------------------------------------- open, close, focus
 
@@ -206,6 +264,7 @@
   function open(restore) {
     if (isOpen) return;
     isOpen = true;
+    nudge.hidden = true;
     root.classList.add('parley-open');
     loader.button.setAttribute('aria-expanded', 'true');
     if (matchMedia(PHONE).matches) document.documentElement.classList.add('parley-lock');
@@ -244,6 +303,9 @@
     stopTyping();
     setUnread(unread);
     loader.button.focus();
+    // Closing with a question nobody answered yet: the moment to offer the answer by e-mail.
+    reconsiderOffer('close');
+    nudge.hidden = !offerShown;
   }
 
   // Open or collapsed, the shopper's choice holds on the next page of this tab; stored only
@@ -328,7 +390,7 @@
       close();
     } else if (event.key === 'Tab') {
       // Keep focus inside the dialog while it is open.
-      const items = [...panel.querySelectorAll('button, textarea, [tabindex]:not([tabindex="-1"])')].filter(
+      const items = [...panel.querySelectorAll('button, textarea, input, [tabindex]:not([tabindex="-1"])')].filter(
         (el) => !el.disabled && el.offsetParent !== null,
       );
       if (!items.length) return;
@@ -431,6 +493,8 @@
     write('localStorage', STORE_KEY, null);
     write('sessionStorage', CART_KEY, null);
     write('sessionStorage', OPEN_KEY, null);
+    for (const kind of ['sessionStorage', 'localStorage']) write(kind, EMAIL_KEY, null);
+    write('sessionStorage', LATER_KEY, null);
   }
 
   // ---------------------------------------------------------------- session and API
@@ -511,6 +575,8 @@
     visitorId = String(session.visitor_id);
     apiBase = String(session.api_base || data.apiBase || '').replace(/\/+$/, '');
     settings = session.settings || {};
+    identified = session.identified === true;
+    emailOnFile = session.email_on_file === true; // missing: none on file
     if (stored) {
       // The stored visitor comes back (perhaps with a refreshed token), or the server
       // no longer accepts it and issued a new anonymous visitor: then drop the old one.
@@ -539,6 +605,7 @@
     setConversation(session.conversation);
     setUnread(session.unread || 0);
     joinTabs();
+    reconsiderOffer('session');
   }
 
   // Another visitor now (the stored one was merged or erased, or a customer signed in):
@@ -557,6 +624,7 @@
     triedHistory = false;
     earlier.hidden = true;
     greeting.hidden = false;
+    for (const el of log.querySelectorAll('.parley-note')) el.remove();
   }
 
   async function api(method, path, body) {
@@ -788,6 +856,7 @@
       if (isNew && !seen && !msg.read_at && msg.id > readUpTo) setUnread(unread + 1);
       markRead();
     }
+    reconsiderOffer('message');
     if (stick || msg.author === 'shopper') scrollToBottom();
   }
 
@@ -800,6 +869,7 @@
           if (!page) throw new Error('parley: history');
           quietly(() => page.messages.forEach((msg) => msg.internal || upsert(msg)));
           historyLoaded = true;
+          reconsiderOffer('history');
         })
         .catch(() => {
           historyPromise = null;
@@ -926,7 +996,14 @@
     input.value = '';
     input.style.height = '';
     stopTyping();
-    const msg = { client_id: uuid(), author: 'shopper', body: body, created_at: new Date().toISOString(), state: 'sending' };
+    const msg = {
+      client_id: uuid(),
+      author: 'shopper',
+      body: body,
+      created_at: new Date().toISOString(),
+      sentAt: Date.now(),
+      state: 'sending',
+    };
     upsert(msg);
     scrollToBottom();
     outbox.push(byClient.get(msg.client_id));
@@ -1027,6 +1104,8 @@
     rememberOpen();
     if (entry.cartSig) rememberCart(entry.cartSig);
     if (result.conversation) setConversation(result.conversation);
+    const stamped = result.message && Date.parse(result.message.created_at);
+    if (stamped) clockOffset = stamped - Date.now(); // created just now, by the server's clock
     if (result.message) upsert(result.message);
     else {
       entry.msg.state = 'delivered';
@@ -1036,6 +1115,7 @@
       post({ kind: 'conversation', token: token, visitor: visitorId, conversation: conversation });
       stampCart();
     }
+    reconsiderOffer('sent');
   }
 
   function sleep(ms) {
@@ -1164,6 +1244,9 @@
         if (leader && message.tab < TAB) stepDown(); // two leaders: the lower tab id keeps it
       } else if (message.kind === 'bye') {
         lastBeat = 0;
+      } else if (message.kind === 'email') {
+        emailOnFile = true; // given in another tab
+        reconsiderOffer('email');
       }
     };
   }
@@ -1285,6 +1368,205 @@
   window.addEventListener('pageshow', (event) => {
     if (event.persisted && visitorId) joinTabs();
   });
+
+  // ---------------------------------------------------------------- the answer by e-mail
+
+  // Offered only once the shopper has asked something nobody has answered yet, and only
+  // when it helps: the team is away, nobody answered within ANSWER_WAIT_MS, or the shopper
+  // is leaving (the pointer out through the top of the window, or the panel closed).
+  // Never to a signed-in customer or a visitor whose address Parley has.
+
+  function remembered(key) {
+    for (const kind of key === LATER_KEY ? ['sessionStorage'] : ['sessionStorage', 'localStorage']) {
+      try {
+        if (visitorId && storage(kind).getItem(key) === visitorId) return true;
+      } catch (error) {
+        /* blocked: nothing remembered */
+      }
+    }
+    return false;
+  }
+
+  // The latest stored question with no answer from the team after it, or null.
+  function waitingQuestion() {
+    for (let el = log.lastElementChild; el; el = el.previousElementSibling) {
+      const msg = el.parleyEntry && el.parleyEntry.msg;
+      if (!msg || msg.note) continue;
+      if (msg.author === 'agent') return null;
+      if (msg.author === 'shopper' && msg.id != null) return msg;
+    }
+    return null;
+  }
+
+  function reconsiderOffer(trigger) {
+    clearTimeout(offerTimer);
+    const wanted =
+      !!conversation && !!visitorId && !identified && !emailOnFile && !remembered(EMAIL_KEY) && !remembered(LATER_KEY);
+    const question = wanted ? waitingQuestion() : null;
+    if (!question) {
+      // Answered meanwhile: the offer goes, unless the shopper is filling it in.
+      const touched = emailInput.value.trim() || document.activeElement === emailInput;
+      if (offerShown && (!wanted || !touched)) hideOffer();
+      return;
+    }
+    if (offerShown) return;
+    // Sent from this tab: by this browser's clock. Else by the server's time of the message,
+    // less how far the browser's clock is off.
+    const at = question.sentAt || Date.parse(question.created_at) - clockOffset || Date.now();
+    const waited = Math.max(0, Date.now() - at);
+    const away = (settings.team || {}).state === 'away';
+    if (away || trigger === 'leave' || trigger === 'close' || waited >= ANSWER_WAIT_MS) showOffer();
+    else offerTimer = setTimeout(() => reconsiderOffer('wait'), ANSWER_WAIT_MS - waited + 50);
+  }
+
+  function showOffer() {
+    const stick = nearBottom();
+    offerShown = true;
+    emailForm.hidden = false;
+    nudge.hidden = isOpen;
+    if (stick) scrollToBottom();
+  }
+
+  function hideOffer() {
+    offerShown = false;
+    emailForm.hidden = true;
+    nudge.hidden = true;
+  }
+
+  // From the nudge beside the launcher: the panel, with the field ready.
+  function openOffer() {
+    open();
+    loader.styled.then(() => {
+      if (!isOpen || !offerShown) return;
+      scrollToBottom();
+      emailInput.focus();
+    });
+  }
+
+  // "Not now": not offered again during this visit.
+  function later() {
+    write('sessionStorage', LATER_KEY, visitorId);
+    const focusLauncher = !isOpen;
+    hideOffer();
+    if (focusLauncher) loader.button.focus();
+    else input.focus();
+  }
+
+  function emailProblem(text) {
+    emailError.textContent = text;
+    emailError.hidden = false;
+    emailInput.setAttribute('aria-invalid', 'true');
+    emailInput.focus(); // what they typed stays, to correct
+  }
+
+  emailForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (emailSend.disabled) return;
+    const email = emailInput.value.trim();
+    if (!email) return emailProblem(t('email_error_invalid'));
+    emailSend.disabled = true;
+    emailForm.setAttribute('aria-busy', 'true');
+    let problem = null;
+    try {
+      // Pressing Send beside the sentence that says what the address is for is the consent.
+      const response = await api('POST', '/contact', { email: email, consent: true });
+      if (response.ok) {
+        const result = await response.json().catch(() => ({}));
+        return emailGiven(typeof result.contact_email === 'string' ? result.contact_email : email);
+      }
+      problem = (await response.json().catch(() => ({}))).error;
+    } catch (error) {
+      problem = null; // offline: the generic sentence
+    } finally {
+      emailSend.disabled = false;
+      emailForm.removeAttribute('aria-busy');
+    }
+    const sentence = { invalid_email: 'email_error_invalid', consent_required: 'email_error_consent' }[problem];
+    emailProblem(t(sentence || 'email_error'));
+  });
+
+  emailInput.addEventListener('input', () => {
+    if (emailError.hidden) return;
+    emailError.hidden = true;
+    emailInput.removeAttribute('aria-invalid');
+  });
+
+  function emailGiven(address) {
+    emailOnFile = true;
+    write('sessionStorage', EMAIL_KEY, visitorId);
+    const visitor = visitorId;
+    askConsent().then((allowed) => allowed && write('localStorage', EMAIL_KEY, visitor));
+    post({ kind: 'email' });
+    emailInput.value = '';
+    emailError.hidden = true;
+    emailInput.removeAttribute('aria-invalid');
+    hideOffer();
+    note(t('email_saved'), ' ', h('bdi', { text: address }));
+    input.focus();
+  }
+
+  // A line of the widget's own in the thread (not a message: nothing stored, gone on reload).
+  // It sorts after the messages it came after, so later ones are placed below it.
+  function note(...parts) {
+    const el = h('li', { class: 'parley-msg parley-from-system parley-note' }, h('p', { class: 'parley-note-text', dir: 'auto' }, ...parts));
+    el.parleyEntry = { msg: { id: lastId + 0.5, author: 'system', note: true } };
+    log.appendChild(el);
+    scrollToBottom();
+  }
+
+  // Leaving through the top of the window (to the tabs, the address bar): a desktop pointer.
+  document.addEventListener('mouseout', (event) => {
+    if (!event.relatedTarget && event.clientY <= 0) reconsiderOffer('leave');
+  });
+
+  // ---------------------------------------------------------------- resume links
+
+  // The parameter leaves the address at once, before any request: a reload, a bookmark or
+  // a shared URL never uses the link again.
+  function takeResumeToken() {
+    let url;
+    try {
+      url = new URL(location.href);
+    } catch (error) {
+      return null;
+    }
+    const value = url.searchParams.get(RESUME_PARAM);
+    if (value === null) return null;
+    url.searchParams.delete(RESUME_PARAM);
+    try {
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+    } catch (error) {
+      /* a sandboxed page: the link is single-purpose on the server anyway */
+    }
+    return value;
+  }
+
+  // This device takes the conversation: the link is exchanged for the visitor's token, which
+  // becomes this widget's own (a session with it brings the thread and its settings).
+  async function resume(value) {
+    let outcome = 'network';
+    try {
+      const response = await api('POST', '/resume', { token: value });
+      const claim = await response.json().catch(() => ({}));
+      if (response.ok && claim && typeof claim.visitor_token === 'string') {
+        token = claim.visitor_token;
+        sessionPromise = null;
+        await connect();
+        if (token) {
+          written = true;
+          persist();
+          outcome = 'resumed';
+        }
+      } else if (response.status === 404 || response.status === 410) {
+        outcome = 'refused'; // unknown, expired or revoked
+      }
+    } catch (error) {
+      outcome = 'network';
+    }
+    open();
+    if (outcome === 'refused') note(t('resume_failed'));
+    else if (outcome === 'network') showAlert(t('error_connect'));
+  }
 
   // ---------------------------------------------------------------- cart
 
@@ -1445,7 +1727,10 @@
     syncCheckout: syncCheckout,
   };
 
-  if (loader.wantOpen) {
+  const resumeToken = takeResumeToken();
+  if (resumeToken !== null) {
+    resume(resumeToken);
+  } else if (loader.wantOpen) {
     open();
   } else if (readStored()) {
     if (readSession(OPEN_KEY) && !matchMedia(PHONE).matches) {
