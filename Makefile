@@ -7,7 +7,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
 CODE := app standins tests bench
 
-.PHONY: demo test lint bench serve clean
+.PHONY: demo test lint bench serve clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check $(CODE)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
+
+# The fuzz suite (tests/test_fuzz.py) at length: CI runs 40 generated requests per test and
+# backend, this 2,000 (PARLEY_FUZZ_EXAMPLES=… for another count); PostgreSQL from
+# TEST_POSTGRES_URL, as for `make test`.
+fuzz: $(DEV_STAMP)
+	PARLEY_FUZZ_EXAMPLES=$${PARLEY_FUZZ_EXAMPLES:-2000} $(BIN)/python -m pytest tests/test_fuzz.py -s $(PYTEST_ARGS)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m bench

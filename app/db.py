@@ -7,6 +7,8 @@ ten-thousandths, and always comes back as Decimal.
 
 from __future__ import annotations
 
+import importlib
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -66,6 +68,21 @@ class Money(sa.types.TypeDecorator[Decimal]):
         return Decimal(value).scaleb(-4)
 
 
+def _cooperative_psycopg() -> None:
+    """psycopg chooses how it waits for the server when it is first imported: a C poll
+    that blocks the whole process, unless gevent has patched `select` by then. `parley
+    serve` migrates in gunicorn's master, before its gevent workers patch, so the workers
+    inherit the blocking choice, and one request waiting for a lock (the shop's message
+    lock, app/chat/conversations.py) would stall every stream of its process. Choose
+    again once patched."""
+    monkey = sys.modules.get("gevent.monkey")
+    waiting = sys.modules.get("psycopg.waiting")
+    if monkey is None or waiting is None or not monkey.is_module_patched("select"):
+        return
+    if getattr(waiting, "wait", None) is getattr(waiting, "wait_c", object()):
+        importlib.reload(waiting)
+
+
 def make_engine(url: str) -> Engine:
     # Bound parameters are shoppers' messages, e-mails and tokens: a database error that
     # reaches a log says which statement failed, never with what.
@@ -73,6 +90,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
+    _cooperative_psycopg()
     return sa.create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 

@@ -7,21 +7,22 @@ runs a private `redis-server` on a free port so it can stop and start it.
 
 from __future__ import annotations
 
+import logging
 import os
-import shutil
-import socket
-import subprocess
 import time
 import uuid
 from urllib.parse import urlencode
 
 import pytest
 import redis
+import sqlalchemy as sa
+from sqlmodel import select
 
 from app import create_app, shops
 from app.clock import utcnow
-from app.models import Platform
+from app.models import Message, Platform
 from app.realtime.broker import Event, RedisBroker
+from tests.support.processes import PrivateRedis
 from tests.support.services import service_unavailable
 from tests.support.shops import SHOP
 from tests.support.streams import Stream
@@ -56,54 +57,6 @@ def test_an_event_published_by_one_process_reaches_another(redis_url):
     finally:
         sender.close()
         receiver.close()
-
-
-class PrivateRedis:
-    """A redis-server of the test's own, so it can be stopped and started again."""
-
-    def __init__(self, tmp_path):
-        binary = shutil.which("redis-server")
-        if binary is None:
-            service_unavailable("redis-server is not installed")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.binary, self.dir = binary, tmp_path
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.dir),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                redis.Redis.from_url(self.url, socket_connect_timeout=0.2).ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.05)
-        raise RuntimeError("private redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
 
 
 def test_redis_restart_mid_conversation_loses_nothing(standin, settings, bind, tmp_path, redis_url):
@@ -174,3 +127,51 @@ def test_rate_limits_hold_across_processes_through_redis(standin, settings, bind
     finally:
         for app in (first, second):
             app.extensions["parley"].broker.close()
+
+
+def test_while_redis_is_down_shoppers_messages_are_stored_and_limits_count_in_memory(
+    standin, settings, bind, tmp_path, caplog
+):
+    """Rate limits live in Redis; Redis going away must never be why a message is refused."""
+    server = PrivateRedis(tmp_path)
+    server.start()
+    limited = settings.override(redis_url=server.url, rate_limit_visitor="1000/minute")
+    app = create_app(limited, bind=bind)
+    client, services = app.test_client(), app.extensions["parley"]
+    try:
+        with services.db.transaction() as session:
+            shops.record_install(
+                session, services.cipher, Platform.shopify, SHOP, shops.TokenGrant("shpat_x", "read_orders"), utcnow()
+            )
+        visitor = client.post(f"/proxy/session?{urlencode(standin.proxy_query(SHOP))}", json={}).get_json()
+        headers = {"Authorization": f"Bearer {visitor['visitor_token']}"}
+
+        def send(text: str) -> int:
+            return client.post(
+                "/api/storefront/v1/messages", json={"client_id": str(uuid.uuid4()), "body": text}, headers=headers
+            ).status_code
+
+        assert send("before") == 201
+        keys = redis.Redis.from_url(server.url)
+        assert keys.keys("LIMITS:*"), "the limits count in Redis while it is up"
+
+        server.stop()
+        with caplog.at_level(logging.INFO, logger="flask-limiter"):
+            during = [send(f"during {n}") for n in range(20)]
+            typing = client.post("/api/storefront/v1/typing", json={"typing": True}, headers=headers).status_code
+        assert during == [201] * 20 and typing == 204
+        fallbacks = [r for r in caplog.records if "falling back to in-memory" in r.getMessage()]
+        assert len(fallbacks) == 1, "said once, not once per request"
+        with services.db.session() as session:
+            assert session.exec(select(sa.func.count()).select_from(Message)).one() == 21
+
+        server.start()
+        keys = redis.Redis.from_url(server.url)
+        deadline = time.monotonic() + 45  # flask-limiter looks for Redis again after a growing pause
+        while not keys.keys("LIMITS:*") and time.monotonic() < deadline:
+            assert send("after") == 201
+            time.sleep(0.5)
+        assert keys.keys("LIMITS:*"), "counting in Redis again once it is back"
+    finally:
+        services.broker.close()
+        server.stop()

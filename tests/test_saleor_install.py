@@ -4,6 +4,8 @@ manifest from Parley, posts the token, Parley proves it and stores it encrypted.
 from __future__ import annotations
 
 import json
+import struct
+import zlib
 
 from cryptography.fernet import Fernet
 from graphql import build_schema, parse, validate
@@ -64,6 +66,41 @@ def test_manifest_is_built_from_app_url_not_from_the_request_host(client, settin
     }
     logo = client.get("/saleor/logo.png")
     assert logo.status_code == 200 and logo.data.startswith(b"\x89PNG")
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR, and proof the pixels decode to that size: read
+    here by hand (the PNG spec), not by the code that serves the file."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    idat = b""
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        assert struct.unpack(">I", data[at + 8 + length : at + 12 + length])[0] == zlib.crc32(kind + body)
+        if kind == b"IDAT":
+            idat += body
+        chunks.setdefault(kind, body)
+        at += 12 + length
+    width, height, depth, colour = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+    assert len(zlib.decompress(idat)) == height * (1 + width * channels * depth // 8)
+    return width, height
+
+
+def test_the_logo_passes_the_rule_saleor_applies_to_brand_logos(client):
+    """Saleor fetches `brand.logo.default` and keeps it only if the response's Content-Type is
+    image/png, the file is a PNG, at least 256x256 and square (saleor/thumbnail/validators.py:
+    validate_icon_image with MIN_ICON_SIZE = 256; else it logs "Invalid file. Minimal accepted
+    image size is 256x256." and the Dashboard shows no logo). It fetches without following
+    redirects."""
+    logo = client.get("/saleor/logo.png")
+    assert logo.status_code == 200
+    assert logo.headers["Content-Type"] == "image/png"
+    width, height = _png_size(logo.data)
+    # Saleor compares (width, height) < (256, 256) as tuples, and demands a square.
+    assert (width, height) >= (256, 256) and width == height and width >= 256
+    assert len(logo.data) < 10 * 1024 * 1024  # Saleor's MAX_ICON_FILE_SIZE
 
 
 def test_unknown_path_under_saleor_is_a_json_404(client):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from decimal import Decimal
 
 import httpx
@@ -19,6 +20,7 @@ from app.errors import ParleyError
 from app.inbound import worker
 from app.models import CartSnapshot, Conversation, InstallState, OrderLink, Visitor, WebhookEvent
 from app.platforms.saleor.api import SaleorAPI
+from app.platforms.saleor.apps import REFETCH_SECONDS
 from app.platforms.saleor.checkouts import CheckoutUnavailable
 from app.platforms.saleor.context import SaleorCommerceContext
 from app.platforms.saleor.keys import JWKSUnavailable, KeyRing, SignatureError, check_claims
@@ -169,6 +171,10 @@ def test_our_outages_are_503_so_saleor_retries(saleor, client, services, monkeyp
         "message": "Parley could not fetch this Saleor's signing keys; retry later",
     }
     monkeypatch.undo()
+    # Saleor's keys can be fetched again once the failed attempt's refetch window has passed
+    # (attempts are throttled, not only successes: app/platforms/saleor/apps.py).
+    later = time.monotonic() + 2 * REFETCH_SECONDS
+    monkeypatch.setattr(services.saleor.apps, "_clock", lambda: later)
 
     def database_down(*args, **kwargs):
         raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
@@ -345,7 +351,7 @@ def test_remember_checkout_snapshots_and_stamps(saleor, services):
                 "title": "Parka – M",
                 "quantity": 2,
                 "price": "64.95",
-                "line_price": "129.9",
+                "line_price": "129.90",  # with the currency's decimals, as the total
                 "variant_id": cart["lines"][0]["variant_id"],
                 "product_id": None,
                 "url": None,
@@ -438,7 +444,8 @@ def test_context_lookup_has_the_shopify_shape_and_turns_outages_into_notices(sal
                 "created_at": saleor.order(order_id)["created"],
                 "financial_status": "NONE",
                 "fulfillment_status": "UNFULFILLED",
-                "total": "129.9",
+                "status_label": "not paid yet · not sent yet",
+                "total": "129.90",
                 "currency": "EUR",
             }
         ],

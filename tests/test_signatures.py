@@ -4,6 +4,7 @@ verifies with shopifyapp/PyJWT)."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -13,6 +14,7 @@ from joserfc.jwk import OctKey
 from shopify_app import ShopifyApp
 
 from app.encryption import TokenCipher, TokenDecryptError
+from app.platforms.saleor.keys import JWKSUnavailable
 from app.platforms.shopify.requests import (
     ShopifyRequestError,
     check_id_token_claims,
@@ -21,6 +23,7 @@ from app.platforms.shopify.requests import (
     verify_query,
 )
 from app.platforms.shopify.webhooks import parse_delivery
+from tests.support.saleor_tokens import API_A, APP_A, CUSTOMER, b64url, install_saleor, jwks_of, sign
 
 # Shopify's documented OAuth example (shared/platforms/shopify.md, "Published example vectors").
 OAUTH_VECTOR = {
@@ -245,3 +248,101 @@ def test_token_cipher_rotation_decrypts_with_an_older_key():
         TokenCipher(new).decrypt(sealed_by_old)
     # A ciphertext made by an independent Fernet is readable: the format is Fernet's, not ours.
     assert TokenCipher(new).decrypt(Fernet(new.encode()).encrypt(b"shpat_2").decode()) == "shpat_2"
+
+
+# -- Saleor's keys: attempts to fetch them are throttled, not only successes -------------------
+
+
+class JWKSDown:
+    """A Saleor whose JWKS cannot be fetched, counting the attempts."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def __call__(self, api_url: str) -> str:
+        self.attempts += 1
+        raise JWKSUnavailable(f"{api_url}: connection refused")
+
+
+def _forged_signature(kid: str) -> str:
+    header = b64url(json.dumps({"alg": "RS256", "b64": False, "crit": ["b64"], "kid": kid}).encode())
+    return f"{header}..{b64url(b'not a signature')}"
+
+
+def test_forged_kids_while_the_jwks_fails_make_one_fetch_per_window(client, services, saleor_keys):
+    install_saleor(services, API_A, APP_A, saleor_keys["a"])
+    down, now = JWKSDown(), [1000.0]
+    services.saleor.apps.fetch = down
+    services.saleor.apps._clock = lambda: now[0]
+    body = b'{"__typename": "OrderCreated", "order": {"id": "T3JkZXI6MQ=="}}'
+    answers = [
+        client.post(
+            "/saleor/webhooks",
+            data=body,
+            headers={
+                "Saleor-Api-Url": API_A,
+                "Saleor-Event": "order_created",
+                "Saleor-Signature": _forged_signature(f"forged-{n}"),
+            },
+        )
+        for n in range(100)
+    ]
+    # Saleor is told to retry (our side cannot check), and its JWKS was asked for once.
+    assert {(a.status_code, a.get_json()["error"]) for a in answers} == {(503, "keys_unavailable")}
+    assert down.attempts == 1
+    now[0] += 10.5  # the next window: one more attempt, no more
+    for n in range(10):
+        client.post(
+            "/saleor/webhooks",
+            data=body,
+            headers={
+                "Saleor-Api-Url": API_A,
+                "Saleor-Event": "order_created",
+                "Saleor-Signature": _forged_signature(f"again-{n}"),
+            },
+        )
+    assert down.attempts == 2
+
+
+def test_unknown_kid_customer_tokens_while_the_jwks_fails_make_one_fetch(client, services, saleor_keys):
+    install_saleor(services, API_A, APP_A, saleor_keys["a"])
+    down = JWKSDown()
+    services.saleor.apps.fetch = down
+    now = int(time.time())
+    claims = {
+        "iat": now,
+        "exp": now + 300,
+        "iss": API_A,
+        "type": "access",
+        "user_id": CUSTOMER,
+        "email": "m@example.com",
+    }
+    answers = [
+        client.post(
+            "/api/storefront/v1/session",
+            json={"shop": API_A, "customer_access_token": sign(saleor_keys["attacker"], claims, kid=f"kid-{n}")},
+        )
+        for n in range(15)  # fresh sessions: under the new-visitor limit of one address
+    ]
+    assert {(a.status_code, a.get_json()["error"]) for a in answers} == {(503, "saleor_unavailable")}
+    assert down.attempts == 1
+
+
+def test_an_unknown_kid_after_a_fetch_that_worked_is_401_without_another_fetch(client, services, saleor_keys):
+    install_saleor(services, API_A, APP_A, saleor_keys["a"])
+    fetched: list[str] = []
+    services.saleor.apps.fetch = lambda api_url: fetched.append(api_url) or jwks_of(saleor_keys["a"])
+    body = b'{"__typename": "OrderCreated", "order": {"id": "T3JkZXI6MQ=="}}'
+    statuses = {
+        client.post(
+            "/saleor/webhooks",
+            data=body,
+            headers={
+                "Saleor-Api-Url": API_A,
+                "Saleor-Event": "order_created",
+                "Saleor-Signature": _forged_signature(f"f-{n}"),
+            },
+        ).status_code
+        for n in range(20)
+    }
+    assert statuses == {401} and fetched == [API_A]

@@ -4,6 +4,7 @@ rate limits, and what every bad input gets."""
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from decimal import Decimal
@@ -22,9 +23,11 @@ API = "/api/storefront/v1"
 STOREFRONT = f"https://{SHOP}"
 
 
-def proxy_session(client, standin, customer_id: str = "", body: dict | None = None, shop: str = SHOP):
+def proxy_session(
+    client, standin, customer_id: str = "", body: dict | None = None, shop: str = SHOP, headers: dict | None = None
+):
     query = standin.proxy_query(shop, logged_in_customer_id=customer_id)
-    return client.post(f"/proxy/session?{urlencode(query)}", json=body or {})
+    return client.post(f"/proxy/session?{urlencode(query)}", json=body or {}, headers=headers)
 
 
 def visitor(client, standin, shop_id, **kwargs) -> dict:
@@ -37,9 +40,16 @@ def auth(session: dict) -> dict:
     return {"Authorization": f"Bearer {session['visitor_token']}"}
 
 
-def send(client, session: dict, body="Is the parka waterproof?", client_id: str | None = None, **extra):
+def send(
+    client,
+    session: dict,
+    body="Is the parka waterproof?",
+    client_id: str | None = None,
+    headers_extra: dict | None = None,
+    **extra,
+):
     payload = {"client_id": client_id or str(uuid.uuid4()), "body": body, **extra}
-    return client.post(f"{API}/messages", json=payload, headers=auth(session))
+    return client.post(f"{API}/messages", json=payload, headers={**auth(session), **(headers_extra or {})})
 
 
 def count(services, model, *where) -> int:
@@ -391,3 +401,114 @@ def test_sending_too_fast_gets_429(standin, settings, bind, shop_id):
     assert statuses == [201, 201, 201, 429]
     limited = send(client, session)
     assert limited.get_json() == {"error": "rate_limited", "message": "too many requests; wait a moment and try again"}
+
+
+# -- tokens that outlive their visitor -------------------------------------------------------
+
+
+def test_a_token_merged_into_a_signed_in_customer_gets_401_and_a_new_session_finds_the_thread(
+    client, standin, shop_id, services
+):
+    laptop = visitor(client, standin, shop_id, customer_id="7001")
+    send(client, laptop, body="from the laptop")
+    phone = visitor(client, standin, shop_id)
+    send(client, phone, body="from the phone, before signing in")
+    # The phone's shopper signs in: their anonymous visitor is merged into the customer's.
+    visitor(client, standin, shop_id, customer_id="7001", body={"visitor_token": phone["visitor_token"]})
+    with services.db.session() as db:
+        assert db.get(Visitor, phone["visitor_id"]) is None
+
+    # A tab still holding the old token: a clear 401 on every call, never a 500.
+    for response in (
+        send(client, phone, body="a draft typed before the sign-in"),
+        client.get(f"{API}/messages", headers=auth(phone)),
+        client.put(f"{API}/cart", json=CART, headers=auth(phone)),
+        client.post(f"{API}/typing", json={"typing": True}, headers=auth(phone)),
+        client.get(f"{API}/stream?token={phone['visitor_token']}"),
+    ):
+        assert (response.status_code, response.get_json()["error"]) == (401, "invalid_token")
+    assert "start a new session" in send(client, phone).get_json()["message"]
+
+    # What the widget does on that 401: a new session (the proxy still vouches for the
+    # customer), then the draft again, into the customer's one thread.
+    again = visitor(client, standin, shop_id, customer_id="7001", body={"visitor_token": phone["visitor_token"]})
+    assert again["visitor_id"] == laptop["visitor_id"]
+    resent = send(client, again, body="a draft typed before the sign-in")
+    assert resent.status_code == 201
+    bodies = [m["body"] for m in client.get(f"{API}/messages", headers=auth(again)).get_json()["messages"]]
+    assert bodies[-1] == "a draft typed before the sign-in" and "from the phone, before signing in" in bodies
+
+
+def test_an_erased_visitors_token_gets_401_and_a_new_session_starts_afresh(client, standin, shop_id, services):
+    shopper = visitor(client, standin, shop_id, customer_id="7001")
+    send(client, shopper, body="please forget me")
+    body = json.dumps({"customer": {"id": 7001, "email": None}, "orders_to_redact": []}).encode()
+    erased = client.post(
+        "/webhooks/compliance", data=body, headers=standin.webhook_headers("customers/redact", SHOP, body)
+    )
+    assert erased.status_code == 200
+    response = send(client, shopper)
+    assert (response.status_code, response.get_json()["error"]) == (401, "invalid_token")
+    fresh = visitor(client, standin, shop_id, body={"visitor_token": shopper["visitor_token"]})
+    assert fresh["visitor_id"] != shopper["visitor_id"] and fresh["conversation"] is None
+    assert send(client, fresh).status_code == 201
+
+
+def test_a_visitor_erased_between_the_check_and_the_insert_is_401_not_a_foreign_key_error(services, shop_id):
+    """Another process erased or merged the visitor after the request read it: the new
+    conversation's foreign key refuses it, and that is the same 401."""
+    from app.chat.conversations import GoneVisitor
+
+    with pytest.raises(GoneVisitor) as refused:
+        services.chat.send_shopper_message(shop_id, str(uuid.uuid4()), "c-gone", "hello?")
+    assert (refused.value.status, refused.value.code) == (401, "invalid_token")
+    assert count(services, Message) == count(services, Conversation) == 0
+
+
+# -- limits behind a proxy, and fresh sessions ------------------------------------------------
+
+
+def test_behind_trusted_proxies_limits_count_per_forwarded_address(standin, settings, bind, shop_id):
+    from app import create_app
+
+    proxied = create_app(
+        settings.override(rate_limit_visitor="100/minute", rate_limit_ip="2/minute", trusted_proxies=1), bind=bind
+    )
+    client = proxied.test_client()
+    session = visitor(client, standin, shop_id)
+
+    def from_address(address: str) -> int:
+        return send(client, session, headers_extra={"X-Forwarded-For": address}).status_code
+
+    assert [from_address("203.0.113.5"), from_address("203.0.113.5"), from_address("203.0.113.5")] == [201, 201, 429]
+    assert from_address("203.0.113.6") == 201  # another shopper behind the same proxy
+    # Without trusted proxies, a forwarded address is anyone's claim: the socket counts.
+    direct = create_app(settings.override(rate_limit_ip="2/minute"), bind=bind).test_client()
+    statuses = [
+        direct.post(
+            f"{API}/messages",
+            json={"client_id": str(uuid.uuid4()), "body": "hi"},
+            headers={**auth(session), "X-Forwarded-For": f"198.51.100.{n}"},
+        ).status_code
+        for n in range(3)
+    ]
+    assert statuses == [201, 201, 429]
+
+
+def test_new_visitors_per_address_are_limited_and_resumed_sessions_are_not(client, standin, shop_id, monkeypatch):
+    from app.web import rate_limits
+
+    monkeypatch.setattr(rate_limits, "NEW_VISITORS_PER_ADDRESS", "3/minute")
+    fresh = [client.post(f"{API}/session", json={"shop": SHOP}) for _ in range(4)]
+    assert [r.status_code for r in fresh] == [200, 200, 200, 429]
+    assert fresh[3].get_json()["error"] == "rate_limited"
+    # The shoppers who have a token come back as often as they load a page.
+    token = fresh[0].get_json()["visitor_token"]
+    resumed = [client.post(f"{API}/session", json={"shop": SHOP, "visitor_token": token}) for _ in range(5)]
+    assert {r.status_code for r in resumed} == {200}
+    # Through the app proxy the address is the shopper's, as Shopify forwards it.
+    through_proxy = [
+        proxy_session(client, standin, headers={"X-Forwarded-For": address}).status_code
+        for address in ("192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.1", "192.0.2.2")
+    ]
+    assert through_proxy == [200, 200, 200, 429, 200]

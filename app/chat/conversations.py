@@ -90,6 +90,10 @@ def message_json(message: Message) -> dict[str, Any]:
         "author_id": message.author_id,
         "body": message.body,
         "internal": message.internal,
+        # chat or email: how a shopper's message reached the thread.
+        "channel": message.channel,
+        # For the assistant's messages: the answer it gave and the shopper's verdict, or a handover.
+        "meta": message.meta,
         "created_at": iso(message.created_at),
         "read_at": iso(message.read_at),
     }
@@ -175,9 +179,8 @@ class Chat:
                 assert conversation is not None  # _by_client_id found the message by joining its conversation
                 return Sent(original, conversation, created=False)
             order_messages(session, shop_id)
-            visitor = session.get(Visitor, visitor_id)
-            if visitor is None or visitor.shop_id != shop_id:
-                raise GoneVisitor()
+            # A visitor erased or merged away has no conversation left: the new one's
+            # foreign key refuses it, and that is a GoneVisitor (below).
             conversation = self._conversation_for_new_message(session, shop_id, visitor_id, now)
             message = Message(
                 shop_id=shop_id,

@@ -69,4 +69,6 @@ def register(app: Flask) -> None:
         log.exception("unhandled error on %s %s", request.method, request.path)
         # Not "nothing was lost": the request may not have been stored. The caller retries
         # (the widget resends with the same client id, which never stores twice).
-        return error_response(500, "internal_error", "Parley hit an unexpected error and did not finish this; try again")
+        return error_response(
+            500, "internal_error", "Parley hit an unexpected error and did not finish this; try again"
+        )

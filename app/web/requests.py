@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from typing import Any
 
 from flask import Response, request
@@ -22,6 +23,10 @@ _EMPTY_PAIRS = re.compile(rb"\[\]|\{\}")
 # A JSON escape of NUL: `\u0000` after an even number of backslashes (`\\u0000` is text).
 _NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# Longer integers than the JSON parser reads raise ValueError in every parser, shopifyapp's
+# log redaction (which runs before the signature is checked) included.
+MAX_DIGITS = sys.get_int_max_str_digits() or 4300
+_LONG_DIGITS = re.compile(rb"[0-9]{%d}" % (MAX_DIGITS + 1))
 
 
 def _refuse_text(where: str) -> ParleyError:
@@ -88,6 +93,9 @@ def check_body(body: bytes) -> None:
         raise ParleyError(
             400, "too_deep", f"the JSON body is nested more than {MAX_JSON_DEPTH} levels deep; send a flatter one"
         )
+    if _LONG_DIGITS.search(body) and _LONG_DIGITS.search(_STRINGS.sub(b"", body)):
+        # Python reads no longer integer (and in a string it is just text).
+        raise ParleyError(400, "number_too_long", f"the JSON body holds a number of more than {MAX_DIGITS} digits")
     if b"\\u" in body:
         if _NUL_ESCAPE.search(body):
             raise _refuse_text("the request body")

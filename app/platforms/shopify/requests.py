@@ -54,6 +54,8 @@ def verify_query(params: Mapping[str, str], secrets: Iterable[str], now: float) 
     received = params.get("hmac", "")
     if not received:
         raise ShopifyRequestError(400, "missing_hmac", "the request carries no hmac parameter")
+    if not received.isascii():  # hex never is anything else; compare_digest raises on it
+        raise ShopifyRequestError(401, "invalid_hmac", "the hmac parameter does not match the request")
     items = list(params.items())
     if not any(hmac.compare_digest(received.lower(), query_hmac(items, s)) for s in secrets if s):
         raise ShopifyRequestError(401, "invalid_hmac", "the hmac parameter does not match the request")

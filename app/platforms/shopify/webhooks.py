@@ -59,6 +59,10 @@ def parse_delivery(app: ShopifyApp, method: str, url: str, headers: Mapping[str,
         raise ShopifyRequestError(
             401, "invalid_hmac", "the X-Shopify-Hmac-Sha256 header does not match the body"
         ) from None
+    signature = next((v for k, v in headers.items() if k.lower() == "x-shopify-hmac-sha256"), "")
+    if not signature.isascii():
+        # Base64 never is anything else, and shopifyapp's constant-time compare raises on it.
+        raise ShopifyRequestError(401, "invalid_hmac", "the X-Shopify-Hmac-Sha256 header does not match the body")
     result = app.verify_webhook_req({"method": method, "headers": dict(headers), "url": url, "body": body})
     if not result.ok:
         if result.log.code == "post_method_expected":

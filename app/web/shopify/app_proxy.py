@@ -3,7 +3,7 @@ The only way a logged-in customer's id reaches Parley on Shopify."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, jsonify, request
 
 from app import shops
 from app.errors import ParleyError
@@ -21,16 +21,24 @@ _REFUSALS = {
     "missing_timestamp": "the proxy request carries no timestamp",
     "missing_signature": "the proxy request is not signed",
     "multiple_shop_parameters": "the proxy request names more than one shop",
+    "invalid_signature": "the proxy signature does not match the request",
 }
 
 
 def verified_proxy_request() -> tuple[str, str | None]:
     """(shop domain, logged-in customer id or None), or 401."""
+    if not all(value.isascii() for value in request.args.getlist("signature")):
+        # A hex signature never is anything else, and the constant-time compare raises on it.
+        raise ParleyError(401, "invalid_signature", _REFUSALS["invalid_signature"])
     result = parley().shopify.installer.app.verify_app_proxy_req(request_facts().as_shopifyapp_input())
     if not result.ok or not result.shop:
         code = result.log.code
         raise ParleyError(401, code, _REFUSALS.get(code, "the proxy signature does not match the request"))
-    return f"{result.shop}.myshopify.com", (result.logged_in_customer_id or None)
+    customer_id = result.logged_in_customer_id or None
+    if customer_id is not None and not (customer_id.isascii() and customer_id.isdigit() and len(customer_id) <= 64):
+        # Shopify's customer ids are numbers; anything else cannot name a customer.
+        raise ParleyError(400, "invalid_customer", "logged_in_customer_id is not a Shopify customer id")
+    return f"{result.shop}.myshopify.com", customer_id
 
 
 @bp.post("/session")

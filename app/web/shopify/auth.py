@@ -64,6 +64,13 @@ def _embedded_home() -> Response | BaseResponse:
 def patch_id_token() -> Response:
     """The page App Bridge uses to put a fresh ID token on the URL and reload."""
     result = parley().shopify.installer.app.app_home_patch_id_token(request_facts().as_shopifyapp_input())
+    if result.response.status >= 400:
+        # shopifyapp answers a bare "Bad Request"; say what is missing, as every page does.
+        raise ParleyError(
+            result.response.status,
+            result.log.code or "invalid_request",
+            "open the app from the Shopify admin: this page needs the shop and host Shopify adds",
+        )
     response = Response(result.response.body, status=result.response.status, mimetype="text/html")
     response.headers.update(result.response.headers or {})
     return response
