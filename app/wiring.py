@@ -13,8 +13,10 @@ from sqlalchemy.engine import Connection, Engine
 from app.answers.assistant import Assistant
 from app.chat.auto_replies import AutoReplies
 from app.chat.conversations import Chat
+from app.chat.response_times import ReplyTimes
 from app.chat.sessions import Sessions
 from app.chat.visitor_tokens import VisitorTokens
+from app.chat.visitors import CustomerNames
 from app.clock import Clock, utcnow
 from app.config import ConfigError, Settings
 from app.db import Database, make_engine
@@ -89,7 +91,13 @@ def build(
         broker=broker,
         visitor_tokens=visitor_tokens,
         chat=chat,
-        sessions=Sessions(db, clock, visitor_tokens),
+        sessions=Sessions(
+            db,
+            clock,
+            visitor_tokens,
+            CustomerNames(db, lambda shop, visitor: platforms.of(shop).customer_panel(shop, visitor)),
+            ReplyTimes(),
+        ),
         inbound=inbound,
         # Staff requests are judged in this order: Saleor's carry their own header.
         platforms=platforms,

@@ -234,3 +234,75 @@ def test_saleor_conversation_inserts_product_names_not_shop_links(saleor):
     expect(reply).to_have_value("Have a look: Parka – Red Rain jacket ")
     expect(app.locator(".side")).not_to_contain_text("myshopify")
     saleor.page.screenshot(path=str(artifacts_dir() / "saleor_dashboard_product_names.png"))
+
+
+def test_a_placed_order_appears_live_and_the_checked_out_cart_goes(saleor):
+    """Issue 11 point 18: after "Place order", the open conversation in the Dashboard shows the
+    order in "Orders from this chat" without a reload, in the merchant's words, and the cart
+    is no longer shown as still in the cart (nor in the inbox row)."""
+    from playwright.sync_api import expect
+
+    from app.models import Conversation, OrderLink
+    from tests.support.browser import artifacts_dir
+
+    sent = saleor_shopper_writes(saleor.stack.app.test_client(), saleor.api, "I'll take the scarf")
+    conversation_id = sent["conversation"]["id"]
+    token = "c0ffee00-0000-4000-8000-00000000cafe"
+    with saleor.stack.services.db.transaction() as session:
+        session.add(
+            CartSnapshot(
+                shop_id=saleor.shop_id,
+                conversation_id=conversation_id,
+                cart_token=token,
+                currency="EUR",
+                total=Decimal("50.00"),
+                item_count=2,
+                # As Saleor's checkout answer gave them before: the unit price "25.0".
+                lines=[{"title": "Scarf – Wool", "quantity": 2, "price": "25.0", "line_price": "50"}],
+            )
+        )
+        conversation = session.get(Conversation, conversation_id)
+        conversation.cart_value, conversation.cart_currency = Decimal("50.00"), "EUR"
+        session.add(conversation)
+
+    # The page listens once its event stream has answered (the stream subscribes before it answers).
+    with saleor.page.expect_response(lambda r: "/admin/api/stream?" in r.url, timeout=30_000):
+        app = saleor.open(f"/saleor/app/conversations/{conversation_id}")
+    cart = app.locator("#cart")
+    expect(cart).to_contain_text("Scarf – Wool")
+    expect(cart).to_contain_text("2 × €25.00")
+    expect(app.locator("#orders")).to_contain_text("No order has followed this chat yet.")
+
+    # What the event worker does with ORDER_CREATED for the stamped checkout (tests/test_support_orders.py
+    # drives the whole webhook): link the order, end the checkout, announce it after the commit.
+    with saleor.stack.services.db.transaction() as session:
+        session.add(
+            OrderLink(
+                shop_id=saleor.shop_id,
+                conversation_id=conversation_id,
+                order_id="T3JkZXI6MQ==",
+                order_name="#1",
+                rule="conversation",
+                total=Decimal("50.00"),
+                refunded=Decimal(0),
+                currency="EUR",
+                financial_status="NONE",
+                ordered_at=saleor.stack.services.now(),
+            )
+        )
+        session.flush()
+        saleor.stack.services.saleor.checkouts.order_recorded(session, saleor.shop_id, "T3JkZXI6MQ==", token)
+
+    orders = app.locator("#orders")
+    expect(orders).to_contain_text("#1")
+    expect(orders).to_contain_text("not paid yet · ordered from this chat")
+    expect(orders).not_to_contain_text("NONE")
+    expect(cart).to_contain_text("Checked out: order #1")
+    expect(cart).not_to_contain_text("Scarf")
+    saleor.page.screenshot(path=str(artifacts_dir() / "saleor_dashboard_order_live.png"))
+
+    app = saleor.open("/saleor/app")
+    row = app.locator(f'#rows .row[data-id="{conversation_id}"]')
+    expect(row).to_contain_text("I'll take the scarf")
+    expect(row.locator(".row-figures")).not_to_contain_text("cart")
+    saleor.page.screenshot(path=str(artifacts_dir() / "saleor_dashboard_inbox_after_order.png"))

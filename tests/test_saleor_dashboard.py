@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from html import unescape
 from urllib.parse import urlencode
@@ -417,6 +418,37 @@ def test_chat_with_this_customer_lists_their_conversations_and_replies_once(
             )
         ).all()
     assert [(m.author_kind.value, m.author_id) for m in replies] == [("agent", STAFF)]
+
+
+def test_a_reply_too_long_in_the_customer_extension_comes_back_whole_with_the_reason(
+    client, services, saleor_keys, saleor_a, commerce
+):
+    """Issue 11 point 3, the merchant's side in the Dashboard: the reply box has no maxlength
+    that would cut a paste silently; a reply the chat refuses returns with its whole draft."""
+    mine = saleor_shopper_writes(client, API_A, "send me the terms")
+    with services.db.transaction() as session:
+        visitor = session.get(Visitor, session.get(Conversation, mine["conversation"]["id"]).visitor_id)
+        visitor.customer_id = CUSTOMER
+        session.add(visitor)
+    token = sign(saleor_keys["a"], claims_for())
+    shown = client.post("/saleor/extensions/customer-chat", data=widget_form(token, customerId=CUSTOMER))
+    assert 'maxlength="5000"' not in shown.get_data(as_text=True)
+    before = message_count(services, saleor_a)
+    pasted = "Terms & conditions <b>apply</b>. " * 400  # 13,200 characters
+    answered = client.post(
+        "/saleor/extensions/customer-chat",
+        data=widget_form(
+            token, customerId=CUSTOMER, conversationId=mine["conversation"]["id"], body=pasted, clientId="c-long"
+        ),
+    )
+    html = answered.get_data(as_text=True)
+    assert answered.status_code == 413
+    assert "a message can hold at most 5000 characters" in html and "Reply sent." not in html
+    # The whole draft is back in the box (escaped, never markup).
+    textarea = re.search(r"<textarea[^>]*>(.*?)</textarea>", html, re.S)
+    assert textarea is not None and unescape(textarea.group(1)) == pasted
+    assert "<b>apply</b>" not in html
+    assert message_count(services, saleor_a) == before
 
 
 def test_chat_with_this_customer_cannot_answer_another_shops_conversation(client, services, saleor_keys, saleor_a):

@@ -7,6 +7,7 @@ proxy); the customer comes only from the platform's signed word.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -14,10 +15,12 @@ from sqlmodel import Session
 
 from app.chat.conversations import conversation_json, latest_conversation, unread_for_shopper
 from app.chat.hours import team_status_for
+from app.chat.response_times import ReplyTimes
 from app.chat.shop_settings import get_settings, put_setting, text_for
 from app.chat.visitor_tokens import InvalidVisitorToken, VisitorTokens
 from app.chat.visitors import remember_customer, resume_visitor, visit_facts
 from app.clock import Clock
+from app.commerce.periods import shop_zone
 from app.db import Database
 from app.models import Shop
 
@@ -34,13 +37,20 @@ class CustomerLearner(Protocol):
 
 class Sessions:
     def __init__(
-        self, db: Database, clock: Clock, tokens: VisitorTokens, customers: CustomerLearner | None = None
+        self,
+        db: Database,
+        clock: Clock,
+        tokens: VisitorTokens,
+        customers: CustomerLearner | None = None,
+        reply_times: ReplyTimes | None = None,
     ) -> None:
         self.db = db
         self.clock = clock
         self.tokens = tokens
         # Without one, a signed-in shopper is named once a merchant opens their conversation.
         self.customers = customers
+        # Without one, "usually replies within" is the merchant's setting, never measured.
+        self.reply_times = reply_times
 
     def start(
         self,
@@ -77,6 +87,13 @@ class Sessions:
             unread = unread_for_shopper(session, visitor.id)
             settings = get_settings(session, shop.id)
             _note_widget_seen(session, shop.id, settings, now)
+            team = team_status_for(settings, now)
+            if self.reply_times is not None:
+                zone, _ = shop_zone(settings)  # a stored zone that does not read is UTC, never an error
+                measured = self.reply_times.minutes(session, shop.id, now, zone)
+                if measured is not None:
+                    # What the shop's own answers at this hour of the week say, not a promise typed once.
+                    team = replace(team, replies_in_minutes=measured)
         if visitor.customer_id and not visitor.name and self.customers is not None:
             # The name is asked for after the answer is on its way, never in the shopper's wait.
             self.customers.learn(shop, visitor.id)
@@ -84,6 +101,8 @@ class Sessions:
             "visitor_token": self.tokens.issue(visitor.id, shop.id),
             "visitor_id": visitor.id,
             "identified": bool(visitor.customer_id),
+            # The widget offers answers by e-mail only to a shopper without an address on file.
+            "email_on_file": bool(visitor.contact_email or visitor.email) and visitor.unsubscribed_at is None,
             "conversation": conversation_json(conversation),
             "unread": unread,
             "settings": {
@@ -92,7 +111,7 @@ class Sessions:
                 # Null unless the merchant chose one in Settings, where it wins over the theme's.
                 "accent": settings.get("accent"),
                 "away_message": text_for(settings.get("away_message"), facts.locale),
-                "team": team_status_for(settings, now).as_json(),
+                "team": team.as_json(),
             },
         }
 

@@ -194,7 +194,7 @@ def _accent(value: Any) -> str | None:
     if value is None or value == "":
         return None
     if not isinstance(value, str) or not _COLOUR.match(value):
-        raise Refusal("The accent colour must be a colour like #008060, or empty to use your theme's colour")
+        raise Refusal("The accent colour must be a colour like #008060, or left empty")
     return value.lower()
 
 

@@ -253,6 +253,9 @@ class CustomerNames:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="parley-customers")
         self._lock = threading.Lock()
         self._pending: dict[tuple[int, str], Future[None]] = {}
+        # A database bound to one connection (the tests' rolled-back transaction) cannot
+        # serve two threads at once: there the look-up runs in the caller's thread.
+        self.inline = isinstance(db.bind, sa.engine.Connection)
 
     def learn(self, shop: Shop, visitor_id: str) -> None:
         assert shop.id is not None  # a shop read from the database has its id
@@ -260,7 +263,10 @@ class CustomerNames:
         with self._lock:
             if key in self._pending:
                 return  # already being asked
-            self._pending[key] = self._pool.submit(self._learn, shop, visitor_id, key)
+            if not self.inline:
+                self._pending[key] = self._pool.submit(self._learn, shop, visitor_id, key)
+                return
+        self._learn(shop, visitor_id, key)
 
     def _learn(self, shop: Shop, visitor_id: str, key: tuple[int, str]) -> None:
         try:

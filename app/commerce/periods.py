@@ -41,7 +41,8 @@ class Period:
 
 
 def shop_zone(settings: Mapping[str, Any]) -> tuple[str, tzinfo]:
-    name = (settings.get("hours") or {}).get("timezone") or "UTC"
+    hours = settings.get("hours")
+    name = (hours.get("timezone") if isinstance(hours, dict) else None) or "UTC"
     try:
         return name, ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError):

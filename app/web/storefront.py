@@ -82,7 +82,15 @@ def session_answer(
 ) -> dict[str, Any]:
     """A started session as the widget reads it; the app proxy's signed session shares it."""
     services = parley()
-    started = services.sessions.start(shop, body.get("visitor_token"), body.get("locale"), customer_id, customer_email)
+    started = services.sessions.start(
+        shop,
+        body.get("visitor_token"),
+        body.get("locale"),
+        customer_id,
+        customer_email,
+        page=body.get("page"),
+        timezone=body.get("timezone"),
+    )
     return {**started, "api_base": services.settings.app_url + API_PATH}
 
 

@@ -131,13 +131,16 @@ def start_stack(
     *,
     settings: Mapping[str, Any] | None = None,
     clock: Callable[[], datetime] | None = None,
+    assistant: bool = False,
 ):
     """(Stack, stop): Parley and the stand-in serving, the demo shop installed.
 
     `settings`: Settings fields over the browser defaults (say mailer="smtp" and smtp_port
     for a test's SMTP server, mail_inbound_domain). `clock`: the time Parley's services read
     (a MovableClock, to move past an outbox wait). The stand-in keeps the real time: Parley
-    checks its ID tokens and app proxy signatures with shopify_app, against the real time."""
+    checks its ID tokens and app proxy signatures with shopify_app, against the real time.
+    `assistant`: the shop's assistant answers in the background, as `parley serve` runs it
+    (off by default: other tests' threads stay free of bot messages)."""
     api_secret = "parley-browser-secret-" + secrets.token_hex(8)
     parley_server = LiveServer()
     standin = ShopifyStandin(API_KEY, api_secret)
@@ -177,6 +180,8 @@ def start_stack(
     services = app.extensions["parley"]
     with services.db.session() as session:
         shop_id = shops.find_installed_shop(session, Platform.shopify, DEMO_SHOP).id
+    if assistant:
+        services.auto_replies.start()
 
     def stop() -> None:
         parley_server.stop()
@@ -240,9 +245,10 @@ def _serve_on(app: Any, port: int) -> tuple[BaseWSGIServer, threading.Thread]:
     return server, thread
 
 
-def start_demo(tmp: Path):
+def start_demo(tmp: Path, *, assistant: bool = False):
     """(DemoStack, stop): standins.demo.build_demo served on threads instead of gevent. The
-    development secrets are made under `tmp`, never in the checkout's instance/."""
+    development secrets are made under `tmp`, never in the checkout's instance/. `assistant`:
+    the shop's assistant answers in the background, as `parley demo` runs it."""
     from app import config as config_module
     from standins.demo import build_demo, install_saleor_demo
 
@@ -259,6 +265,8 @@ def start_demo(tmp: Path):
         raise RuntimeError(f"installing {DEMO_SHOP} answered HTTP {status}")
     servers.append(_serve_on(app, port))
     outcome = install_saleor_demo(app, saleor)
+    if assistant:
+        app.extensions["parley"].auto_replies.start()
 
     def stop() -> None:
         for server, thread in servers:

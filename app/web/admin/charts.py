@@ -4,6 +4,12 @@ Plain string building: every piece of text goes through `_text` (XML-escaped), e
 bar carries a <title> (its tooltip and what a screen reader reads), and there is no
 script or external reference. The same input always gives the same bytes, so a
 chart can be compared in a test and cached by anyone.
+
+The chart has no viewBox: it is as wide as its card (bars are placed in percent of
+the width) and its heights and text are in pixels, so labels read at 12 px whether
+the card is a phone's or a desktop's. Bars carry their values; the y-axis has round
+steps; dates are labelled at even intervals. Labels that would touch on a narrow
+card are thinned evenly by the page (insights.js), never by guessing widths here.
 """
 
 from __future__ import annotations
@@ -11,33 +17,43 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from html import escape
 
 from app.commerce.insights import Day
 from app.commerce.money import amount_text
 
-WIDTH = 640
-PANEL_HEIGHT = 180
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 28, 26
-BAR_COLOUR = "#008060"
-INK = "#616161"
-GRID = "#e3e3e3"
 FONT = "-apple-system, BlinkMacSystemFont, 'Segoe UI', Roboto, sans-serif"
+LABEL_PX = 12
+HEADING_PX = 13
+HEADING_ROW = 22  # a panel's heading (one per currency), when it has one
+VALUE_ROOM = 20  # above the tallest bar, for its value
+PLOT_HEIGHT = 140
+AXIS_ROOM = 26  # under the bars, for the dates
+# Colours follow the page's theme (admin.css custom properties), with light fallbacks.
+INK = "fill: var(--subdued, #616161)"
+STRONG_INK = "fill: var(--ink, #303030)"
+HALO = "stroke: var(--surface, #fff); stroke-width: 3px; stroke-linejoin: round; paint-order: stroke"
+GRID = "stroke: var(--line, #e3e3e3)"
+BAR = "fill: var(--accent, #008060)"
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MAX_X_LABELS = 7
+MAX_X_LABELS = 8
+# Days between date labels: every day, every other, then whole weeks, so labels fall on
+# the same weekday and their spacing never changes within a chart.
+DATE_STRIDES = (1, 2, 7, 14, 28, 56, 91, 182)
+MAX_TICKS = 5
 
 
 @dataclass(frozen=True)
 class Bar:
-    label: str  # under the bar, when there is room
+    label: str  # under the bar, when it is one of the labelled dates
     value: Decimal
     tip: str  # the bar's <title>
 
 
 @dataclass(frozen=True)
 class Panel:
-    heading: str
+    heading: str  # "" for none: the card's own title already says what the chart is
     bars: list[Bar]
     axis_text: Callable[[Decimal], str]
 
@@ -48,19 +64,49 @@ def _text(value: object) -> str:
 
 
 def _n(value: float) -> str:
-    """Coordinates with one decimal: short, and identical for identical input."""
-    return f"{value:.1f}".rstrip("0").rstrip(".")
+    """Coordinates with two decimals: short, and identical for identical input."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def nice_ceiling(value: Decimal) -> Decimal:
-    """The smallest 1, 2 or 5 × 10^k not below the value, so axis labels stay round."""
-    if value <= 0:
+def nice_step(top: Decimal, integers: bool) -> Decimal:
+    """The smallest 1, 2 or 5 × 10^k step that covers `top` in at most four steps
+    (five gridlines with 0), so the axis reads 0, 5, 10, 15, 20 and not 0 and 17."""
+    if top <= 0:
         return Decimal(1)
-    base = Decimal(1).scaleb(value.adjusted())
-    for step in (1, 2, 5, 10):
-        if base * step >= value:
-            return base * step
-    return base * 10  # pragma: no cover - the loop always returns
+    base = Decimal(1).scaleb((top / 4).adjusted())
+    for multiple in (1, 2, 5, 10, 20):
+        step = base * multiple
+        if integers and step < 1:
+            continue
+        if step * 4 >= top:
+            return step
+    return base * 20  # pragma: no cover - the loop always returns
+
+
+def ticks(values: Sequence[Decimal], integers: bool) -> list[Decimal]:
+    """Gridline values from 0 to the first step at or above the largest value."""
+    top = max(values, default=Decimal(0))
+    step = nice_step(top, integers)
+    count = int((top / step).to_integral_value(rounding=ROUND_CEILING)) if top > 0 else 1
+    return [step * i for i in range(max(count, 1) + 1)]
+
+
+def compact(value: Decimal) -> str:
+    """A value short enough to sit on a bar: 12, 25.5, 130, 1.2k, 3.4M."""
+    if value >= 1_000_000:
+        return _one_decimal(value / 1_000_000) + "M"
+    if value >= 10_000:
+        return str(int((value / 1000).quantize(Decimal(1), rounding=ROUND_HALF_UP))) + "k"
+    if value >= 1000:
+        return _one_decimal(value / 1000) + "k"
+    if value >= 100 or value == value.to_integral_value():
+        return str(int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP)))
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP).normalize())
+
+
+def _one_decimal(value: Decimal) -> str:
+    text = str(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+    return text[:-2] if text.endswith(".0") else text
 
 
 def day_label(day: date) -> str:
@@ -68,72 +114,90 @@ def day_label(day: date) -> str:
     return f"{MONTHS[day.month - 1]} {day.day}"
 
 
-def _labelled(count: int) -> set[int]:
-    """Which bars get an x label: the first, the last and a few evenly between."""
-    if count <= MAX_X_LABELS:
-        return set(range(count))
-    step = (count - 1) / (MAX_X_LABELS - 1)
-    return {round(i * step) for i in range(MAX_X_LABELS)}
+def date_stride(count: int) -> int:
+    """Days between labelled dates: the smallest even stride with at most MAX_X_LABELS labels."""
+    for stride in DATE_STRIDES:
+        if -(-count // stride) <= MAX_X_LABELS:
+            return stride
+    return DATE_STRIDES[-1]
 
 
-def _panel(parts: list[str], top: float, panel: Panel, empty_text: str) -> None:
-    plot_top = top + TOP
-    plot_height = PANEL_HEIGHT - TOP - BOTTOM
-    plot_bottom = plot_top + plot_height
-    plot_width = WIDTH - LEFT - RIGHT
-    parts.append(
-        f'<text x="{LEFT}" y="{_n(top + 16)}" font-size="13" font-weight="600" fill="#303030">{_text(panel.heading)}</text>'
+def panel_height(panel: Panel) -> int:
+    return (HEADING_ROW if panel.heading else 0) + VALUE_ROOM + PLOT_HEIGHT + AXIS_ROOM
+
+
+def _label(x: str, y: float, text: str, *, cls: str, anchor: str = "middle", extra: str = "") -> str:
+    return (
+        f'<text class="{cls}" x="{x}" y="{_n(y)}" font-size="{LABEL_PX}" text-anchor="{anchor}" '
+        f'style="{INK}; {HALO}"{extra}>{_text(text)}</text>'
     )
-    ceiling = nice_ceiling(max((bar.value for bar in panel.bars), default=Decimal(0)))
-    for fraction, value in ((0, Decimal(0)), (0.5, None), (1, ceiling)):
-        y = plot_bottom - plot_height * fraction
+
+
+def _panel(parts: list[str], top: float, panel: Panel, empty_text: str, integers: bool) -> None:
+    y = top
+    if panel.heading:
         parts.append(
-            f'<line x1="{LEFT}" y1="{_n(y)}" x2="{WIDTH - RIGHT}" y2="{_n(y)}" stroke="{GRID}" stroke-width="1"/>'
+            f'<text class="panel-heading" x="0" y="{_n(y + 15)}" font-size="{HEADING_PX}" font-weight="600" '
+            f'style="{STRONG_INK}">{_text(panel.heading)}</text>'
         )
-        if value is not None:
+        y += HEADING_ROW
+    plot_top = y + VALUE_ROOM
+    plot_bottom = plot_top + PLOT_HEIGHT
+    values = [max(bar.value, Decimal(0)) for bar in panel.bars]
+    gridlines = ticks(values, integers)
+    ceiling = gridlines[-1]
+    for value in gridlines:
+        line_y = plot_bottom - PLOT_HEIGHT * float(value / ceiling)
+        parts.append(f'<line x1="0" y1="{_n(line_y)}" x2="100%" y2="{_n(line_y)}" style="{GRID}"/>')
+        # Above its gridline at the left edge, on a halo, so a bar under it never hides it.
+        parts.append(_label("0", line_y - 4, panel.axis_text(value), cls="y-label", anchor="start"))
+    if not panel.bars or all(value <= 0 for value in values):
+        parts.append(
+            f'<text class="empty" x="50%" y="{_n(plot_top + PLOT_HEIGHT / 2)}" font-size="{HEADING_PX}" '
+            f'text-anchor="middle" style="{INK}">{_text(empty_text)}</text>'
+        )
+    slot = 100 / max(len(panel.bars), 1)
+    stride = date_stride(len(panel.bars))
+    for index, (bar, value) in enumerate(zip(panel.bars, values, strict=True)):
+        height = PLOT_HEIGHT * float(value / ceiling)
+        centre = _n(slot * index + slot / 2) + "%"
+        parts.append(
+            f'<rect x="{_n(slot * index + slot * 0.15)}%" y="{_n(plot_bottom - height)}" '
+            f'width="{_n(max(slot * 0.7, 0.2))}%" height="{_n(height)}" style="{BAR}">'
+            f"<title>{_text(bar.tip)}</title></rect>"
+        )
+        if value > 0:
+            parts.append(_label(centre, plot_bottom - height - 5, compact(value), cls="bar-value"))
+        if index % stride == 0:
             parts.append(
-                f'<text x="{LEFT - 6}" y="{_n(y + 4)}" font-size="11" fill="{INK}" text-anchor="end">{_text(panel.axis_text(value))}</text>'
-            )
-    if not panel.bars or all(bar.value <= 0 for bar in panel.bars):
-        parts.append(
-            f'<text x="{_n(LEFT + plot_width / 2)}" y="{_n(plot_top + plot_height / 2)}" font-size="12" fill="{INK}" '
-            f'text-anchor="middle">{_text(empty_text)}</text>'
-        )
-    slot = plot_width / max(len(panel.bars), 1)
-    labelled = _labelled(len(panel.bars))
-    for index, bar in enumerate(panel.bars):
-        height = plot_height * float(max(bar.value, Decimal(0)) / ceiling)
-        x = LEFT + slot * index + slot * 0.1
-        parts.append(
-            f'<rect x="{_n(x)}" y="{_n(plot_bottom - height)}" width="{_n(max(slot * 0.8, 0.5))}" height="{_n(height)}" '
-            f'fill="{BAR_COLOUR}"><title>{_text(bar.tip)}</title></rect>'
-        )
-        if index in labelled:
-            parts.append(
-                f'<text x="{_n(LEFT + slot * index + slot / 2)}" y="{_n(plot_bottom + 16)}" font-size="11" fill="{INK}" '
-                f'text-anchor="middle">{_text(bar.label)}</text>'
+                _label(centre, plot_bottom + 18, bar.label, cls="x-label", extra=f' data-index="{index // stride}"')
             )
 
 
-def bar_chart(chart_id: str, title: str, description: str, panels: Sequence[Panel], empty_text: str) -> str:
-    """One SVG; several panels (small multiples) stack vertically, each on its own scale."""
+def bar_chart(
+    chart_id: str, title: str, description: str, panels: Sequence[Panel], empty_text: str, integers: bool = False
+) -> str:
+    """One SVG; several panels (small multiples) stack vertically, each on its own scale.
+    `integers`: the values are counts, so the axis steps are whole numbers."""
     panels = list(panels) or [Panel(heading="", bars=[], axis_text=str)]
-    height = PANEL_HEIGHT * len(panels)
+    height = sum(panel_height(panel) for panel in panels)
     cid = _text(chart_id)
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-labelledby="{cid}-title {cid}-desc" font-family="{_text(FONT)}">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="100%" height="{height}" role="img" '
+        f'aria-labelledby="{cid}-title {cid}-desc" font-family="{_text(FONT)}" overflow="visible">',
         f'<title id="{cid}-title">{_text(title)}</title>',
         f'<desc id="{cid}-desc">{_text(description)}</desc>',
     ]
-    for index, panel in enumerate(panels):
-        _panel(parts, index * PANEL_HEIGHT, panel, empty_text)
+    top = 0
+    for panel in panels:
+        _panel(parts, top, panel, empty_text, integers)
+        top += panel_height(panel)
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _count_text(value: Decimal) -> str:
-    return f"{value:f}" if value == value.to_integral_value() else f"{value:.1f}"
+    return str(int(value)) if value == value.to_integral_value() else f"{value:.1f}"
 
 
 def conversations_chart(days: Sequence[Day]) -> str:
@@ -151,13 +215,16 @@ def conversations_chart(days: Sequence[Day]) -> str:
         "chart-conversations",
         "Conversations started per day",
         f"{total} conversations started{span}.",
-        [Panel("Conversations started", bars, _count_text)],
+        # No heading: the card's title says what this is.
+        [Panel("", bars, _count_text)],
         "No conversations in this period",
+        integers=True,
     )
 
 
 def revenue_chart(days: Sequence[Day]) -> str:
-    """One panel per currency: amounts in different currencies never share an axis."""
+    """One panel per currency: amounts in different currencies never share an axis. Each
+    panel is headed by its currency alone (the card's title says it is revenue)."""
     currencies = sorted({currency for day in days for currency in day.revenue})
     panels = []
     summary = []
@@ -169,17 +236,11 @@ def revenue_chart(days: Sequence[Day]) -> str:
             Bar(day_label(day.day), amount, f"{day.day.isoformat()}: {amount_text(amount)} {currency}")
             for day, amount in zip(days, amounts, strict=True)
         ]
-        panels.append(
-            Panel(
-                f"Revenue, {currency}",
-                bars,
-                lambda value: f"{value:f}" if value == value.to_integral_value() else amount_text(value),
-            )
-        )
+        panels.append(Panel(currency, bars, compact))
     if not panels:
         panels = [
             Panel(
-                "Revenue",
+                "",
                 [Bar(day_label(day.day), Decimal(0), f"{day.day.isoformat()}: no revenue") for day in days],
                 _count_text,
             )

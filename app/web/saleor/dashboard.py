@@ -32,6 +32,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, make_response, render_template, request
 from sqlmodel import col, select
 
+from app.chat.inbox import customer_label
+from app.chat.visitors import label_language
 from app.errors import ParleyError
 from app.models import Conversation, Message, OrderLink, Shop, Visitor
 from app.platforms.saleor.dashboard import DashboardUser
@@ -158,7 +160,7 @@ def _threads(user: DashboardUser, conversations: list[Conversation]) -> list[Thr
         views.append(
             ThreadView(
                 conversation=conversation,
-                name=(visitor and (visitor.name or visitor.email)) or "Visitor",
+                name=customer_label(visitor, label_language(request.headers.get("Accept-Language"))),
                 lines=[_line(m, user.user_id) for m in messages],
                 link=services.saleor.admin_link(user.shop, conversation.id) or "",
             )
@@ -218,8 +220,20 @@ def customer_chat() -> Response:
     if not customer_id:
         raise ParleyError(400, "missing_customer", "The Dashboard did not say which customer this is (customerId).")
     sent = None
+    refused: dict[str, str] | None = None
     if request.form.get("conversationId"):
-        sent = _reply(user, request.form["conversationId"], request.form.get("body"), request.form.get("clientId"))
+        try:
+            sent = _reply(user, request.form["conversationId"], request.form.get("body"), request.form.get("clientId"))
+        except ParleyError as exc:
+            if exc.code not in DRAFT_REFUSALS:
+                raise
+            # Shown beside that reply box with the whole draft back in it, never cut.
+            refused = {
+                "conversation_id": request.form["conversationId"],
+                "message": exc.message,
+                "body": request.form.get("body") or "",
+                "status": str(exc.status),
+            }
     email = _customer_email(user.shop, customer_id)
     who = col(Visitor.customer_id) == customer_id
     if email:
@@ -233,7 +247,16 @@ def customer_chat() -> Response:
             .limit(MAX_CONVERSATIONS)
         ).all()
     threads = _threads(user, list(conversations))
-    return _render_extension("customer", user, threads, customer_id=customer_id, email=email, sent=sent)
+    response = _render_extension(
+        "customer", user, threads, customer_id=customer_id, email=email, sent=sent, refused=refused
+    )
+    if refused:
+        response.status_code = int(refused["status"])
+    return response
+
+
+# A reply the chat refuses for its text: the page keeps the draft and says why.
+DRAFT_REFUSALS = ("empty_message", "message_too_long")
 
 
 def _reply(user: DashboardUser, conversation_id: str, body: str | None, client_id: str | None) -> str:

@@ -1,8 +1,16 @@
 // One conversation: the live thread, the reply box (saved replies, notes, typing,
 // read marks) and the side panel with the cart, the customer and the orders.
+// Keyboard: Esc goes back to the inbox, Alt+↓/↑ (or j/k outside the reply box) to the
+// next or previous conversation, ←/→ between Reply and Note. Drafts survive leaving.
 
-import { api, boot, liveEvents, staffId, wireNavigation } from './api.js';
-import { ago, clock, customerName, day, debounce, duration, h, money, notice, replace, toast, uuid } from './ui.js';
+import { api, boot, liveEvents, navigate, staffId, wireNavigation } from './api.js';
+import {
+  ago, avatar, clock, conversationPath, customerName, day, debounce, duration, h, money, notice, replace, tickLocalTimes,
+  toast, uuid, visitorFacts,
+} from './ui.js';
+
+// The server refuses longer messages (app/chat/conversations.py MAX_BODY).
+const MAX_BODY = 5000;
 
 const conversationId = document.getElementById('conversation').dataset.conversationId;
 // On Saleor `boot.shop` is the GraphQL API URL, not a storefront: no product URL can be built from it.
@@ -16,6 +24,13 @@ const el = {
   typing: document.getElementById('typing'),
   name: document.getElementById('customer-name'),
   meta: document.getElementById('thread-meta'),
+  facts: document.getElementById('thread-facts'),
+  avatar: document.getElementById('thread-avatar'),
+  count: document.getElementById('composer-count'),
+  send: document.getElementById('send'),
+  back: document.getElementById('back'),
+  next: document.getElementById('next'),
+  previous: document.getElementById('previous'),
   badge: document.getElementById('status-badge'),
   resolve: document.getElementById('resolve'),
   assign: document.getElementById('assign'),
@@ -136,6 +151,8 @@ function renderHeader() {
   if (!c) return;
   el.name.textContent = customerName(c.customer);
   document.title = `${customerName(c.customer)} · Parley`;
+  replace(el.avatar, avatar(customerName(c.customer), c.customer && !c.customer.name && !c.customer.email ? c.visitor : null, 'avatar-small'));
+  replace(el.facts, visitorFacts(c.visitor));
   const meta = [];
   if (c.customer && c.customer.email && c.customer.name) meta.push(c.customer.email);
   if (c.cart && Number(c.cart.total) > 0) meta.push(`${money(c.cart.total, c.cart.currency)} cart`);
@@ -204,13 +221,17 @@ function insertButton(line, href) {
     : null;
 }
 
-function renderCart(cart) {
+function renderCart(cart, orders) {
   if (!cart) {
     replace(el.cart, h('p', { class: 'subdued' }, 'The shopper has not shared a cart yet.'));
     return;
   }
   if (!cart.item_count && !(cart.lines || []).length) {
-    replace(el.cart, h('p', { class: 'subdued' }, `The cart is empty (updated ${ago(cart.at)}).`));
+    // An order from this chat emptied it: say so rather than "empty".
+    const latest = (orders || []).filter((o) => o.ordered_at).sort((a, b) => Date.parse(b.ordered_at) - Date.parse(a.ordered_at))[0];
+    replace(el.cart, h('p', { class: 'subdued' }, latest
+      ? `Checked out: order ${latest.name || latest.id} (${ago(latest.ordered_at)}). The cart is empty now.`
+      : `The cart is empty (updated ${ago(cart.at)}).`));
     return;
   }
   const lines = (cart.lines || []).map((line) => {
@@ -221,7 +242,7 @@ function renderCart(cart) {
       h(
         'span',
         { class: 'cart-title' },
-        href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer' }, line.title || 'Product') : line.title || 'Product',
+        href ? h('a', { href, target: '_blank', rel: 'noopener noreferrer', dir: 'auto' }, line.title || 'Product') : h('bdi', {}, line.title || 'Product'),
         h('span', { class: 'subdued' }, ` ${line.quantity} × ${money(line.price, cart.currency)}`),
       ),
       h('span', { class: 'cart-price' }, money(line.line_price, cart.currency)),
@@ -257,7 +278,7 @@ function renderOrders(orders, revenue) {
           { class: o.counted ? '' : 'cancelled' },
           h('span', {}, h('strong', {}, o.name || o.id), h('span', { class: 'subdued' }, ` · ${day(o.ordered_at)}`)),
           h('span', {}, money(o.refunded ? o.net : o.total, o.currency), o.refunded ? h('span', { class: 'subdued' }, ` of ${money(o.total, o.currency)}`) : null),
-          h('span', { class: 'subdued order-status' }, [o.status, o.rule ? `via ${o.rule.replace(/_/g, ' ')}` : null].filter(Boolean).join(' · ')),
+          h('span', { class: 'subdued order-status' }, [o.status, o.rule_label || (o.rule ? o.rule.replace(/_/g, ' ') : null)].filter(Boolean).join(' · ')),
         ),
       ),
     ),
@@ -291,8 +312,8 @@ async function loadCustomer() {
         h(
           'div',
           { class: 'customer' },
-          h('strong', {}, c.name || 'Customer'),
-          c.email ? h('div', {}, h('a', { href: `mailto:${c.email}` }, c.email)) : null,
+          h('strong', { dir: 'auto' }, c.name || 'Customer'),
+          c.email ? h('div', {}, h('a', { href: `mailto:${c.email}`, dir: 'auto' }, c.email)) : null,
           c.orders_count !== null && c.orders_count !== undefined ? h('div', { class: 'subdued' }, `${c.orders_count} order${Number(c.orders_count) === 1 ? '' : 's'} in total`) : null,
           data.source === 'cache' ? h('div', { class: 'subdued' }, 'Saved earlier') : null,
         ),
@@ -309,7 +330,7 @@ async function loadCustomer() {
                 {},
                 h('span', {}, h('strong', {}, o.name || ''), h('span', { class: 'subdued' }, ` · ${day(o.created_at)}`)),
                 h('span', {}, money(o.total, o.currency)),
-                h('span', { class: 'subdued order-status' }, [o.financial_status, o.fulfillment_status].filter(Boolean).join(' · ').toLowerCase().replace(/_/g, ' ')),
+                h('span', { class: 'subdued order-status' }, o.status_label || [o.financial_status, o.fulfillment_status].filter(Boolean).join(' · ').toLowerCase().replace(/_/g, ' ')),
               ),
             ),
           ),
@@ -325,25 +346,85 @@ async function loadCustomer() {
 
 // ------------------------------------------------------------------ sending
 
-function setMode(mode) {
+function setMode(mode, { focusReply = true } = {}) {
   state.mode = mode;
-  for (const button of el.modes) button.setAttribute('aria-checked', String(button.dataset.mode === mode));
+  for (const button of el.modes) {
+    const on = button.dataset.mode === mode;
+    button.setAttribute('aria-checked', String(on));
+    button.tabIndex = on ? 0 : -1; // one tab stop for the group; arrows move inside it
+  }
   el.composer.classList.toggle('note-mode', mode === 'note');
   el.reply.placeholder = mode === 'note'
     ? 'Internal note: only your team sees it'
     : 'Reply to the shopper… (Enter sends, Shift+Enter new line, / for saved replies)';
-  el.reply.focus();
+  if (focusReply) el.reply.focus();
+}
+
+/** Arrow keys move between Reply and Note, as in any radio group. */
+function modeKeys(event) {
+  const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+  if (!step) return;
+  event.preventDefault();
+  const at = el.modes.indexOf(event.currentTarget);
+  const next = el.modes[(at + step + el.modes.length) % el.modes.length];
+  setMode(next.dataset.mode, { focusReply: false });
+  next.focus();
+}
+
+/** How long the reply is, and whether it can go: said before sending, never cut. */
+function checkLength() {
+  const length = el.reply.value.length;
+  const over = length - MAX_BODY;
+  el.composer.classList.toggle('too-long', over > 0);
+  el.send.disabled = over > 0;
+  el.reply.setAttribute('aria-invalid', String(over > 0));
+  if (over > 0) {
+    el.count.textContent = `${over.toLocaleString()} characters too long: a message can hold ${MAX_BODY.toLocaleString()}. Shorten it or send it in parts.`;
+  } else {
+    el.count.textContent = length > MAX_BODY - 500 ? `${(MAX_BODY - length).toLocaleString()} characters left` : '';
+  }
+  return over <= 0;
+}
+
+// -- drafts: leaving the page (Esc, next/previous, a link) keeps what was typed.
+const draftKey = `parley.draft.${conversationId}`;
+
+function saveDraft() {
+  try {
+    if (el.reply.value) sessionStorage.setItem(draftKey, JSON.stringify({ body: el.reply.value, mode: state.mode }));
+    else sessionStorage.removeItem(draftKey);
+  } catch {
+    /* storage full or off: the draft lives as long as the page */
+  }
+}
+
+function restoreDraft() {
+  try {
+    const draft = JSON.parse(sessionStorage.getItem(draftKey) || 'null');
+    if (draft && typeof draft.body === 'string') {
+      el.reply.value = draft.body;
+      if (draft.mode === 'note') setMode('note', { focusReply: false });
+    }
+  } catch {
+    /* nothing kept */
+  }
 }
 
 function send() {
   const body = el.reply.value;
   if (!body.trim()) return;
+  if (!checkLength()) {
+    el.reply.focus();
+    return;
+  }
   const message = { client_id: uuid(), body, internal: state.mode === 'note', author: 'agent', author_id: state.me, created_at: null };
   const node = bubble(message, { pending: true });
   el.thread.append(node);
   state.pending.set(message.client_id, { ...message, node });
   el.reply.value = '';
   el.hint.textContent = '';
+  checkLength();
+  saveDraft();
   closeSaved();
   stopTyping();
   toBottom();
@@ -389,6 +470,8 @@ async function deliver(clientId) {
       item.node.remove();
       state.pending.delete(clientId);
       if (!el.reply.value) el.reply.value = item.body;
+      checkLength();
+      saveDraft();
       el.hint.textContent = error.message;
       el.hint.classList.add('field-error-text');
       toast(error.message, { error: true });
@@ -472,7 +555,8 @@ function offerSaved() {
           },
         },
         h('strong', {}, `/${reply.shortcut}`),
-        h('span', { class: 'subdued' }, ` ${reply.text}`),
+        ' ',
+        h('bdi', { class: 'subdued', dir: 'auto' }, reply.text),
       ),
     ),
   );
@@ -552,7 +636,7 @@ async function loadConversation({ first = false } = {}) {
     showThread(data.messages, first ? data.has_more : state.hasMore || data.has_more);
     if (stick) toBottom();
     renderHeader();
-    renderCart(data.cart);
+    renderCart(data.cart, data.orders);
     renderOrders(data.orders, data.revenue);
     markRead();
   } catch (error) {
@@ -621,6 +705,8 @@ el.reply.addEventListener('keydown', (event) => {
 el.reply.addEventListener('input', () => {
   el.hint.textContent = '';
   el.hint.classList.remove('field-error-text');
+  checkLength();
+  saveDraft();
   offerSaved();
   if (el.reply.value) typed();
 });
@@ -630,7 +716,10 @@ el.composer.addEventListener('submit', (event) => {
   event.preventDefault();
   send();
 });
-for (const button of el.modes) button.addEventListener('click', () => setMode(button.dataset.mode));
+for (const button of el.modes) {
+  button.addEventListener('click', () => setMode(button.dataset.mode));
+  button.addEventListener('keydown', modeKeys);
+}
 el.earlier.addEventListener('click', loadEarlier);
 el.resolve.addEventListener('click', changeStatus);
 el.assign.addEventListener('click', changeAssignee);
@@ -648,12 +737,83 @@ el.productForm.addEventListener('submit', (event) => {
   el.product.value = '';
 });
 document.addEventListener('visibilitychange', markRead);
-setInterval(renderHeader, 15_000); // the waiting time ticks
+setInterval(() => {
+  renderHeader(); // the waiting time ticks
+  tickLocalTimes(el.facts);
+}, 15_000);
+
+// ------------------------------------------------------------------ keyboard: back, next, previous
+
+/** The inbox's order as it was last shown (inbox.js keeps it), else the open tab's. */
+async function inboxOrder() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem('parley.inbox') || 'null');
+    if (kept && Array.isArray(kept.ids) && kept.ids.includes(conversationId)) return kept.ids;
+  } catch {
+    /* fall through */
+  }
+  try {
+    const data = await api('GET', '/admin/api/inbox?tab=open&limit=100');
+    return data.conversations.map((row) => row.id);
+  } catch {
+    return [];
+  }
+}
+
+let order = [];
+let neighbours = null; // the order's arrival, for a key pressed before it came
+
+async function showNeighbours() {
+  order = await inboxOrder();
+  const at = order.indexOf(conversationId);
+  el.previous.hidden = at <= 0;
+  el.next.hidden = at === -1 || at >= order.length - 1;
+}
+
+async function goTo(step) {
+  await neighbours;
+  const at = order.indexOf(conversationId);
+  const target = at === -1 ? null : order[at + step];
+  if (!target) {
+    toast(step > 0 ? 'This is the last conversation in the list.' : 'This is the first conversation in the list.');
+    return;
+  }
+  saveDraft();
+  navigate(conversationPath(target));
+}
+
+function inField(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.defaultPrevented || event.isComposing) return;
+  if (event.key === 'Escape' && !event.altKey && !event.ctrlKey && !event.metaKey) {
+    // Esc first closes what is open over the reply box (the saved replies), then goes back.
+    if (!el.saved.hidden) return;
+    event.preventDefault();
+    saveDraft();
+    navigate(el.back.getAttribute('href'));
+    return;
+  }
+  const arrow = event.altKey && !event.ctrlKey && !event.metaKey && { ArrowDown: 1, ArrowUp: -1 }[event.key];
+  const letter = !event.altKey && !event.ctrlKey && !event.metaKey && !inField(event.target) && { j: 1, k: -1 }[event.key];
+  const step = arrow || letter;
+  if (!step) return;
+  event.preventDefault();
+  goTo(step);
+});
+el.next.addEventListener('click', () => goTo(1));
+el.previous.addEventListener('click', () => goTo(-1));
+addEventListener('pagehide', saveDraft);
 
 wireNavigation();
 
+restoreDraft();
+checkLength();
 state.me = await staffId();
 await Promise.all([loadConversation({ first: true }), loadSavedReplies()]);
+neighbours = showNeighbours();
 loadCustomer();
 liveEvents(
   {

@@ -1,8 +1,12 @@
 // The inbox: three tabs, search, "Load more", and a list that refreshes itself when
-// the shop's event stream says something changed.
+// the shop's event stream says something changed. Keyboard: ↓/↑ (or j/k) move between
+// conversations, Enter opens one, / goes to the search.
 
 import { ApiError, api, boot, liveEvents, staffId, wireNavigation } from './api.js';
-import { ago, conversationPath, customerName, debounce, duration, h, initials, money, replace, toast } from './ui.js';
+import {
+  ago, avatar, conversationPath, customerName, debounce, duration, h, money, replace, textDirection, tickLocalTimes, toast,
+  visitorFacts,
+} from './ui.js';
 
 const TABS = ['open', 'waiting', 'resolved'];
 const PAGE = 50;
@@ -49,25 +53,30 @@ function renderRow(row, previous, refreshing) {
   const name = customerName(row.customer);
   // Rows that a live refresh brought in or changed flash once.
   const changed = refreshing && (!previous || previous.preview !== row.preview || previous.unread !== row.unread);
-  const preview = row.preview ? (row.preview_author === 'agent' ? 'You: ' : row.preview_author === 'bot' ? 'Bot: ' : '') + row.preview : 'No messages yet';
+  const author = row.preview_author === 'agent' ? 'You: ' : row.preview_author === 'bot' ? 'Bot: ' : '';
+  const facts = visitorFacts(row.visitor, { links: false });
   return h(
     'li',
     { class: 'row' + (row.unread ? ' unread' : '') + (changed ? ' fresh' : ''), dataset: { id: row.id } },
     h(
       'a',
       { class: 'row-link', href: conversationPath(row.id), 'data-nav': true },
-      h('span', { class: 'avatar', 'aria-hidden': 'true' }, initials(name)),
+      avatar(name, row.customer && !row.customer.name && !row.customer.email ? row.visitor : null),
       h(
         'span',
         { class: 'row-main' },
         h(
           'span',
           { class: 'row-top' },
-          h('span', { class: 'row-name' }, name),
-          row.customer && row.customer.email && row.customer.name ? h('span', { class: 'subdued row-email' }, row.customer.email) : null,
+          h('span', { class: 'row-name', dir: 'auto' }, name),
+          row.customer && row.customer.email && row.customer.name ? h('span', { class: 'subdued row-email', dir: 'auto' }, row.customer.email) : null,
           h('time', { class: 'subdued row-time', datetime: row.last_message_at || '' }, ago(row.last_message_at)),
         ),
-        h('span', { class: 'row-preview' }, preview),
+        // The author's prefix is ours; the text is the shopper's, in their direction.
+        row.preview
+          ? h('span', { class: 'row-preview', dir: textDirection(row.preview) }, author ? h('bdi', { class: 'row-author' }, author) : null, h('bdi', { class: 'row-text' }, row.preview))
+          : h('span', { class: 'row-preview' }, 'No messages yet'),
+        facts.length ? h('span', { class: 'row-facts subdued' }, facts) : null,
         h(
           'span',
           { class: 'row-meta' },
@@ -81,6 +90,15 @@ function renderRow(row, previous, refreshing) {
   );
 }
 
+/** The list's order, for the conversation page's next/previous keys. */
+function rememberOrder() {
+  try {
+    sessionStorage.setItem('parley.inbox', JSON.stringify({ tab: state.tab, q: state.q, ids: state.rows.map((r) => r.id) }));
+  } catch {
+    /* private mode: next/previous falls back to the open tab */
+  }
+}
+
 function render(rows, counts, { append = false } = {}) {
   const before = new Map(state.rows.map((r) => [r.id, r]));
   const refreshing = !append && before.size > 0;
@@ -90,6 +108,7 @@ function render(rows, counts, { append = false } = {}) {
   else replace(rowsEl, items);
   rowsEl.setAttribute('aria-busy', 'false');
   if (counts) for (const tab of TABS) document.querySelector(`[data-count="${tab}"]`).textContent = counts[tab] ?? '';
+  rememberOrder();
   emptyEl.hidden = state.rows.length > 0;
   emptyEl.textContent = state.q ? `Nothing matches “${state.q}”.` : EMPTY[state.tab];
   moreEl.hidden = !state.cursor;
@@ -168,7 +187,40 @@ setInterval(() => {
     if (row) el.textContent = metaLine(row);
   }
   for (const el of rowsEl.querySelectorAll('time[datetime]')) el.textContent = ago(el.getAttribute('datetime'));
+  tickLocalTimes(rowsEl);
 }, 15_000);
+
+// ------------------------------------------------------------------ keyboard
+
+function rowLinks() {
+  return [...rowsEl.querySelectorAll('.row-link')];
+}
+
+function typingInField(event) {
+  const target = event.target;
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
+
+document.addEventListener('keydown', (event) => {
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  if (event.key === '/' && !typingInField(event)) {
+    event.preventDefault();
+    searchEl.focus();
+    return;
+  }
+  const step = { ArrowDown: 1, ArrowUp: -1, j: 1, k: -1 }[event.key];
+  if (!step) return;
+  const inRows = rowsEl.contains(document.activeElement);
+  // Arrows move within the list (and from the search into it); j/k anywhere but a field.
+  if (typingInField(event) && !(event.target === searchEl && event.key === 'ArrowDown')) return;
+  if (!inRows && event.key.startsWith('Arrow') && event.target !== searchEl && event.target !== document.body) return;
+  const links = rowLinks();
+  if (!links.length) return;
+  event.preventDefault();
+  const at = links.indexOf(document.activeElement);
+  const next = at === -1 ? (step > 0 ? 0 : links.length - 1) : Math.min(Math.max(at + step, 0), links.length - 1);
+  links[next].focus();
+});
 
 const refresh = debounce(() => load({ keep: state.rows.length }), 400);
 liveEvents(

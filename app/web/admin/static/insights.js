@@ -60,8 +60,19 @@ function figures(data) {
     h('div', { class: 'figure' }, h('span', { class: 'subdued' }, 'Revenue after a chat'), h('strong', {}, revenue)),
     figure('Chat conversion', data.conversion.percent === null ? '—' : `${data.conversion.percent} %`,
       `${data.conversion.converted} of ${data.conversion.conversations} conversations`),
-    figure('Abandoned carts', String(data.abandoned_carts.count), `${amounts(data.abandoned_carts.value)} · ${data.abandoned_carts.still_open} still open`),
+    figure('Abandoned carts', String(data.abandoned_carts.count), abandonedDetail(data)),
   );
+}
+
+/** "€75.50 · 1 cart still open": only the parts there are, never a dash for nothing. */
+function abandonedDetail(data) {
+  const carts = data.abandoned_carts;
+  const parts = [];
+  if (carts.value.length) parts.push(amounts(carts.value));
+  if (carts.still_open) {
+    parts.push(`${carts.still_open} ${carts.still_open === 1 ? 'cart' : 'carts'} still open (younger than ${data.attribution_window_days} days)`);
+  }
+  return parts.length ? parts.join(' · ') : 'None in this period';
 }
 
 function rules(data) {
@@ -90,11 +101,11 @@ function abandoned(data) {
   return carts.carts.map((cart) => {
     const checkout = cart.checkout_url && safeUrl(cart.checkout_url);
     return h('tr', {},
-      h('td', {}, h('a', { href: conversationPath(cart.conversation_id), 'data-nav': true }, customerName(cart.customer)),
+      h('td', {}, h('a', { href: conversationPath(cart.conversation_id), 'data-nav': true, dir: 'auto' }, customerName(cart.customer)),
         cart.customer.email && cart.customer.name ? h('div', { class: 'subdued' }, cart.customer.email) : null),
       h('td', {}, String(cart.item_count)),
       h('td', { class: 'cart-price' }, money(cart.value, cart.currency)),
-      h('td', {}, cart.titles.join(', ')),
+      h('td', { dir: 'auto' }, cart.titles.join(', ')),
       h('td', {}, day(cart.at)),
       h('td', {}, checkout ? h('a', { href: checkout, target: '_blank', rel: 'noopener noreferrer' }, 'Checkout') : null),
     );
@@ -111,6 +122,36 @@ function chart(svg) {
   return document.importNode(parsed, true);
 }
 
+const overlap = (a, b) => a.left < b.right + 4 && b.left < a.right + 4 && a.top < b.bottom && b.top < a.bottom;
+
+/**
+ * The server draws labels at 12 px in a chart as wide as its card; on a narrow card some
+ * would touch. Dates are thinned evenly (every 2nd, 4th … label, so the spacing stays
+ * even); a bar's value that would touch a shown one is hidden (its bar's tooltip keeps it).
+ */
+function fitLabels(svg) {
+  for (const text of svg.querySelectorAll('text.x-label, text.bar-value')) text.removeAttribute('visibility');
+  const dates = [...svg.querySelectorAll('text.x-label')];
+  for (let stride = 1; stride <= dates.length; stride *= 2) {
+    const shown = dates.filter((text) => Number(text.dataset.index) % stride === 0);
+    const rects = shown.map((text) => text.getBoundingClientRect());
+    if (rects.every((r, i) => i === 0 || !overlap(rects[i - 1], r))) {
+      for (const text of dates) if (!shown.includes(text)) text.setAttribute('visibility', 'hidden');
+      break;
+    }
+  }
+  const kept = [...svg.querySelectorAll('text.y-label, text.panel-heading')].map((text) => text.getBoundingClientRect());
+  for (const text of svg.querySelectorAll('text.bar-value')) {
+    const r = text.getBoundingClientRect();
+    if (kept.some((other) => overlap(other, r))) text.setAttribute('visibility', 'hidden');
+    else kept.push(r);
+  }
+}
+
+function fitCharts() {
+  for (const svg of document.querySelectorAll('.chart svg')) fitLabels(svg);
+}
+
 function show(data) {
   zone = data.period.timezone;
   $('from').value = data.period.from;
@@ -120,6 +161,7 @@ function show(data) {
   replace(card, figures(data));
   replace($('chart-conversations'), chart(data.charts.conversations));
   replace($('chart-revenue'), chart(data.charts.revenue));
+  fitCharts();
   replace($('rules'), rules(data));
   replace($('abandoned'), abandoned(data));
   download.disabled = false;
@@ -175,6 +217,11 @@ for (const button of form.querySelectorAll('[data-days]')) {
   });
 }
 download.addEventListener('click', downloadCsv);
+let resizing = null;
+addEventListener('resize', () => {
+  clearTimeout(resizing);
+  resizing = setTimeout(fitCharts, 100);
+});
 
 wireNavigation();
 {

@@ -20,6 +20,10 @@ const FALLBACK_ZONES = [
   'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'America/Toronto', 'America/Mexico_City',
 ];
 
+// The widget's own languages (extensions/parley-chat/locales): each may get its own text.
+const LANGUAGES = [['en', 'English'], ['et', 'Estonian'], ['he', 'Hebrew'], ['ar', 'Arabic'], ['pl', 'Polish'], ['ru', 'Russian']];
+const RTL = new Set(['he', 'ar']);
+
 const form = document.getElementById('settings-form');
 const field = (id) => document.getElementById(id);
 const hoursEl = field('hours');
@@ -104,20 +108,51 @@ function flash(button, label) {
 // ------------------------------------------------------------------ business hours
 
 function intervalRow(day, [start, end] = ['09:00', '17:00']) {
+  // A closing time at or before the opening time is the next day's: a night shift.
+  const overnight = h('span', { class: 'subdued overnight', hidden: true }, 'until the next day');
+  const sync = () => {
+    const opens = row.querySelector('[data-part="start"]').value;
+    const closes = row.querySelector('[data-part="end"]').value;
+    overnight.hidden = !(opens && closes && closes < opens);
+  };
   const row = h(
     'div',
     { class: 'interval' },
-    h('input', { type: 'time', value: start, 'aria-label': `${day} opens`, 'data-part': 'start' }),
+    h('input', { type: 'time', value: start, 'aria-label': `${day} opens`, 'data-part': 'start', oninput: () => sync() }),
     h('span', { class: 'subdued' }, '–'),
-    h('input', { type: 'time', value: end, 'aria-label': `${day} closes`, 'data-part': 'end' }),
+    h('input', { type: 'time', value: end, 'aria-label': `${day} closes`, 'data-part': 'end', oninput: () => sync() }),
+    overnight,
     h('button', { type: 'button', class: 'button plain small', onclick: () => { row.remove(); syncClosed(); } }, 'Remove'),
   );
+  sync();
   return row;
 }
 
 function syncClosed() {
   for (const dayEl of hoursEl.querySelectorAll('[data-day]')) {
     dayEl.querySelector('.closed').hidden = dayEl.querySelectorAll('.interval').length > 0;
+  }
+}
+
+function hoursMode() {
+  return field('hours-set').checked ? 'set' : 'always';
+}
+
+/** No hours means always open: the days are shown (and may say "Closed") only for set hours. */
+function showHoursMode(mode) {
+  field('hours-always').checked = mode === 'always';
+  field('hours-set').checked = mode === 'set';
+  hoursEl.hidden = mode !== 'set';
+  field('hours-help').textContent = mode === 'set'
+    ? 'Outside these hours the widget says when the team is back and still takes questions. A closing time before the opening time means the next day.'
+    : 'The widget says the team is online at any time of day.';
+  if (mode === 'set' && !hoursEl.querySelector('.interval')) {
+    // A start to edit rather than seven closed days: weekdays, nine to five.
+    for (const key of ['mon', 'tue', 'wed', 'thu', 'fri']) {
+      const dayEl = hoursEl.querySelector(`[data-day="${key}"]`);
+      dayEl.querySelector('.intervals').append(intervalRow(DAYS.find(([k]) => k === key)[1]));
+    }
+    syncClosed();
   }
 }
 
@@ -143,6 +178,7 @@ function renderHours(hours) {
 }
 
 function collectHours() {
+  if (hoursMode() === 'always') return { timezone: field('timezone').value, weekly: {} };
   const weekly = {};
   for (const dayEl of hoursEl.querySelectorAll('[data-day]')) {
     weekly[dayEl.dataset.day] = [...dayEl.querySelectorAll('.interval')].map((row) => [
@@ -173,7 +209,7 @@ function savedRow({ shortcut = '', text = '' } = {}) {
     { class: 'saved-row' },
     h('label', { class: 'shortcut' }, h('span', { class: 'subdued' }, '/'),
       h('input', { value: shortcut, 'data-part': 'shortcut', placeholder: 'shipping', 'aria-label': 'Shortcut', spellcheck: 'false' })),
-    h('textarea', { rows: 2, 'data-part': 'text', placeholder: 'We ship within 24 hours…', 'aria-label': 'Reply text' }, text),
+    h('textarea', { rows: 2, 'data-part': 'text', dir: 'auto', placeholder: 'We ship within 24 hours…', 'aria-label': 'Reply text' }, text),
     h('button', { type: 'button', class: 'button plain small', onclick: () => { row.remove(); renumberSaved(); } }, 'Remove'),
     h('p', { class: 'field-error', hidden: true }),
   );
@@ -193,35 +229,89 @@ function collectSaved() {
   }));
 }
 
+// ------------------------------------------------------------------ texts per language
+
+/** The boxes of one text setting (greeting, away message): one for every language, and one per language. */
+function renderLocalized(fieldset, texts) {
+  const name = fieldset.dataset.localized;
+  const limit = Number(fieldset.dataset.limit);
+  const values = texts || {};
+  const box = (language, label) => {
+    const id = language === 'default' ? name : `${name}-${language}`;
+    return h(
+      'div',
+      { class: 'localized-row' },
+      h('label', { for: id }, label),
+      h('textarea', {
+        id, rows: 2, 'data-language': language, lang: language === 'default' ? null : language,
+        dir: RTL.has(language) ? 'rtl' : 'auto', 'aria-describedby': `${id}-count`,
+      }, values[language] || ''),
+      h('p', { class: 'field-error', 'data-error-for': `${name}.${language}`, hidden: true }),
+      h('p', { class: 'subdued help char-count', id: `${id}-count`, 'data-limit': String(limit) }),
+    );
+  };
+  const own = LANGUAGES.filter(([code]) => values[code]).length;
+  replace(
+    fieldset.querySelector('.localized-rows'),
+    box('default', 'For every language without its own text'),
+    h('details', { class: 'localized-languages', open: own > 0 },
+      h('summary', {}, own ? `Per language (${own} of ${LANGUAGES.length} written)` : 'Write it per language'),
+      LANGUAGES.map(([code, label]) => box(code, label))),
+  );
+  for (const area of fieldset.querySelectorAll('textarea')) {
+    area.addEventListener('input', () => countChars(area));
+    countChars(area);
+  }
+}
+
+/** Said before saving, never cut: how many characters are left, or how many too many. */
+function countChars(area) {
+  const note = document.getElementById(area.getAttribute('aria-describedby'));
+  const limit = Number(note.dataset.limit);
+  const over = area.value.trim().length - limit;
+  area.setAttribute('aria-invalid', String(over > 0));
+  note.classList.toggle('field-error-text', over > 0);
+  const chars = (n) => `${n} character${n === 1 ? '' : 's'}`;
+  note.textContent = over > 0
+    ? `${chars(over)} too long (at most ${limit})`
+    : area.value.length > limit * 0.8 ? `${chars(limit - area.value.trim().length)} left` : '';
+}
+
+function collectLocalized(fieldset, payload) {
+  const name = fieldset.dataset.localized;
+  const texts = {};
+  for (const area of fieldset.querySelectorAll('textarea')) {
+    const value = area.value.trim();
+    if (value) texts[area.dataset.language] = value;
+  }
+  // Untouched and unset stays unset; emptied goes back to the widget's own words.
+  if (Object.keys(texts).length || loaded[name]) payload[name] = Object.keys(texts).length ? texts : null;
+}
+
 // ------------------------------------------------------------------ the form
 
 function fill(settings) {
   loaded = settings;
-  field('greeting').value = settings.greeting || '';
+  for (const fieldset of form.querySelectorAll('[data-localized]')) renderLocalized(fieldset, settings[fieldset.dataset.localized]);
   field('accent').value = settings.accent || '';
   field('accent-picker').value = /^#[0-9a-f]{6}$/i.test(settings.accent || '') ? settings.accent : '#008060';
   fillZones((settings.hours && settings.hours.timezone) || 'UTC');
   renderHours(settings.hours);
+  const weekly = (settings.hours && settings.hours.weekly) || {};
+  showHoursMode(Object.values(weekly).some((intervals) => intervals && intervals.length) ? 'set' : 'always');
   field('replies_in_minutes').value = settings.replies_in_minutes ?? '';
   field('attribution_window_days').value = settings.attribution_window_days ?? '';
-  field('away_message').value = settings.away_message || '';
   replace(savedEl, (settings.saved_replies || []).map(savedRow));
   renumberSaved();
   field('notification_email').value = settings.notification_email || '';
   field('storefront_origins').value = (settings.storefront_origins || []).join('\n');
 }
 
-/** Free text the widget shows: left empty while unset, it stays unset. */
-function optionalText(name, payload) {
-  const value = field(name).value.trim();
-  if (value || loaded[name]) payload[name] = value || null;
-}
-
 function collect() {
   const payload = {};
-  optionalText('greeting', payload);
-  optionalText('away_message', payload);
-  payload.accent = field('accent').value.trim();
+  for (const fieldset of form.querySelectorAll('[data-localized]')) collectLocalized(fieldset, payload);
+  // Empty: no colour of the merchant's own (the theme's, or Parley's, is used).
+  payload.accent = field('accent').value.trim() || null;
   payload.hours = collectHours();
   const minutes = field('replies_in_minutes').value.trim();
   payload.replies_in_minutes = /^\d+$/.test(minutes) ? Number(minutes) : minutes;
@@ -258,7 +348,9 @@ function showError(name, message) {
   const slot = errorSlot(name);
   slot.textContent = message;
   slot.hidden = false;
-  const container = slot.closest('.field, .day, .saved-row');
+  const details = slot.closest('details');
+  if (details) details.open = true; // a language's box may be folded away
+  const container = slot.closest('.localized-row, .field, .day, .saved-row');
   const part = (name || '').split('.').pop();
   const input = (name && field(name))
     || (container && (container.querySelector(`[data-part="${CSS.escape(part)}"]`) || container.querySelector('input:not([type=color]), select, textarea')));
@@ -269,9 +361,19 @@ function showError(name, message) {
   slot.scrollIntoView({ block: 'center' });
 }
 
+/** What the page can tell before asking the server: set hours with no hours at all. */
+function checkLocally() {
+  if (hoursMode() === 'set' && !hoursEl.querySelector('.interval')) {
+    showError('hours', 'Add opening hours to at least one day, or choose “Always open”.');
+    return false;
+  }
+  return true;
+}
+
 async function save(event) {
   event.preventDefault();
   clearErrors();
+  if (!checkLocally()) return;
   const button = field('save');
   button.disabled = true;
   try {
@@ -332,6 +434,11 @@ field('accent-picker').addEventListener('input', (event) => {
 field('accent').addEventListener('input', (event) => {
   if (/^#[0-9a-f]{6}$/i.test(event.target.value)) field('accent-picker').value = event.target.value;
 });
+field('accent-clear').addEventListener('click', () => {
+  field('accent').value = '';
+  field('accent').focus();
+});
+for (const radio of form.querySelectorAll('[name="hours-mode"]')) radio.addEventListener('change', () => showHoursMode(hoursMode()));
 field('add-saved').addEventListener('click', () => {
   const row = savedRow();
   savedEl.append(row);

@@ -76,9 +76,89 @@ export function day(iso) {
   return iso ? new Intl.DateTimeFormat(locale(), { dateStyle: 'medium' }).format(new Date(iso)) : '';
 }
 
+/** What the merchant calls the shopper: their name, e-mail, customer number, or the
+ * stable made-up name the server gives an anonymous shopper ("Otter 42"). */
 export function customerName(customer) {
   if (!customer) return 'Visitor';
-  return customer.name || customer.email || (customer.customer_id ? `Customer ${customer.customer_id}` : 'Visitor');
+  return customer.name || customer.email || customer.label || (customer.customer_id ? `Customer ${customer.customer_id}` : 'Visitor');
+}
+
+/**
+ * 'rtl' or 'ltr' by the first letter of a text, as dir="auto" decides: for an element
+ * whose own words (a "You: " prefix) must not decide the direction of the shopper's.
+ */
+export function textDirection(text) {
+  const first = String(text || '').match(/\p{L}/u);
+  return first && /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFC]/.test(first[0]) ? 'rtl' : 'ltr';
+}
+
+/** The round picture beside a shopper: initials on a colour of their own (from the visitor id). */
+export function avatar(label, visitor, extraClass = '') {
+  const style = visitor && Number.isInteger(visitor.hue) ? `--avatar-hue: ${visitor.hue}` : null;
+  // An anonymous shopper's made-up name ("Otter 42") shows its animal's letter only.
+  const letters = style ? [...label][0].toUpperCase() : initials(label);
+  return h('span', { class: `avatar${style ? ' avatar-hued' : ''}${extraClass ? ' ' + extraClass : ''}`, style, 'aria-hidden': 'true' }, letters);
+}
+
+/** "Estonian", in the merchant's language, for a shopper's locale ("et-EE"). */
+export function languageName(tag) {
+  if (!tag) return '';
+  try {
+    return new Intl.DisplayNames([locale()], { type: 'language' }).of(tag) || tag;
+  } catch {
+    return tag;
+  }
+}
+
+/** The shopper's time of day now, in their own time zone ("14:05"), or ''. */
+export function localTime(timeZone) {
+  if (!timeZone) return '';
+  try {
+    return new Intl.DateTimeFormat(locale(), { timeStyle: 'short', timeZone }).format(new Date());
+  } catch {
+    return '';
+  }
+}
+
+/** A page address as a short, safe link target: only http(s); shown as its path. */
+export function pageLink(url) {
+  try {
+    const page = new URL(url);
+    if (page.protocol !== 'https:' && page.protocol !== 'http:') return null;
+    const path = decodeURI(page.pathname);
+    return { href: page.href, path: path === '/' || !path ? 'home page' : path };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What the shop knows of the shopper without asking, as short parts: their language,
+ * the page they wrote from, their local time, returning or new. `{links: false}` for
+ * places that are themselves a link (an inbox row).
+ */
+export function visitorFacts(visitor, { links = true } = {}) {
+  if (!visitor) return [];
+  const parts = [];
+  if (visitor.locale) parts.push(h('span', { class: 'fact', title: 'Language' }, languageName(visitor.locale)));
+  const page = visitor.page && pageLink(visitor.page);
+  if (page) {
+    parts.push(links
+      ? h('a', { class: 'fact fact-page', href: page.href, target: '_blank', rel: 'noopener noreferrer', title: page.href, dir: 'auto' }, page.path)
+      : h('span', { class: 'fact fact-page', title: page.href, dir: 'auto' }, page.path));
+  }
+  const time = localTime(visitor.timezone);
+  if (time) parts.push(h('span', { class: 'fact', title: visitor.timezone, dataset: { localTime: visitor.timezone } }, `${time} local time`));
+  parts.push(h('span', { class: 'fact' }, visitor.returning ? 'Returning' : 'New'));
+  return parts;
+}
+
+/** Keep live local times in `root` ticking. */
+export function tickLocalTimes(root) {
+  for (const el of root.querySelectorAll('[data-local-time]')) {
+    const time = localTime(el.dataset.localTime);
+    if (time) el.textContent = `${time} local time`;
+  }
 }
 
 export function initials(label) {
@@ -124,10 +204,24 @@ export function toast(message, { error = false } = {}) {
     return;
   }
   const holder = document.getElementById('toasts');
+  placeToasts(holder);
   const item = h('div', { class: error ? 'toast toast-error' : 'toast' }, message);
   holder.append(item);
   setTimeout(() => item.classList.add('toast-leaving'), 3600);
   setTimeout(() => item.remove(), 4000);
+}
+
+/**
+ * Toasts sit at the bottom of the window, except where a page marks what they must never
+ * cover (the reply box, `data-toasts-above`): there they sit just above it.
+ */
+function placeToasts(holder) {
+  const keepClear = document.querySelector('[data-toasts-above]');
+  holder.style.bottom = '';
+  if (!keepClear) return;
+  const box = keepClear.getBoundingClientRect();
+  if (box.bottom <= 0 || box.top >= innerHeight) return; // scrolled away: nothing to cover
+  holder.style.bottom = `${Math.max(24, innerHeight - box.top + 12)}px`;
 }
 
 /** An inline notice in a container: a sentence, subdued or as a warning. */
