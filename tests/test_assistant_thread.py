@@ -5,7 +5,7 @@ hands over with a note for the merchant; unsure, off, or nothing written: no ans
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
@@ -14,7 +14,7 @@ from app.models import AuthorKind, Conversation, Message
 from tests.support.shoppers import API, auth, start
 from tests.support.shops import SHOP, bearer, install
 
-NOON = datetime(2026, 12, 1, 10, 0, tzinfo=timezone.utc)
+NOON = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 SHIPPING_ET = {
     "language": "et",
     "question": "Kui kaua võtab tarne aega?",
@@ -33,8 +33,9 @@ def shop(client, services, standin, clock):
 
 
 def ask(client, standin, body: str, locale: str = "et-EE") -> tuple[dict, dict]:
-    session = client.post("/proxy/session?" + "&".join(f"{k}={v}" for k, v in standin.proxy_query(SHOP)),
-                          json={"locale": locale}).get_json()
+    session = client.post(
+        "/proxy/session?" + "&".join(f"{k}={v}" for k, v in standin.proxy_query(SHOP)), json={"locale": locale}
+    ).get_json()
     sent = client.post(f"{API}/messages", json={"client_id": "q1", "body": body}, headers=auth(session))
     assert sent.status_code == 201
     return session, sent.get_json()
@@ -42,7 +43,9 @@ def ask(client, standin, body: str, locale: str = "et-EE") -> tuple[dict, dict]:
 
 def thread(services, conversation_id: str) -> list[Message]:
     with services.db.session() as session:
-        return list(session.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)))
+        return list(
+            session.exec(select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id))
+        )
 
 
 def conversation(services, conversation_id: str) -> Conversation:
@@ -55,6 +58,7 @@ def test_a_covered_question_gets_the_shops_answer_and_still_waits_for_a_person(c
     conversation_id = sent["conversation"]["id"]
     assert services.auto_replies.drain() == 1
     question, answer = thread(services, conversation_id)
+    assert question.author_kind == AuthorKind.shopper
     assert (answer.author_kind, answer.body) == (AuthorKind.bot, SHIPPING_ET["answer"])
     assert answer.meta["answer_id"] == shop and answer.meta["confidence"] >= 0.75
     history = client.get(f"{API}/messages", headers=auth(session)).get_json()["messages"]
@@ -84,10 +88,13 @@ def test_talk_to_a_person_hands_over_with_a_note_and_the_assistant_steps_back(cl
     assert thread(services, conversation_id)[-1].body == "tarneaeg?"  # a person has it now: no more answers
 
 
-@pytest.mark.parametrize("body, reason", [
-    ("Ma tahan rääkida inimesega", "asked for a person"),
-    ("Kus on mu tellimus 1001?", "order-specific"),
-])
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        ("Ma tahan rääkida inimesega", "asked for a person"),
+        ("Kus on mu tellimus 1001?", "order-specific"),
+    ],
+)
 def test_what_only_a_person_can_answer_is_handed_over(client, services, standin, shop, body, reason):
     _, sent = ask(client, standin, body)
     services.auto_replies.drain()
@@ -109,8 +116,9 @@ def test_unsure_off_or_nothing_written_means_no_answer(client, services, standin
 
 
 def test_the_preview_says_what_the_assistant_would_reply_and_why(client, standin, shop):
-    preview = client.post("/admin/api/answers/preview", json={"question": "millal pakk tuleb", "language": "et"},
-                          headers=bearer(standin)).get_json()
+    preview = client.post(
+        "/admin/api/answers/preview", json={"question": "millal pakk tuleb", "language": "et"}, headers=bearer(standin)
+    ).get_json()
     assert preview["action"] == "answer" and preview["answer_id"] == shop and preview["why"]
     refused = client.post("/admin/api/answers/preview", json={"question": ""}, headers=bearer(standin))
     assert refused.status_code == 400
@@ -121,7 +129,11 @@ def test_feedback_on_someone_elses_message_is_404(client, services, standin, sho
     services.auto_replies.drain()
     other = start(client, standin)
     answer = thread(services, sent["conversation"]["id"])[-1]
-    assert client.post(f"{API}/messages/{answer.id}/feedback", json={"helpful": True},
-                       headers=auth(other)).status_code == 404
-    assert client.post(f"{API}/messages/{answer.id}/feedback", json={"helpful": "yes"},
-                       headers=auth(session)).status_code == 400
+    assert (
+        client.post(f"{API}/messages/{answer.id}/feedback", json={"helpful": True}, headers=auth(other)).status_code
+        == 404
+    )
+    assert (
+        client.post(f"{API}/messages/{answer.id}/feedback", json={"helpful": "yes"}, headers=auth(session)).status_code
+        == 400
+    )

@@ -107,7 +107,11 @@ def services_shop(services) -> int:
 
 def test_a_reply_that_is_only_a_thank_you_is_kept(thread, mail_in):
     services, conversation_id, address = thread
-    send(mail_in, reply(address, body="Thanks, Mari\n\nOn Tue, Dec 1 Fjord Gear wrote:\n> Done!\n", message_id="<t2@x>"), address)
+    send(
+        mail_in,
+        reply(address, body="Thanks, Mari\n\nOn Tue, Dec 1 Fjord Gear wrote:\n> Done!\n", message_id="<t2@x>"),
+        address,
+    )
     assert messages_of(services, conversation_id)[-1][2].startswith("Thanks, Mari")
 
 
@@ -265,10 +269,20 @@ def test_parley_mail_in_is_a_real_listener_started_by_the_cli(tmp_path):
     import sys
 
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'mail.db'}", "PARLEY_ENV": "development",
-           "MAIL_INBOUND_DOMAIN": "mail.parley.test", "MAIL_IN_PORT": str(port)}
-    process = subprocess.Popen([sys.executable, "-m", "app.cli", "mail-in"], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'mail.db'}",
+        "PARLEY_ENV": "development",
+        "MAIL_INBOUND_DOMAIN": "mail.parley.test",
+        "MAIL_IN_PORT": str(port),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.cli", "mail-in"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert process.stdout.readline().startswith("Parley mail-in on 127.0.0.1:")
         to = "reply+00000000000000000000000000000000.00000000000000000000@mail.parley.test"

@@ -3,12 +3,12 @@ of the same hour of the week, and nothing when there is too little to go on."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from app.chat.response_times import MIN_SAMPLES, ReplyTimes, typical_reply_minutes
 from app.models import Conversation, Visitor
 
-TUESDAY_10 = datetime(2026, 12, 1, 10, 20, tzinfo=timezone.utc)
+TUESDAY_10 = datetime(2026, 12, 1, 10, 20, tzinfo=UTC)
 
 
 def seed(db, shop_id: int, started: datetime, minutes: float) -> None:
@@ -16,8 +16,14 @@ def seed(db, shop_id: int, started: datetime, minutes: float) -> None:
         visitor = Visitor(shop_id=shop_id)
         session.add(visitor)
         session.flush()
-        session.add(Conversation(shop_id=shop_id, visitor_id=visitor.id, created_at=started,
-                                 first_response_at=started + timedelta(minutes=minutes)))
+        session.add(
+            Conversation(
+                shop_id=shop_id,
+                visitor_id=visitor.id,
+                created_at=started,
+                first_response_at=started + timedelta(minutes=minutes),
+            )
+        )
 
 
 def test_the_median_of_the_same_hour_of_the_week_and_none_with_too_few(services, shop_id):

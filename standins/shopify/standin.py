@@ -417,7 +417,9 @@ class ShopifyStandin:
         app_url = getattr(self.storefront, "app_url", "") if self.storefront is not None else ""
         if api_key != self.api_key or not app_url:
             return _html("<h1>No such app</h1>", 404)
-        query = urlencode({"embedded": "1", "shop": shop, "host": _host_param(shop), "id_token": self.mint_id_token(shop)})
+        query = urlencode(
+            {"embedded": "1", "shop": shop, "host": _host_param(shop), "id_token": self.mint_id_token(shop)}
+        )
         return flask.redirect(f"{app_url.rstrip('/')}/{rest}?{query}")  # type: ignore[return-value]
 
     def _app_in_admin(self, shop: str, api_key: str) -> flask.Response:

@@ -6,7 +6,8 @@
  *   then {api_base}/messages, /cart, /typing, /read and the /stream event source,
  *   with the visitor token as a Bearer token; /contact when the shopper asks for the
  *   answer by e-mail, /resume when the page was opened from a resume link
- *   (?parley_resume=…, docs/notifications.md).
+ *   (?parley_resume=…, docs/notifications.md), /messages/<id>/feedback and /handover
+ *   for the shop's assistant (its messages are author "bot", with meta).
  *
  * Rules it keeps:
  * - Message bodies are only ever set with textContent; links in them are built as
@@ -39,6 +40,9 @@
   // Nobody answered the shopper's last message within this long: offer the answer by e-mail.
   const ANSWER_WAIT_MS = 3 * 60 * 1000;
   const RESUME_PARAM = 'parley_resume'; // a resume link from an e-mail ends on the storefront with it
+  // The assistant's mark: a small robot face, so its messages never pass for a person's.
+  const BOT =
+    '<path fill="currentColor" fill-rule="evenodd" d="M11 2h2v3h4a3 3 0 0 1 3 3v8a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V8a3 3 0 0 1 3-3h4zM9 10a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm6 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"/>';
   const CROSS = '<path fill="none" stroke="currentColor" stroke-width="2.5" stroke-linecap="round" d="M6 6l12 12M18 6L6 18"/>';
   const TAB = Math.random().toString(36).slice(2);
 
@@ -74,6 +78,12 @@
     email_error_consent: 'Please confirm that we may e-mail you the answer.',
     email_error: "The address wasn't saved. Please try again.",
     resume_failed: 'This link no longer opens the conversation. Ask us again here.',
+    assistant: 'Virtual assistant',
+    helped: 'This helped',
+    talk_to_person: 'Talk to a person',
+    helped_done: 'You marked this as helpful. Thanks!',
+    person_asked: 'You asked for a person.',
+    feedback_error: "That didn't go through. Please try again.",
   };
 
   const locale = data.locale || document.documentElement.lang || navigator.language || 'en';
@@ -107,6 +117,8 @@
   let offerShown = false; // "get the answer by e-mail" is on screen
   let offerTimer = null;
   let clockOffset = 0; // the server's clock minus this browser's, from the answer to a send
+  let handedOver = false; // the assistant's handover note is in the thread: a person has it
+  let personAsked = null; // the conversation this tab asked a person for (the note follows)
 
   // Messages: one entry per message, found by server id or by client id.
   const byId = new Map();
@@ -215,6 +227,10 @@
       icon('<path fill="currentColor" d="M3.4 20.4 21 12 3.4 3.6 3.4 10l12.6 2-12.6 2z"/>', 22),
     ),
   );
+  // "Talk to a person", one click away once the shop's assistant is in the conversation.
+  const personError = h('p', { class: 'parley-person-error', role: 'alert', hidden: true });
+  const personButton = h('button', { type: 'button', class: 'parley-person', text: t('talk_to_person'), onclick: askForPerson });
+  const personBox = h('div', { class: 'parley-person-box', hidden: true }, personButton, personError);
   const panel = h(
     'section',
     {
@@ -230,7 +246,7 @@
     h(
       'header',
       { class: 'parley-head' },
-      h('div', { class: 'parley-head-text' }, h('h2', { id: 'parley-title', class: 'parley-title', text: t('title') }), statusLine),
+      h('div', { class: 'parley-head-text' }, h('h2', { id: 'parley-title', class: 'parley-title', text: t('title') }), statusLine, personBox),
       h(
         'button',
         { type: 'button', class: 'parley-close', 'aria-label': t('close'), onclick: () => close() },
@@ -603,6 +619,7 @@
     awayNote.hidden = !settings.away_message || (settings.team || {}).state !== 'away';
     renderStatus();
     setConversation(session.conversation);
+    refreshAssistant();
     setUnread(session.unread || 0);
     joinTabs();
     reconsiderOffer('session');
@@ -625,6 +642,7 @@
     earlier.hidden = true;
     greeting.hidden = false;
     for (const el of log.querySelectorAll('.parley-note')) el.remove();
+    refreshAssistant();
   }
 
   async function api(method, path, body) {
@@ -738,6 +756,7 @@
     if (gotId) entry.el.remove(); // sent: it now has its place among the server's messages
     if (isNew || gotId) place(entry, where);
     renderMeta(entry);
+    if (entry.msg.author === 'bot' || entry.msg.author === 'agent') refreshAssistant();
     return isNew;
   }
 
@@ -783,6 +802,18 @@
     const author = msg.author || 'agent';
     entry.body = h('p', { class: 'parley-bubble', dir: 'auto' });
     entry.meta = h('div', { class: 'parley-meta' });
+    if (author === 'bot') {
+      // Labelled in words (and for screen readers) as the shop's assistant, not the team.
+      entry.extra = h('div', { class: 'parley-extra' });
+      return h(
+        'li',
+        { class: 'parley-msg parley-from-bot' },
+        h('span', { class: 'parley-by' }, icon(BOT, 14), t('assistant')),
+        entry.body,
+        entry.extra,
+        entry.meta,
+      );
+    }
     const who = author === 'shopper' ? t('you') : author === 'system' ? '' : t('team');
     return h(
       'li',
@@ -1369,6 +1400,107 @@
     if (event.persisted && visitorId) joinTabs();
   });
 
+  // ---------------------------------------------------------------- the shop's assistant
+
+  // Its answers (meta.answer_id) offer "this helped" / "talk to a person" until the shopper
+  // chose (meta.feedback, so a reload shows the same); its handover note (meta.handover)
+  // says when a person will answer, until one has. Redrawn only when that state changes,
+  // so a focused button stays focused while other messages arrive.
+  function refreshAssistant() {
+    let spoke = false;
+    let lastAgent = 0;
+    handedOver = false;
+    for (const [id, entry] of byId) {
+      if (entry.msg.author === 'agent') lastAgent = Math.max(lastAgent, id);
+      if (entry.msg.author !== 'bot') continue;
+      spoke = true;
+      if (entry.msg.meta && entry.msg.meta.handover) handedOver = true;
+    }
+    for (const [id, entry] of byId) if (entry.msg.author === 'bot') renderBot(entry, id > lastAgent);
+    // The one-click way to a person, while the assistant has the conversation.
+    personBox.hidden = !conversation || !spoke || handedOver || personAsked === conversation.id;
+  }
+
+  function renderBot(entry, latest) {
+    const meta = entry.msg.meta || {};
+    const verdict = { helpful: 'helped_done', handover: 'person_asked' }[meta.feedback];
+    const when = meta.handover && latest ? waitText() : '';
+    const answer = !meta.handover && meta.answer_id != null;
+    const state = [!!meta.handover, when, answer, verdict, entry.busy, entry.failed, handedOver].join('|');
+    if (state === entry.drawn) return;
+    entry.drawn = state;
+    entry.el.classList.toggle('parley-handover', !!meta.handover);
+    const parts = [];
+    if (when) parts.push(h('p', { class: 'parley-when', dir: 'auto', text: when }));
+    if (answer && verdict) parts.push(h('p', { class: 'parley-verdict', text: t(verdict) }));
+    else if (answer) {
+      const choice = (helpful, key) =>
+        h('button', { type: 'button', class: 'parley-choice', disabled: entry.busy, text: t(key), onclick: () => feedback(entry, helpful) });
+      // Once a person has it, asking for one again means nothing; "this helped" still closes the question.
+      parts.push(h('div', { class: 'parley-choices' }, choice(true, 'helped'), handedOver ? null : choice(false, 'talk_to_person')));
+      if (entry.failed) parts.push(h('p', { class: 'parley-feedback-error', role: 'alert', text: t('feedback_error') }));
+    }
+    entry.extra.replaceChildren(...parts);
+  }
+
+  // When a person will answer: when the team is back, else how long it usually takes.
+  function waitText() {
+    const team = settings.team || {};
+    if (team.state !== 'online' && team.back_at && !isNaN(Date.parse(team.back_at))) {
+      return t('back_at', { time: formatBackAt(new Date(team.back_at)) });
+    }
+    if (team.replies_in_minutes) return t('replies_in', { minutes: format({}, team.replies_in_minutes, 'number') });
+    return team.state === 'online' ? t('online') : '';
+  }
+
+  async function feedback(entry, helpful) {
+    if (entry.busy) return;
+    entry.busy = true;
+    entry.failed = false;
+    refreshAssistant();
+    let stored = false;
+    try {
+      const response = await api('POST', '/messages/' + encodeURIComponent(entry.msg.id) + '/feedback', { helpful: helpful });
+      if (response.ok) {
+        stored = true;
+        const answer = (await response.json().catch(() => ({}))).message;
+        if (answer && answer.id === entry.msg.id) {
+          upsert(answer); // its meta.feedback is the verdict, as a reload shows it
+          post({ kind: 'event', type: 'message', payload: answer }); // the shopper's other tabs
+        } else entry.msg.meta = Object.assign({}, entry.msg.meta, { feedback: helpful ? 'helpful' : 'handover' });
+      }
+    } catch (error) {
+      stored = false; // offline: the buttons come back with a sentence
+    }
+    entry.busy = false;
+    entry.failed = !stored;
+    if (stored) reconsiderOffer('message');
+    refreshAssistant();
+    if (!panel.contains(document.activeElement)) input.focus(); // its button is gone
+  }
+
+  // The handover note then arrives by the stream, like any message.
+  async function askForPerson() {
+    if (personButton.disabled || !conversation) return;
+    const asked = conversation.id;
+    personButton.disabled = true;
+    personError.hidden = true;
+    let ok = false;
+    try {
+      ok = (await api('POST', '/handover')).ok;
+    } catch (error) {
+      ok = false;
+    }
+    personButton.disabled = false;
+    if (ok) personAsked = asked;
+    else {
+      personError.textContent = t('feedback_error');
+      personError.hidden = false;
+    }
+    refreshAssistant();
+    if (!panel.contains(document.activeElement) || document.activeElement === personButton) input.focus();
+  }
+
   // ---------------------------------------------------------------- the answer by e-mail
 
   // Offered only once the shopper has asked something nobody has answered yet, and only
@@ -1392,7 +1524,7 @@
     for (let el = log.lastElementChild; el; el = el.previousElementSibling) {
       const msg = el.parleyEntry && el.parleyEntry.msg;
       if (!msg || msg.note) continue;
-      if (msg.author === 'agent') return null;
+      if (msg.author === 'agent' || (msg.author === 'bot' && msg.meta && msg.meta.feedback === 'helpful')) return null;
       if (msg.author === 'shopper' && msg.id != null) return msg;
     }
     return null;
