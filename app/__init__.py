@@ -63,9 +63,6 @@ def create_app(
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies, x_host=0
         )
-    # Interim, until app/wiring.py hands the setting to Inbound itself (`parley worker` builds
-    # without this factory and keeps the default of the same seven days meanwhile).
-    services.inbound.retention_days = settings.webhook_retention_days
     app.before_request(guard_request)
     register(app)
     app.after_request(harden_response)

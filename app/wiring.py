@@ -82,6 +82,7 @@ def build(
         clock,
         {Platform.shopify: shopify_webhooks.process_event, Platform.saleor: SaleorEvents(checkouts)},
         sweep_seconds=settings.event_sweep_seconds,
+        retention_days=settings.webhook_retention_days,
     )
     return Services(
         settings=settings,

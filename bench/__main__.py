@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from bench import delivery, inbox, lighthouse, webhooks, widget
+from bench import answers, delivery, inbox, lighthouse, outbox, webhooks, widget
 
 
 def main() -> int:
@@ -21,6 +21,8 @@ def main() -> int:
         ),
         "delivery": delivery.run(),
         "inbox": inbox.run(),
+        "outbox": outbox.run(),
+        "answers": answers.run(),
     }
     json.dump(results, sys.stdout, indent=2)
     print()
