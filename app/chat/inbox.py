@@ -25,6 +25,9 @@ from app.errors import ParleyError
 from app.models import Conversation, ConversationStatus, Message, Visitor
 
 TABS = ("open", "waiting", "resolved")
+# "recent": newest first (waiting tab: longest waiting first); "due": whose first answer
+# is due soonest (conversations with nothing due follow, newest first among them by id).
+SORTS = ("recent", "due")
 MAX_QUERY = 200
 
 
@@ -132,11 +135,16 @@ def page(
     cursor: str | None = None,
     limit: int = 50,
     language: str = "en",
+    sort: str = "recent",
 ) -> InboxPage:
     """`language` is the merchant's, for the names of anonymous shoppers (visitor_label)."""
     if tab not in TABS:
         raise ParleyError(400, "invalid_tab", f"tab must be one of {', '.join(TABS)}")
+    if sort not in SORTS:
+        raise ParleyError(400, "invalid_sort", f"sort must be one of {', '.join(SORTS)}")
     q = (q or "").strip()[:MAX_QUERY] or None
+    if sort == "due":
+        return _page_by_due(session, shop_id, tab, now, q, cursor, limit, language)
     column, descending = _order(tab)
     query = _filtered(shop_id, tab, q)
     if cursor:
@@ -155,6 +163,40 @@ def page(
         last = conversations[-1]
         value = getattr(last, column.key)
         next_cursor = _encode_cursor([value.isoformat() if value else None, last.id])
+    return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts(session, shop_id))
+
+
+def _page_by_due(
+    session: Session,
+    shop_id: int,
+    tab: str,
+    now: datetime,
+    q: str | None,
+    cursor: str | None,
+    limit: int,
+    language: str,
+) -> InboxPage:
+    """Soonest due first, then the conversations nothing is due in (due_at NULL) by id: one
+    keyset over (due_at NULLS LAST, id), served by the (shop_id, status, due_at) index."""
+    due = col(Conversation.due_at)
+    query = _filtered(shop_id, tab, q)
+    if cursor:
+        value, last_id = _decode_cursor(cursor)
+        if value is None:
+            query = query.where(due.is_(None), col(Conversation.id) > last_id)
+        else:
+            query = query.where(
+                sa.or_(due > value, sa.and_(due == value, col(Conversation.id) > last_id), due.is_(None))
+            )
+    ordered = query.order_by(sa.nulls_last(due.asc()), col(Conversation.id).asc())
+    conversations = list(session.exec(ordered.limit(limit + 1)).all())
+    more = len(conversations) > limit
+    conversations = conversations[:limit]
+    next_cursor = None
+    if more and conversations:
+        last = conversations[-1]
+        next_cursor = _encode_cursor([last.due_at.isoformat() if last.due_at else None, last.id])
+    rows = summaries(session, conversations, now, language)
     return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts(session, shop_id))
 
 
@@ -252,5 +294,8 @@ def summary(
             else None
         ),
         "unread": conversation.unread_by_agent,
+        # When the first answer is due (app/notify/targets.py); None once answered.
+        "due_at": iso(conversation.due_at),
+        "due_seconds": int((conversation.due_at - now).total_seconds()) if conversation.due_at else None,
         "created_at": iso(conversation.created_at),
     }

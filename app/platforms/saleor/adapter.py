@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from markupsafe import escape
 
@@ -118,7 +119,21 @@ class SaleorPlatform:
         origins = settings.get("storefront_origins") or []
         return f"{origins[0]}/" if origins and isinstance(origins[0], str) else None
 
-    def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
-        """The Dashboard path of our app page for one conversation (the Dashboard appends
-        the part after /app to the app's URL), for the `redirect` action."""
+    def dashboard_path(self, shop: Shop, conversation_id: str) -> str:
+        """The Dashboard path of our app page for one conversation, for the `redirect`
+        action from inside the Dashboard (the Dashboard appends the part after /app to
+        the app's URL; it still routes this legacy /apps/ path, LegacyAppPaths)."""
         return f"/apps/{shop.app_id or ''}/app/conversations/{conversation_id}"
+
+    def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
+        """An absolute link that opens the conversation in the Saleor Dashboard, for alert
+        e-mails (a path means nothing in a mail client). Saleor names no Dashboard URL to
+        an app; Saleor Cloud serves it at /dashboard/ beside /graphql/, and Saleor's own
+        apps build their Dashboard links the same way. The app page is
+        /extensions/app/<app id><sub path> (saleor-dashboard src/extensions/urls.ts,
+        resolveAppDeepPath); the Dashboard appends the sub path to our appUrl."""
+        api = urlsplit(shop.domain or "")
+        if api.scheme not in ("http", "https") or not api.netloc or not shop.app_id:
+            return None
+        app = quote(shop.app_id, safe="")
+        return f"{api.scheme}://{api.netloc}/dashboard/extensions/app/{app}/conversations/{quote(conversation_id)}"

@@ -1,24 +1,31 @@
 """Notifications for the Support page: the shop's alert, e-mail and webhook settings,
-what failed to go out, and the page telling Parley it is open (so alerts wait)."""
+what failed to go out, the page telling Parley it is open (so alerts wait), and what a
+live page asks after an event: how much is unread (its title and icon badge) and the
+inbox rows that changed (so one message redraws one row, not the whole inbox)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
 from sqlmodel import col, select
 
+from app.chat import inbox
 from app.clock import iso
 from app.errors import ParleyError
-from app.models import Conversation, Outbox
+from app.models import Conversation, ConversationStatus, Outbox
 from app.notify.presence import note_presence
 from app.notify.settings import notify_settings, put_notify_settings, validate_notify_settings
 from app.web.admin.auth import staff
+from app.web.admin.support import merchant_language
 from app.web.context import parley
 from app.web.requests import json_body
 
 bp = Blueprint("admin_notifications", __name__, url_prefix="/admin/api")
 FAILURES_SHOWN = 20
+# The inbox asks for the rows one event (or a burst of them) changed: a handful.
+ROWS_AT_ONCE = 20
 
 
 def _answer(settings: dict[str, Any], shop_id: int) -> Response:
@@ -31,6 +38,8 @@ def _answer(settings: dict[str, Any], shop_id: int) -> Response:
         ).all()
     return jsonify(
         notifications=settings,
+        # Written by Parley when an alert address bounced: shown beside the addresses.
+        bounces=settings.get("alert_bounces") or [],
         inbound_address_domain=parley().notify.courier.domain,
         failures=[
             {
@@ -80,3 +89,37 @@ def presence() -> Response:
                 raise ParleyError(404, "not_found", "no such conversation in this shop")
         note_presence(session, who.shop_id, who.user_id or "staff", conversation_id, parley().now())
     return Response(status=204)
+
+
+@bp.get("/notifications/unread")
+def unread() -> Response:
+    """Open conversations with messages no staff member has read, and how many messages:
+    one indexed aggregate, asked again after each shopper message."""
+    who = staff()
+    with parley().db.session() as session:
+        conversations, messages = session.execute(
+            select(sa.func.count(), sa.func.coalesce(sa.func.sum(Conversation.unread_by_agent), 0)).where(
+                Conversation.shop_id == who.shop_id,
+                Conversation.status == ConversationStatus.open,
+                col(Conversation.unread_by_agent) > 0,
+            )
+        ).one()
+    return jsonify(conversations=int(conversations), messages=int(messages))
+
+
+@bp.get("/inbox/rows")
+def inbox_rows() -> Response:
+    """The inbox rows of these conversations (`ids=a,b`), as the inbox lists them; ids of
+    other shops or of nothing are left out. Two queries however many."""
+    who = staff()
+    ids = [part for part in (request.args.get("ids") or "").split(",") if part][: ROWS_AT_ONCE + 1]
+    if not ids or len(ids) > ROWS_AT_ONCE or any(len(part) > 36 for part in ids):
+        raise ParleyError(400, "invalid_ids", f"ids must name 1 to {ROWS_AT_ONCE} conversations, comma-separated")
+    with parley().db.session() as session:
+        found = list(
+            session.exec(
+                select(Conversation).where(Conversation.shop_id == who.shop_id, col(Conversation.id).in_(ids))
+            ).all()
+        )
+        rows = inbox.summaries(session, found, parley().now(), merchant_language())
+    return jsonify(conversations=rows)

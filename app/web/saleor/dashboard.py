@@ -162,7 +162,7 @@ def _threads(user: DashboardUser, conversations: list[Conversation]) -> list[Thr
                 conversation=conversation,
                 name=customer_label(visitor, label_language(request.headers.get("Accept-Language"))),
                 lines=[_line(m, user.user_id) for m in messages],
-                link=services.saleor.admin_link(user.shop, conversation.id) or "",
+                link=services.saleor.dashboard_path(user.shop, conversation.id),
             )
         )
     return views
