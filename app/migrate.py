@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from alembic import command
@@ -12,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from app.config import ROOT
+from app.schema_extras import include_name
 
 
 def alembic_config() -> Config:
@@ -40,7 +42,9 @@ def downgrade(bind: Engine, revision: str) -> None:
 
 def pending_differences(bind: Engine) -> list[Any]:
     """What autogenerate would still write: empty when models and migrations agree."""
-    with bind.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+    with bind.connect() as connection, warnings.catch_warnings():
+        # SQLite cannot reflect expression indexes; app/schema_extras.py owns those anyway.
+        warnings.filterwarnings("ignore", message="Skipped unsupported reflection of expression-based index")
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_name": include_name})
         differences: list[Any] = compare_metadata(context, SQLModel.metadata)
         return differences

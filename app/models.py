@@ -12,6 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from app import schema_extras
 from app.clock import utcnow
 from app.db import Money, UTCDateTime
 
@@ -181,6 +182,14 @@ class Conversation(SQLModel, table=True):
     # note the merchant reads: not sure, asked for a person, a complaint).
     handed_over_at: datetime | None = _time()
     handoff_reason: str | None = Field(default=None, max_length=200)
+    # Read receipts move these cursors forward (message ids): a receipt marks only the
+    # messages after the cursor, and unread counts look only past it.
+    agent_read_up_to: int = Field(
+        default=0, sa_type=sa.BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
+    shopper_read_up_to: int = Field(
+        default=0, sa_type=sa.BigInteger, nullable=False, sa_column_kwargs={"server_default": "0"}
+    )
 
 
 class Message(SQLModel, table=True):
@@ -211,11 +220,25 @@ class Message(SQLModel, table=True):
     read_at: datetime | None = _time()
 
 
+class ConversationCount(SQLModel, table=True):
+    """The inbox tabs' counts per shop, moved by triggers in the statement that moves a
+    conversation (app/schema_extras.py), so a page load reads one row."""
+
+    __tablename__ = "conversation_count"
+
+    shop_id: int = Field(foreign_key="shop.id", ondelete="CASCADE", primary_key=True)
+    open_count: int = Field(default=0, nullable=False)
+    waiting_count: int = Field(default=0, nullable=False)
+    resolved_count: int = Field(default=0, nullable=False)
+
+
 class CartSnapshot(SQLModel, table=True):
     __tablename__ = "cart_snapshot"
     __table_args__ = (
         sa.Index(None, "conversation_id", "created_at"),
         sa.Index(None, "shop_id", "cart_token"),
+        # Pruning old snapshots (app/inbound/worker.py).
+        sa.Index(None, "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -411,3 +434,7 @@ class Attachment(SQLModel, table=True):
     storage_key: str | None = Field(default=None, max_length=255)
     data: bytes | None = Field(default=None, sa_type=sa.LargeBinary, nullable=True)
     created_at: datetime = _created()
+
+
+# The search index, the counters' triggers and an expression index (app/schema_extras.py).
+sa.event.listen(SQLModel.metadata, "after_create", schema_extras.create_after_tables)

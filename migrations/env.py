@@ -7,6 +7,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
+from app.schema_extras import include_name
 from app.db import make_engine
 
 target_metadata = SQLModel.metadata
@@ -28,6 +29,7 @@ def _configure(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         render_item=_render_item,
         compare_type=True,
+        include_name=include_name,
     )
 
 
