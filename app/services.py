@@ -15,6 +15,7 @@ from app.config import Settings
 from app.db import Database
 from app.encryption import TokenCipher
 from app.inbound.worker import Inbound
+from app.media.attachments import Attachments
 from app.notify.service import Notify
 from app.platforms.port import Platforms
 from app.platforms.saleor.adapter import SaleorPlatform
@@ -39,6 +40,8 @@ class Services:
     saleor: SaleorPlatform
     # The shop's assistant in the thread (app/answers decides, app/chat/auto_replies acts).
     auto_replies: AutoReplies
+    # Pictures both ways: kept, and read back by the conversation's two sides (app/media).
+    attachments: Attachments
     notify: Notify
 
     def now(self) -> datetime:

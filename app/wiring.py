@@ -22,6 +22,8 @@ from app.config import ConfigError, Settings
 from app.db import Database, make_engine
 from app.encryption import TokenCipher
 from app.inbound.worker import Inbound
+from app.media.attachments import Attachments
+from app.media.storage import DatabaseStorage
 from app.models import Platform
 from app.notify import service as notify
 from app.notify.courier import NotifyCourier
@@ -65,7 +67,9 @@ def build(
     broker = broker or make_broker(settings.redis_url)
     visitor_tokens = VisitorTokens(settings.secret_key)
     auto_replies = AutoReplies(db, broker, clock, Assistant())
-    chat = Chat(db, broker, clock, [*notify.observers(), auto_replies])
+    # First of the observers: a picture's attachment is on its message before anyone reads it.
+    attachments = Attachments(db, clock, DatabaseStorage())
+    chat = Chat(db, broker, clock, [attachments, *notify.observers(), auto_replies])
 
     installer = ShopifyInstaller(settings, db, cipher, clock, shopify_http)
     shopify = ShopifyPlatform(settings, db, installer, CustomerContext(installer.admin_api))
@@ -105,6 +109,7 @@ def build(
         shopify=shopify,
         saleor=saleor,
         auto_replies=auto_replies,
+        attachments=attachments,
         notify=notify.Notify(
             tokens=tokens,
             mailer=mailer,

@@ -64,6 +64,16 @@ def _answer_of(services, shop_id: int) -> str:
         return str(answer.id)
 
 
+def _picture_of(services, conversation_id: str) -> str:
+    """A picture in the other shop's conversation (app/media), for the attachment routes' sweep."""
+    from app.media.images import clean
+    from tests.test_attachments import GPS_PHOTO
+
+    with services.db.transaction() as session:
+        conversation = session.get(Conversation, conversation_id)
+        return services.attachments.add(session, conversation, "shopper", clean(GPS_PHOTO)).id
+
+
 def _admin_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/admin/api/"):
@@ -100,6 +110,7 @@ def test_no_admin_endpoint_lets_one_shop_touch_anothers_data(app, client, standi
         "conversation_id": two_shops["theirs"]["conversation"]["id"],
         "export_id": two_shops["export_id"],
         "answer_id": _answer_of(services, two_shops["b"]),
+        "attachment_id": _picture_of(services, two_shops["theirs"]["conversation"]["id"]),
     }
     before = _state_of(services, two_shops["b"])
     checked = []
@@ -155,6 +166,7 @@ def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, clie
         "conversation_id": theirs["conversation"]["id"],
         "export_id": export_id,
         "answer_id": _answer_of(services, b),
+        "attachment_id": _picture_of(services, theirs["conversation"]["id"]),
     }
     headers = dashboard(sign(key_a, claims_for()))
     before = _state_of(services, b)

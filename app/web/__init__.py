@@ -9,7 +9,18 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from app.web import about, assistant, email, errors, health, mail_inbound, shopper_email, storefront, widget
+    from app.web import (
+        about,
+        assistant,
+        attachments,
+        email,
+        errors,
+        health,
+        mail_inbound,
+        shopper_email,
+        storefront,
+        widget,
+    )
     from app.web.admin import exports, insights, notifications, pages, support
     from app.web.rate_limits import limiter
     from app.web.saleor import app as saleor_app
@@ -26,6 +37,8 @@ def register(app: Flask) -> None:
         shopper_email.bp,
         assistant.shopper_bp,
         assistant.admin_bp,
+        attachments.shopper_bp,
+        attachments.admin_bp,
         email.bp,
         mail_inbound.bp,
         widget.bp,

@@ -111,6 +111,11 @@ def check_body(body: bytes) -> None:
         raise _refuse_text("the form")
 
 
+# Endpoints whose body is a file (app/web/attachments.py), with the most bytes they take;
+# every other body is checked here and capped by MAX_CONTENT_LENGTH.
+BINARY_BODIES: dict[str, int] = {}
+
+
 def guard_request() -> None:
     """Before every view: text in the path, query string, headers and body that no view
     could store, and JSON deep enough to exhaust a parser's recursion, are a 400 here,
@@ -125,7 +130,11 @@ def guard_request() -> None:
     for name, value in request.headers.items():
         if "\x00" in value:
             raise _refuse_text(name)
-    if request.method not in ("GET", "HEAD", "OPTIONS") or request.content_length:
+    cap = BINARY_BODIES.get(request.endpoint or "")
+    if cap is not None:
+        # A picture's bytes are neither JSON nor text; the view caps and reads them itself.
+        request.max_content_length = cap
+    elif request.method not in ("GET", "HEAD", "OPTIONS") or request.content_length:
         check_body(request.get_data(cache=True, parse_form_data=False))
 
 
