@@ -5,6 +5,8 @@ forever either: the event worker prunes them after WEBHOOK_RETENTION_DAYS."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
 import threading
 from datetime import timedelta
@@ -16,9 +18,21 @@ from sqlmodel import SQLModel, select
 from app import create_app
 from app.chat.privacy import ERASED_PAYLOAD
 from app.inbound.worker import Inbound
-from app.models import Outbox, Platform, ResumeLink, StaffPresence, Visitor, WebhookEvent
+from app.models import (
+    Answer,
+    Attachment,
+    DataExport,
+    Outbox,
+    Platform,
+    ResumeLink,
+    Shop,
+    StaffPresence,
+    Visitor,
+    WebhookEvent,
+)
 from standins.shopify.payloads import cart_payload, checkout_payload, customer, order_payload, simple_lines
-from tests.support.shops import SHOP
+from tests.support.shops import OTHER, SHOP, install
+from tests.test_attachments import GPS_PHOTO
 
 API = "/api/storefront/v1"
 
@@ -50,6 +64,15 @@ class Customer:
         ).get_json()
         self.conversation_id = sent["conversation"]["id"]
         services.chat.send_agent_message(shop_id, self.conversation_id, "42", f"Yes! ({tag} reply)", f"{tag}-r")
+        # A photo of theirs (the one carrying a GPS position), cleaned and kept as a picture message.
+        picture = client.post(
+            f"{API}/attachments",
+            data={"file": (io.BytesIO(GPS_PHOTO), "label.jpg"), "client_id": f"{tag}-pic"},
+            headers=headers,
+            content_type="multipart/form-data",
+        )
+        assert picture.status_code == 201, picture.data
+        self.picture_id = picture.get_json()["message"]["meta"]["attachment"]["id"]
         services.chat.remember_customer(shop_id, self.visitor_id, f"Kari {tag.capitalize()}", self.email)
         with services.db.transaction() as session_:
             visitor = session_.get(Visitor, self.visitor_id)
@@ -114,6 +137,7 @@ class Customer:
             self.product,
             self.conversation_id,
             self.visitor_id,
+            self.picture_id,
             f"{self.tag} reply",
             f"{self.tag}-parka",
         ]
@@ -159,9 +183,17 @@ def test_customer_redaction_leaves_nothing_of_them_in_any_table(client, standin,
     compliance(client, standin, "customers/data_request", other, data_request={"id": 32})
     # Everything about both is stored somewhere, deliveries and exports included.
     before = where_found(services, kari.marks)
-    assert {"message", "visitor", "conversation", "cart_snapshot", "webhook_event", "data_export", "outbox"} <= set(
-        before
-    ), before
+    assert {
+        "message",
+        "visitor",
+        "conversation",
+        "cart_snapshot",
+        "webhook_event",
+        "data_export",
+        "outbox",
+        "resume_link",
+        "attachment",
+    } <= set(before), before
 
     outcome = compliance(client, standin, "customers/redact", kari, orders_to_redact=[int(kari.order_id)])
     assert outcome == {"status": "processed"}
@@ -262,3 +294,80 @@ def test_the_retention_setting_reaches_the_worker_and_the_worker_prunes(settings
     finally:
         inbound.stop_worker()
     assert _event_ids(worker_services) == {"one-day"}
+
+
+# -- the export holds what the erasure erases -------------------------------------------------
+
+
+def test_the_export_holds_the_contact_address_the_emails_resume_links_and_pictures(client, standin, services, shop_id):
+    kari = Customer(client, standin, services, shop_id, 7001, "erase")
+    Customer(client, standin, services, shop_id, 7002, "keep")
+    compliance(client, standin, "customers/data_request", kari, data_request={"id": 31})
+    with services.db.session() as session:
+        export = session.exec(select(DataExport).where(DataExport.customer_id == str(kari.customer_id))).one()
+        stored = session.get(Attachment, kari.picture_id)
+    content = export.content
+    assert [v["contact_email"] for v in content["visitors"]] == [kari.email]
+    assert content["visitors"][0]["page_url"] == f"https://{SHOP}/products/erase-parka"
+    # Both e-mails addressed to her (one with the address in capitals), and nobody else's.
+    assert sorted(e["kind"] for e in content["emails"]) == ["reply", "resume_link"]
+    assert {e["to"].lower() for e in content["emails"]} == {kari.email}
+    (conversation,) = content["conversations"]
+    assert len(conversation["resume_links"]) == 1 and conversation["resume_links"][0]["devices"] == 0
+    (picture,) = conversation["pictures"]
+    assert picture["id"] == kari.picture_id and picture["sent_by"] == "shopper"
+    header, data = picture["data_url"].split(",", 1)
+    assert header == "data:image/jpeg;base64"
+    assert base64.b64decode(data) == stored.data  # the cleaned picture, the GPS position gone
+    assert b"Parley Test Camera" not in base64.b64decode(data)
+    assert [m.get("picture") for m in conversation["messages"]] == [None, None, kari.picture_id]
+    assert "keep" not in json.dumps(content)  # nothing of the other customer
+
+
+# -- shop/redact: every table ---------------------------------------------------------------------
+
+
+def rows_of_shop(services, shop_id: int) -> dict[str, int]:
+    """How many rows of each table that holds a shop id belong to the shop."""
+    counts = {}
+    with services.db.session() as session:
+        for table in SQLModel.metadata.sorted_tables:
+            if "shop_id" in table.c:
+                counts[table.name] = session.execute(
+                    sa.select(sa.func.count()).select_from(table).where(table.c.shop_id == shop_id)
+                ).scalar_one()
+    return counts
+
+
+def test_shop_redaction_leaves_no_row_of_the_shop_in_any_table(client, standin, services, shop_id):
+    standin.add_shop(OTHER, name="Other Shop")
+    other_id = install(services, OTHER)
+    kari = Customer(client, standin, services, shop_id, 7001, "erase")
+    with services.db.transaction() as session:
+        for owner in (shop_id, other_id):
+            session.add(Answer(shop_id=owner, language="en", question="Do you ship?", answer="Yes, everywhere."))
+            session.add(StaffPresence(shop_id=owner, user_id="staff-inbox"))
+    theirs = client.post(f"/proxy/session?{urlencode(standin.proxy_query(OTHER))}", json={}).get_json()
+    their_picture = client.post(
+        f"{API}/attachments",
+        data={"file": (io.BytesIO(GPS_PHOTO), "theirs.jpg"), "client_id": "theirs-pic"},
+        headers={"Authorization": f"Bearer {theirs['visitor_token']}"},
+        content_type="multipart/form-data",
+    )
+    assert their_picture.status_code == 201, their_picture.data
+    services.inbound.run_pending()
+    compliance(client, standin, "customers/data_request", kari, data_request={"id": 31})
+    before = rows_of_shop(services, shop_id)
+    assert all(before[name] for name in ("answer", "attachment", "staff_presence", "outbox", "resume_link")), before
+    others = rows_of_shop(services, other_id)
+
+    body = json.dumps({"shop_id": 954889, "shop_domain": SHOP}).encode()
+    answer = client.post("/webhooks/compliance", data=body, headers=standin.webhook_headers("shop/redact", SHOP, body))
+    assert answer.status_code == 200, answer.data
+
+    assert {name: n for name, n in rows_of_shop(services, shop_id).items() if n} == {}
+    assert where_found(services, kari.marks) == {}
+    assert rows_of_shop(services, other_id) == others  # the other shop keeps all it had
+    with services.db.session() as session:
+        assert session.get(Shop, shop_id) is None
+        assert session.exec(select(WebhookEvent.topic).where(WebhookEvent.shop_domain == SHOP)).all() == ["shop/redact"]

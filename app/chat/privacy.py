@@ -3,6 +3,7 @@ customer, erase a shop. Platform-neutral; the compliance webhooks call these."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,10 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import utcnow
 from app.models import (
+    Attachment,
     CartSnapshot,
     Conversation,
     DataExport,
@@ -23,7 +25,6 @@ from app.models import (
     Outbox,
     ResumeLink,
     Shop,
-    ShopSetting,
     StaffPresence,
     Visitor,
     WebhookEvent,
@@ -63,7 +64,7 @@ def export_customer(
     )
     conversation_ids = [c.id for c in conversations]
     by_conversation: dict[str, dict[str, list[dict[str, Any]]]] = {
-        cid: {"messages": [], "carts": [], "orders": []} for cid in conversation_ids
+        cid: {"messages": [], "carts": [], "orders": [], "pictures": [], "resume_links": []} for cid in conversation_ids
     }
     if conversation_ids:
         for m in session.exec(
@@ -71,9 +72,11 @@ def export_customer(
             .where(col(Message.conversation_id).in_(conversation_ids), Message.internal == sa.false())
             .order_by(col(Message.id))
         ):
-            by_conversation[m.conversation_id]["messages"].append(
-                {"author": m.author_kind.value, "body": m.body, "sent_at": m.created_at.isoformat()}
-            )
+            exported = {"author": m.author_kind.value, "body": m.body, "sent_at": m.created_at.isoformat()}
+            picture = (m.meta or {}).get("attachment") if isinstance(m.meta, dict) else None
+            if isinstance(picture, dict) and picture.get("id"):
+                exported["picture"] = picture["id"]  # one of the conversation's "pictures"
+            by_conversation[m.conversation_id]["messages"].append(exported)
         for c in session.exec(select(CartSnapshot).where(col(CartSnapshot.conversation_id).in_(conversation_ids))):
             by_conversation[c.conversation_id]["carts"].append(
                 {"total": _money(c.total), "currency": c.currency, "lines": c.lines, "at": c.created_at.isoformat()}
@@ -82,12 +85,59 @@ def export_customer(
             by_conversation[o.conversation_id]["orders"].append(
                 {"order": o.order_name or o.order_id, "total": _money(o.total), "currency": o.currency}
             )
+        for a in session.exec(
+            select(Attachment)
+            .where(col(Attachment.conversation_id).in_(conversation_ids))
+            .order_by(col(Attachment.created_at))
+        ):
+            by_conversation[a.conversation_id]["pictures"].append(_picture(a))
+        for r in session.exec(select(ResumeLink).where(col(ResumeLink.conversation_id).in_(conversation_ids))):
+            by_conversation[r.conversation_id]["resume_links"].append(
+                {
+                    "created_at": r.created_at.isoformat(),
+                    "expires_at": r.expires_at.isoformat(),
+                    "revoked_at": _when(r.revoked_at),
+                    "devices": r.claims,
+                }
+            )
+    # E-mail Parley sent or is to send the customer (the shop's own alerts are the shop's).
+    addresses = {e.lower() for e in [email, *(v.email for v in visitors), *(v.contact_email for v in visitors)] if e}
+    emails = (
+        session.exec(
+            select(Outbox)
+            .where(Outbox.shop_id == shop_id, sa.func.lower(Outbox.recipient).in_(addresses))
+            .order_by(col(Outbox.id))
+        ).all()
+        if addresses
+        else []
+    )
     content = {
         "customer": {"id": customer_id, "email": email},
         "generated_at": now.isoformat(),
         "visitors": [
-            {"name": v.name, "email": v.email, "locale": v.locale, "first_seen": v.created_at.isoformat()}
+            {
+                "name": v.name,
+                "email": v.email,
+                "locale": v.locale,
+                "first_seen": v.created_at.isoformat(),
+                "contact_email": v.contact_email,
+                "contact_consent_at": _when(v.contact_consent_at),
+                "page_url": v.page_url,
+                "timezone": v.timezone,
+                "unsubscribed_at": _when(v.unsubscribed_at),
+                "email_undeliverable_at": _when(v.email_undeliverable_at),
+            }
             for v in visitors
+        ],
+        "emails": [
+            {
+                "kind": o.kind,
+                "to": o.recipient,
+                "status": o.status,
+                "created_at": o.created_at.isoformat(),
+                "sent_at": _when(o.sent_at),
+            }
+            for o in emails
         ],
         "conversations": [
             {
@@ -167,6 +217,8 @@ def erase_customer(
     if conversation_ids:
         for table in (Message, CartSnapshot, Outbox, ResumeLink):
             session.execute(sa.delete(table).where(col(table.conversation_id).in_(conversation_ids)))
+        # A picture's bytes live in its row (the database storage): deleting the row deletes them.
+        session.execute(sa.delete(Attachment).where(col(Attachment.conversation_id).in_(conversation_ids)))
         session.execute(
             sa.update(StaffPresence)
             .where(col(StaffPresence.conversation_id).in_(conversation_ids))
@@ -300,19 +352,11 @@ def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -
     `keep_event_id` spares the redaction request itself (it holds only the shop's
     id and domain), so a redelivery of it is still recognised as a duplicate.
     """
-    for table in (
-        Message,
-        CartSnapshot,
-        OrderLink,
-        Outbox,
-        ResumeLink,
-        StaffPresence,
-        Conversation,
-        Visitor,
-        ShopSetting,
-        DataExport,
-    ):
-        session.execute(sa.delete(table).where(col(table.shop_id) == shop.id))
+    # Every table that holds a shop id, children before parents, so a table added later
+    # (and its pictures, answers, presence, outbox) is erased without being named here.
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        if "shop_id" in table.c:
+            session.execute(sa.delete(table).where(table.c.shop_id == shop.id))
     events = sa.delete(WebhookEvent).where(
         col(WebhookEvent.platform) == shop.platform, col(WebhookEvent.shop_domain) == shop.domain
     )
@@ -325,3 +369,22 @@ def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _picture(attachment: Attachment) -> dict[str, Any]:
+    """A picture in the export, its bytes included (a data URL), so the export is whole."""
+    picture: dict[str, Any] = {
+        "id": attachment.id,
+        "sent_by": attachment.uploaded_by,
+        "content_type": attachment.content_type,
+        "width": attachment.width,
+        "height": attachment.height,
+        "sent_at": attachment.created_at.isoformat(),
+    }
+    if attachment.data is not None:
+        picture["data_url"] = f"data:{attachment.content_type};base64,{base64.b64encode(attachment.data).decode()}"
+    return picture
