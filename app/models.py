@@ -284,6 +284,8 @@ class OrderLink(SQLModel, table=True):
     source_updated_at: datetime | None = _time()
     # Why the order is kept but not counted (no currency, a negative amount); None counts.
     flag: str | None = Field(default=None, max_length=40)
+    # The discount the order was given (codes included), in its currency; None when not told.
+    discount: Decimal | None = _money()
     created_at: datetime = _created()
 
 
@@ -433,6 +435,27 @@ class Attachment(SQLModel, table=True):
     storage: str = Field(default="database", max_length=10, nullable=False)
     storage_key: str | None = Field(default=None, max_length=255)
     data: bytes | None = Field(default=None, sa_type=sa.LargeBinary, nullable=True)
+    created_at: datetime = _created()
+
+
+class AgentOffer(SQLModel, table=True):
+    """What an agent offered in a conversation (app/commerce/offers.py): a product card's
+    variant, the items of a checkout link, a checkout Parley created, a discount code.
+    Attribution reads it back when an order carries one of them (rules agent_cart, agent_code)."""
+
+    __tablename__ = "agent_offer"
+    __table_args__ = (
+        sa.UniqueConstraint("conversation_id", "kind", "ref"),
+        sa.Index(None, "shop_id", "kind", "ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    shop_id: int = _shop_fk()
+    conversation_id: str = Field(foreign_key="conversation.id", ondelete="CASCADE", nullable=False, max_length=36)
+    # item (a variant on a card or in a checkout link), checkout (one Parley created) or code.
+    kind: str = Field(max_length=10, nullable=False)
+    # The variant id, checkout token or code (codes lower-cased: platforms match them so).
+    ref: str = Field(max_length=255, nullable=False)
     created_at: datetime = _created()
 
 

@@ -202,6 +202,9 @@ NOT_COUNTED = {"flagged": 1, "cancelled": 1, "refunded": 1}
 CONVERTED = 4
 PERCENT = "44.4"
 BY_RULE = {
+    # The agent's own rules (issue 15) are listed, with nothing in this data set.
+    "agent_code": (0, {}),
+    "agent_cart": (0, {}),
     "conversation": (2, {"EUR": Decimal("500.00") + Decimal("109.90")}),  # o7, o1
     "cart_token": (1, {"USD": Decimal("50.00")}),  # o2
     "customer": (1, {"EUR": Decimal("80.00")}),  # o3
@@ -313,9 +316,11 @@ def test_the_insights_api_reports_the_figures(client, standin, seeded):
     ]
     assert data["conversion"] == {"converted": CONVERTED, "conversations": STARTED, "percent": PERCENT}
     assert data["by_rule"] == [
-        {"rule": "conversation", "orders": 2, "revenue": [{"currency": "EUR", "amount": "609.90"}]},
-        {"rule": "cart_token", "orders": 1, "revenue": [{"currency": "USD", "amount": "50.00"}]},
-        {"rule": "customer", "orders": 1, "revenue": [{"currency": "EUR", "amount": "80.00"}]},
+        {"rule": "agent_code", "orders": 0, "revenue": [], "discount": []},
+        {"rule": "agent_cart", "orders": 0, "revenue": [], "discount": []},
+        {"rule": "conversation", "orders": 2, "revenue": [{"currency": "EUR", "amount": "609.90"}], "discount": []},
+        {"rule": "cart_token", "orders": 1, "revenue": [{"currency": "USD", "amount": "50.00"}], "discount": []},
+        {"rule": "customer", "orders": 1, "revenue": [{"currency": "EUR", "amount": "80.00"}], "discount": []},
     ]
     carts = data["abandoned_carts"]
     assert (carts["count"], carts["still_open"], carts["truncated"]) == (2, STILL_OPEN, False)
@@ -460,6 +465,8 @@ def test_the_csv_export_holds_the_same_figures(client, standin, seeded):
     ]
     assert sections["By attribution rule"] == [
         ["rule", "orders", "currency", "revenue"],
+        ["agent_code", "0", "", ""],
+        ["agent_cart", "0", "", ""],
         ["conversation", "2", "EUR", "609.90"],
         ["cart_token", "1", "USD", "50.00"],
         ["customer", "1", "EUR", "80.00"],
@@ -570,7 +577,7 @@ def test_the_insights_page_shows_the_figures_and_downloads_the_csv(tmp_path):
             expect(figures_card).to_contain_text("$50.00")
             expect(page.locator("#chart-conversations svg rect")).to_have_count(3)
             expect(page.locator("#chart-revenue svg")).to_have_attribute("role", "img")
-            expect(page.locator("#rules tr")).to_have_count(3)
+            expect(page.locator("#rules tr")).to_have_count(5)
             # The evil title is text, never markup; the cart rows link to their conversations.
             expect(page.locator("#abandoned")).to_contain_text(EVIL_TITLE)
             assert page.locator("#abandoned script").count() == 0

@@ -13,7 +13,7 @@ one writer at a time and needs nothing more.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -226,7 +226,11 @@ class Chat:
         body: str,
         client_id: str,
         internal: bool = False,
+        meta: dict[str, Any] | None = None,
+        on_store: Callable[[Session, Conversation], None] | None = None,
     ) -> Sent:
+        """`meta` is what the message carries beside its text (product cards, a checkout
+        link); `on_store` runs in the storing transaction (the offers behind the cards)."""
         body = check_body(body)
         client_id = check_client_id(client_id)
         now = self.clock()
@@ -250,9 +254,12 @@ class Chat:
                 body=body,
                 client_id=client_id,
                 internal=internal,
+                meta=meta,
                 created_at=now,
             )
             session.add(message)
+            if on_store is not None:
+                on_store(session, conversation)
             if not internal:
                 conversation.last_message_at = now
                 conversation.waiting_since = None

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.clock import utcnow
 from app.models import (
+    AgentOffer,
     Attachment,
     CartSnapshot,
     Conversation,
@@ -215,7 +216,7 @@ def erase_customer(
         session.execute(sa.delete(OrderLink).where(col(OrderLink.shop_id) == shop_id, sa.or_(*orders)))
     # Children first: cascades are a second line, not the first.
     if conversation_ids:
-        for table in (Message, CartSnapshot, Outbox, ResumeLink):
+        for table in (Message, CartSnapshot, AgentOffer, Outbox, ResumeLink):
             session.execute(sa.delete(table).where(col(table.conversation_id).in_(conversation_ids)))
         # A picture's bytes live in its row (the database storage): deleting the row deletes them.
         session.execute(sa.delete(Attachment).where(col(Attachment.conversation_id).in_(conversation_ids)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
@@ -49,6 +50,11 @@ DEFAULTS: dict[str, Any] = {
     # How long after chatting an identified customer's order still counts as chat's
     # (the weakest attribution rule), and how long a cart waits before it is "abandoned".
     "attribution_window_days": 7,
+    # The most an agent may give with a code created in the chat (app/commerce/discounts.py):
+    # a percentage, an amount in the shop's currency (decimal text), and how many days it lasts.
+    "discount_max_percent": 10,
+    "discount_max_amount": "10.00",
+    "discount_max_days": 7,
 }
 # Kept beside the merchant's settings but written by Parley itself, never shown as settings.
 SYSTEM_KEYS = ("widget_last_seen", "primary_origin")
@@ -189,6 +195,17 @@ def _whole_number(low: int, high: int, sentence: str) -> Any:
     return BeforeValidator(check)
 
 
+def _discount_amount(value: Any) -> str:
+    # Decimal text, so no float ever rounds the merchant's limit.
+    try:
+        amount = Decimal(value) if isinstance(value, str) and len(value) <= 20 else None
+    except ArithmeticError:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0 or amount > 1_000_000:
+        raise Refusal("The largest amount off must be a number like 10.00, from 0 to 1000000")
+    return str(amount.quantize(Decimal("0.01")))
+
+
 def _accent(value: Any) -> str | None:
     # Empty: no colour of the merchant's own; the theme's (or Parley's green) is used.
     if value is None or value == "":
@@ -275,6 +292,13 @@ class SettingsUpdate(BaseModel):
         int, _whole_number(1, 90, "The attribution window must be a whole number of days from 1 to 90")
     ] = 7
     storefront_origins: Annotated[list[str], BeforeValidator(_origins)] = []
+    discount_max_percent: Annotated[
+        int, _whole_number(0, 100, "The largest discount must be a whole percentage from 0 to 100")
+    ] = 10
+    discount_max_amount: Annotated[str, BeforeValidator(_discount_amount)] = "10.00"
+    discount_max_days: Annotated[
+        int, _whole_number(1, 365, "A chat discount code must last a whole number of days from 1 to 365")
+    ] = 7
 
 
 SETTINGS_MESSAGES = {"": "Settings must be sent as a JSON object", "extra": "{field} is not a setting"}

@@ -11,6 +11,10 @@ call `attribute_order`. The rules, strongest first:
 3. `customer`: the order's customer is a visitor identified in a conversation
    active within the attribution window before the order.
 
+Above them, the agent's own part (app/commerce/offers.py): `agent_code` when the order
+used a code the agent offered, `agent_cart` when it came through a checkout the agent
+built or holds an item the agent sent; a code also finds its conversation on its own.
+
 A link, once made, keeps its conversation and rule; later deliveries of the same
 order only update its money and status, and only when they are newer.
 """
@@ -27,9 +31,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from app.commerce import offers
 from app.models import CartSnapshot, Conversation, OrderLink, Visitor
 
-RULES = ("conversation", "cart_token", "customer")
+RULES = ("agent_code", "agent_cart", "conversation", "cart_token", "customer")
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
@@ -52,6 +57,11 @@ class OrderFacts:
     currency: str | None = None
     financial_status: str | None = None
     cancelled_at: datetime | None = None
+    # What the agent may have offered: the discount codes used, the variants bought,
+    # and the discount the order was given in all.
+    discount_codes: tuple[str, ...] = ()
+    variant_ids: tuple[str, ...] = ()
+    discount: Decimal | None = None
 
 
 def flag_for(facts: OrderFacts) -> str | None:
@@ -142,7 +152,14 @@ def attribute_order(session: Session, shop_id: int, facts: OrderFacts, window: t
         session.add(link)
         session.flush()
         return "updated"
-    found = find_conversation(session, shop_id, facts, window)
+    found = offers.credit(
+        session,
+        shop_id,
+        find_conversation(session, shop_id, facts, window),
+        codes=facts.discount_codes,
+        variant_ids=facts.variant_ids,
+        checkout_token=facts.cart_token,
+    )
     if found is None:
         return "unattributed"
     conversation, rule = found
@@ -168,3 +185,4 @@ def _apply(link: OrderLink, facts: OrderFacts) -> None:
     link.ordered_at = facts.ordered_at or link.ordered_at
     link.source_updated_at = facts.updated_at
     link.flag = flag_for(facts)
+    link.discount = facts.discount if facts.discount is not None else link.discount

@@ -70,6 +70,8 @@ class RuleFigures:
     rule: str
     orders: int
     revenue: dict[str, Decimal]
+    # The discount those orders were given (agent codes show what selling in the chat cost).
+    discount: dict[str, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def compute(
     not_counted = {reason: 0 for reason in NOT_COUNTED_REASONS}
     rule_orders: dict[str, int] = {rule: 0 for rule in RULES}
     rule_revenue: dict[str, dict[str, Decimal]] = {rule: {} for rule in RULES}
+    rule_discount: dict[str, dict[str, Decimal]] = {rule: {} for rule in RULES}
     revenue_per_day: dict[date, dict[str, Decimal]] = defaultdict(dict)
     for link in orders:
         reason = not_counted_reason(link)
@@ -186,6 +189,8 @@ def compute(
         orders_by_currency[link.currency] += 1
         rule_orders[link.rule] = rule_orders.get(link.rule, 0) + 1
         _add(rule_revenue.setdefault(link.rule, {}), link.currency, amount)
+        if link.discount:
+            _add(rule_discount.setdefault(link.rule, {}), link.currency, link.discount)
         _add(revenue_per_day[link.ordered_at.astimezone(tz).date()], link.currency, amount)
 
     # 3. Orders of the period's conversations, whenever placed: chat conversion.
@@ -219,7 +224,10 @@ def compute(
         not_counted=not_counted,
         converted_conversations=converted,
         conversion=Fraction(converted, len(started)) if started else None,
-        by_rule=[RuleFigures(rule, rule_orders[rule], _sorted(rule_revenue[rule])) for rule in rule_orders],
+        by_rule=[
+            RuleFigures(rule, rule_orders[rule], _sorted(rule_revenue[rule]), _sorted(rule_discount.get(rule, {})))
+            for rule in rule_orders
+        ],
         abandoned=abandoned,
         abandoned_value=_sorted(abandoned_value),
         still_open_carts=still_open,

@@ -68,6 +68,7 @@ def insights_json(period: Period, result: Insights) -> dict[str, Any]:
                 "rule": rule.rule,
                 "orders": rule.orders,
                 "revenue": money_list(rule.revenue),
+                "discount": money_list(rule.discount),
             }
             for rule in result.by_rule
         ],

@@ -55,6 +55,8 @@ FULFILMENT_WORDS = {
 }
 # Why the order counts as chat's, as the Support page says it beside the order.
 RULE_WORDS = {
+    "agent_code": "used the code sent in this chat",
+    "agent_cart": "bought what the agent sent",
     "conversation": "ordered from this chat",
     "cart_token": "cart seen in this chat",
     "customer": "customer chatted before ordering",
@@ -112,6 +114,7 @@ def order_json(link: OrderLink) -> dict[str, Any]:
         "name": link.order_name,
         "total": money(link.total),
         "refunded": money(link.refunded) if link.refunded else None,
+        "discount": money(link.discount) if link.discount else None,
         "net": money(net_revenue(link)) if link.total is not None else None,
         "currency": link.currency,
         "financial_status": link.financial_status,

@@ -111,13 +111,16 @@ def order_payload(
     cancelled_at: datetime | None = None,
     refunds: Sequence[Decimal | str] = (),
     financial_status: str = "paid",
+    discount_codes: Sequence[dict] = (),
 ) -> dict[str, Any]:
-    """An `orders/create` / `orders/updated` body. `refunds` lists refunded amounts."""
+    """An `orders/create` / `orders/updated` body. `refunds` lists refunded amounts;
+    `discount_codes` [{code, amount, type}] come off the total (total_discounts)."""
     order_id = order_id or next(_ids)
     created = created_at or datetime.now(UTC)
     lines = lines if lines is not None else [line_item("Fjord parka", "249.00", currency=currency or "EUR")]
     subtotal = sum((Decimal(line["price"]) * line["quantity"] for line in lines), Decimal(0))
-    amount = Decimal(total) if total is not None else subtotal
+    discounts = sum((Decimal(c["amount"]) for c in discount_codes), Decimal(0))
+    amount = Decimal(total) if total is not None else subtotal - discounts
     refunded = sum((Decimal(r) for r in refunds), Decimal(0))
     money_currency = currency or "EUR"
     email = buyer["email"] if buyer else None
@@ -140,12 +143,12 @@ def order_payload(
         "created_at": _stamp(created),
         "currency": currency,
         "current_subtotal_price": _money(subtotal - refunded),
-        "current_total_discounts": "0.00",
+        "current_total_discounts": _money(discounts),
         "current_total_price": _money(amount - refunded),
         "current_total_price_set": _set(amount - refunded, money_currency),
         "current_total_tax": "0.00",
         "customer_locale": "en",
-        "discount_codes": [],
+        "discount_codes": list(discount_codes),
         "email": email or "",
         "financial_status": financial_status,
         "fulfillment_status": None,
@@ -169,7 +172,7 @@ def order_payload(
         "taxes_included": True,
         "test": False,
         "token": f"{order_id:x}tok",
-        "total_discounts": "0.00",
+        "total_discounts": _money(discounts),
         "total_line_items_price": _money(subtotal),
         "total_price": _money(amount),
         "total_price_set": _set(amount, money_currency),

@@ -52,6 +52,7 @@ from joserfc.jwk import OctKey
 from werkzeug.wrappers import Response as BaseResponse
 
 from standins.server import StandinServer  # noqa: F401 - re-exported for tests and the demo
+from standins.shopify import catalogue
 
 if TYPE_CHECKING:
     from standins.shopify.storefront import Storefront
@@ -66,7 +67,8 @@ RESTORE_RATE = 100.0
 ID_TOKEN_LEEWAY = 10
 
 # Only the corner of the Admin schema Parley reads; anything else fails validation like on Shopify.
-SCHEMA_SDL = """
+SCHEMA_SDL = (
+    """
 scalar DateTime
 scalar Decimal
 scalar UnsignedInt64
@@ -99,9 +101,17 @@ type Order {
   displayFinancialStatus: OrderDisplayFinancialStatus displayFulfillmentStatus: OrderDisplayFulfillmentStatus!
   totalPriceSet: MoneyBag!
 }
-type QueryRoot { shop: Shop! customer(id: ID!): Customer order(id: ID!): Order }
-schema { query: QueryRoot }
+type QueryRoot { shop: Shop! customer(id: ID!): Customer order(id: ID!): Order
 """
+    + catalogue.QUERY_FIELDS
+    + """}
+"""
+    + catalogue.SDL
+    + catalogue.MUTATION
+    + """
+schema { query: QueryRoot mutation: Mutation }
+"""
+)
 
 THROTTLED_ERROR = {
     "message": "Throttled",
@@ -123,6 +133,7 @@ class _Shop:
     orders: dict[int, dict] = field(default_factory=dict)  # each order carries its customer_id
     throttled: int = 0
     down: bool = False
+    catalogue: catalogue.Catalogue = field(default_factory=catalogue.Catalogue)
     available: float = BUCKET_SIZE
     filled_at: float | None = None
 
@@ -617,7 +628,95 @@ class ShopifyStandin:
             },
             "customer": lambda _info, id: self._customer_node(shop, _gid_number(id, "Customer")),
             "order": lambda _info, id: self._order_node(shop, _by_number(shop.orders, _gid_number(id, "Order"))),
+            **self._catalogue_root(shop),
         }
+
+    def _catalogue_root(self, shop: _Shop) -> dict:
+        books = shop.catalogue
+
+        def products(_info: Any, first: int | None = None, last: int | None = None, query: str | None = None) -> dict:
+            with books.lock:
+                found = books.search(query)
+                nodes = [
+                    catalogue.product_node(p, self.url)
+                    for p in (found[:first] if first is not None else found[-(last or 0) :])
+                ]
+            return {
+                "nodes": nodes,
+                "pageInfo": {"hasNextPage": first is not None and len(found) > first, "hasPreviousPage": False},
+            }
+
+        def product_variant(_info: Any, id: str) -> dict | None:
+            with books.lock:
+                hit = books.variant(_gid_number(id, "ProductVariant") or -1)
+                return catalogue.variant_node(*hit, None, self.url) if hit else None
+
+        def code_nodes(_info: Any, first: int | None = None, last: int | None = None, query: str | None = None) -> dict:
+            with books.lock:
+                codes = [catalogue.code_node(c) for c in books.codes.values()]
+            return {"nodes": codes[: first or len(codes)], "pageInfo": {"hasNextPage": False, "hasPreviousPage": False}}
+
+        def create_code(_info: Any, basicCodeDiscount: dict) -> dict:
+            with books.lock:
+                return catalogue.create_code(books, basicCodeDiscount, len(books.codes) + 1)
+
+        return {
+            "products": products,
+            "productVariant": product_variant,
+            "codeDiscountNodes": code_nodes,
+            "discountCodeBasicCreate": create_code,
+        }
+
+    # ---- the catalogue (products, stock, codes) ---------------------------------
+
+    def add_product(
+        self,
+        domain: str,
+        product_id: int,
+        handle: str,
+        title: str,
+        variants: list[dict],
+        *,
+        image_url: str | None = None,
+        url: str | None = None,
+    ) -> None:
+        """`variants`: [{id, title, sku, price ("29.00"), inventory (None: untracked), for_sale}]."""
+        books = self._shop(domain).catalogue
+        with books.lock:
+            books.products[product_id] = catalogue.CatalogueProduct(
+                product_id,
+                handle,
+                title,
+                image_url,
+                url,
+                [
+                    catalogue.StockVariant(
+                        int(v["id"]),
+                        v.get("title", "Default Title"),
+                        v.get("sku", ""),
+                        Decimal(str(v["price"])),
+                        v.get("inventory"),
+                        v.get("for_sale", True),
+                    )
+                    for v in variants
+                ],
+            )
+
+    def set_stock(self, domain: str, variant_id: int, inventory: int | None) -> None:
+        books = self._shop(domain).catalogue
+        with books.lock:
+            hit = books.variant(variant_id)
+            if hit is None:
+                raise KeyError(variant_id)
+            hit[1].inventory = inventory
+
+    def remove_product(self, domain: str, product_id: int) -> None:
+        books = self._shop(domain).catalogue
+        with books.lock:
+            books.products.pop(product_id, None)
+
+    def catalogue(self, domain: str) -> catalogue.Catalogue:
+        return self._shop(domain).catalogue
 
     def _customer_node(self, shop: _Shop, customer_id: int | None) -> dict | None:
         customer = _by_number(shop.customers, customer_id)
@@ -849,8 +948,10 @@ def _query_cost(
             return 2 + size * inner
         return 1 + inner
 
-    assert schema.query_type is not None  # SCHEMA_SDL declares its query type, QueryRoot
-    return cost(schema.query_type, operation.selection_set)
+    root = schema.mutation_type if operation.operation.value == "mutation" else schema.query_type
+    assert root is not None  # SCHEMA_SDL declares both roots
+    # A mutation costs 10, as Shopify's do, plus what it selects.
+    return cost(root, operation.selection_set) + (10 if root is schema.mutation_type else 0)
 
 
 def _int_argument(node: FieldNode, name: str, variables: dict) -> int | None:

@@ -198,6 +198,7 @@ class _Cart:
     lines: list[_Line] = field(default_factory=list)
     attributes: dict[str, str] = field(default_factory=dict)
     note: str | None = None
+    discount_code: str | None = None  # from a permalink's ?discount=, applied at checkout
 
     @property
     def full_token(self) -> str:
@@ -255,6 +256,8 @@ class Storefront:
         self._environments: dict[str, liquid.Environment] = {}
         self._http = httpx.Client(timeout=PROXY_TIMEOUT, follow_redirects=False)
         self._register(standin.app)
+        for shop in list(standin._shops):
+            self.stock(shop)
 
     # ---- test and demo setup -------------------------------------------------------
 
@@ -276,6 +279,28 @@ class Storefront:
         with self._lock:
             self._customers[shop] = customer
         return customer
+
+    def stock(self, shop: str, inventory: int | None = 25) -> None:
+        """The shop's Admin API catalogue holds the storefront's products (same ids), so what
+        the agent finds is what `cart/add.js` takes; `inventory` units of each."""
+        for product in self.products.values():
+            self.standin.add_product(
+                shop,
+                product.product_id,
+                product.handle,
+                product.title,
+                [
+                    {
+                        "id": product.variant_id,
+                        "title": "Default Title",
+                        "sku": product.handle.upper(),
+                        "price": str(_major(product.price)),
+                        "inventory": inventory,
+                    }
+                ],
+                image_url=self.url(shop, f"cdn/products/{product.handle}.svg"),
+                url=self.url(shop, f"products/{product.handle}"),
+            )
 
     def carts(self, shop: str) -> list[dict]:
         """Every cart of the shop as `/cart.js` shows it."""
@@ -317,6 +342,7 @@ class Storefront:
             ("/cart/change.js", "cart_change_js", self._cart_change, ["POST"]),
             ("/cart/update.js", "cart_update_js", self._cart_update, ["POST"]),
             ("/cart/clear.js", "cart_clear_js", self._cart_clear, ["POST"]),
+            ("/cart/<items>", "cart_permalink", self._cart_permalink, ["GET"]),
             ("/checkout", "checkout", self._checkout, ["POST"]),
             ("/orders/<int:order_id>", "order_status", self._order_status, ["GET"]),
             ("/account/login", "account_login", self._login, ["POST"]),
@@ -659,6 +685,7 @@ class Storefront:
                 quantity = _int(item.get("quantity", 1)) if isinstance(item, dict) else None
                 if variant is None or self._variant(variant) is None:
                     raise CartError(422, "Cart Error", "Cannot find variant", 422)
+                self._check_stock(cart.shop, variant)
                 if quantity is None or quantity < 1:
                     raise CartError(422, "Cart Error", "Quantity must be a positive number", 422)
                 properties = item.get("properties") or {}
@@ -670,6 +697,46 @@ class Storefront:
                 existing.quantity += quantity
                 added.append(existing)
         return added
+
+    def _check_stock(self, shop: str, variant_id: int) -> None:
+        """What the Admin catalogue says now: a removed product is gone, a sold-out one refused."""
+        try:
+            books = self.standin.catalogue(shop)
+        except KeyError:
+            return
+        with books.lock:
+            hit = books.variant(variant_id)
+        if hit is None:
+            raise CartError(422, "Cart Error", "Cannot find variant", 422)
+        product, variant = hit
+        if not variant.for_sale or (variant.inventory is not None and variant.inventory <= 0):
+            raise CartError(422, "Cart Error", f"The product '{product.title}' is already sold out.", 422)
+
+    def _cart_permalink(self, shop: str, items: str) -> BaseResponse:
+        """A cart permalink, /cart/<variant>:<qty>,…?attributes[k]=v&discount=CODE: a new cart
+        with exactly those items, then on to checkout (here: the cart page, whose button checks out)."""
+        lines = []
+        for part in items.split(","):
+            variant, _, quantity = part.partition(":")
+            lines.append({"id": variant, "quantity": quantity or 1})
+        cart = _Cart(shop, f"c1-{secrets.token_hex(16)}", secrets.token_hex(16))
+        try:
+            self._add_items(cart, lines)
+        except CartError as error:
+            return self._page(shop, "404", {"message": error.body["description"]}, status=422)
+        with self._lock:
+            self._carts[cart.token] = cart
+            for key, value in flask.request.args.items():
+                if key.startswith("attributes[") and key.endswith("]"):
+                    cart.attributes[key[len("attributes[") : -1]] = value
+            code = flask.request.args.get("discount")
+            if code:
+                cart.discount_code = code
+        response = flask.redirect(self.url(shop, "cart"), 303)
+        response.set_cookie(
+            CART_COOKIE, cart.full_token, path=self.url(shop).rstrip("/"), max_age=14 * 86400, samesite="Lax"
+        )
+        return self._cart_written(response, cart, True)
 
     def _cart_change(self, shop: str) -> flask.Response:
         data = _ajax_body()
@@ -876,7 +943,21 @@ class Storefront:
             )
             # A random 13-digit id like Shopify's: the demo's database outlives the stand-in's
             # memory, and an id used before a restart would update that old order instead.
+            applied = []
+            if cart.discount_code:
+                subtotal = sum((Decimal(p["price"]) * p["quantity"] for p in lines), Decimal(0))
+                found = self.standin.catalogue(cart.shop).discount_for(cart.discount_code, subtotal)
+                if found is not None:
+                    code, off = found
+                    code.used += 1
+                    kind = "percentage" if code.percentage is not None else "fixed_amount"
+                    applied.append({"code": code.code, "amount": f"{off:.2f}", "type": kind})
+            for line in cart.lines:
+                hit = self.standin.catalogue(cart.shop).variant(line.variant_id)
+                if hit is not None and hit[1].inventory is not None:
+                    hit[1].inventory = max(hit[1].inventory - line.quantity, 0)
             order = payloads.order_payload(
+                discount_codes=applied,
                 order_id=10**12 + secrets.randbelow(9 * 10**12),
                 number=self._next_order_number(cart.shop),
                 lines=lines,

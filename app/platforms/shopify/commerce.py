@@ -118,6 +118,30 @@ def order_facts(payload: dict[str, Any]) -> OrderFacts:
         currency=currency.upper() if isinstance(currency, str) and currency else None,
         financial_status=str(payload.get("financial_status"))[:30] if payload.get("financial_status") else None,
         cancelled_at=_time(payload, "cancelled_at"),
+        discount_codes=_discount_codes(payload),
+        variant_ids=_variant_ids(payload),
+        discount=_money(payload.get("total_discounts")),
+    )
+
+
+def _discount_codes(payload: dict[str, Any]) -> tuple[str, ...]:
+    """discount_codes: [{code, amount, type}] on the order."""
+    codes = payload.get("discount_codes")
+    if not isinstance(codes, list):
+        return ()
+    return tuple(
+        str(c["code"])[:255] for c in codes if isinstance(c, dict) and isinstance(c.get("code"), str) and c["code"]
+    )
+
+
+def _variant_ids(payload: dict[str, Any]) -> tuple[str, ...]:
+    items = payload.get("line_items")
+    if not isinstance(items, list):
+        return ()
+    return tuple(
+        str(item["variant_id"])
+        for item in items
+        if isinstance(item, dict) and isinstance(item.get("variant_id"), int) and not isinstance(item["variant_id"], bool)
     )
 
 

@@ -9,6 +9,8 @@ const form = $('period');
 const card = $('insights');
 const download = $('download');
 const RULES = {
+  agent_code: 'Used the agent’s discount code',
+  agent_cart: 'Bought what the agent sent',
   conversation: 'Marked on the order',
   cart_token: 'Cart seen in the chat',
   customer: 'Signed-in customer chatted',
@@ -80,6 +82,7 @@ function rules(data) {
     h('td', {}, RULES[rule.rule] || rule.rule),
     h('td', {}, String(rule.orders)),
     h('td', {}, amounts(rule.revenue)),
+    h('td', {}, rule.discount && rule.discount.length ? amounts(rule.discount) : '—'),
   ));
 }
 
