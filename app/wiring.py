@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from app.answers.assistant import Assistant
 from app.chat.auto_replies import AutoReplies
 from app.chat.conversations import Chat
+from app.chat.news import RecentMessages
 from app.chat.response_times import ReplyTimes
 from app.chat.sessions import Sessions
 from app.chat.visitor_tokens import VisitorTokens
@@ -43,7 +44,7 @@ from app.platforms.shopify.adapter import ShopifyPlatform
 from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.http import ShopifyHTTP
 from app.platforms.shopify.install import ShopifyInstaller
-from app.realtime.broker import Broker, make_broker
+from app.realtime.broker import Broker, RedisBroker, make_broker
 from app.services import Services
 
 
@@ -65,6 +66,10 @@ def build(
     db = Database(bind if bind is not None else make_engine(settings.database_url))
     cipher = TokenCipher(settings.token_encryption_key)
     broker = broker or make_broker(settings.redis_url)
+    if isinstance(broker, RedisBroker) and not isinstance(db.bind, Connection):
+        # While Redis is down, one look at the database per process wakes the streams with
+        # news (a database bound to the tests' one connection cannot serve a second thread).
+        broker.fall_back_on(RecentMessages(db, wall_clock=clock), settings.sse_poll_seconds)
     visitor_tokens = VisitorTokens(settings.secret_key)
     auto_replies = AutoReplies(db, broker, clock, Assistant())
     # First of the observers: a picture's attachment is on its message before anyone reads it.

@@ -86,11 +86,16 @@ def test_idle_stream_sends_heartbeats(standin, settings, bind, shop_id):
 
 
 class DownBroker(InProcessBroker):
-    """A broker that is unreachable: nothing it is told arrives."""
+    """A broker that is unreachable, with no poller looking for its streams: nothing it is
+    told arrives, and each stream looks at the database itself."""
 
     @property
     def healthy(self) -> bool:
         return False
+
+    @property
+    def streams_must_poll(self) -> bool:
+        return True
 
     def publish(self, event: Event) -> None:
         pass

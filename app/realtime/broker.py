@@ -6,8 +6,10 @@ Two backends behind one interface, picked by configuration:
   process fans out to local subscribers.
 
 Publishing happens after the database commit. If the broker is down the
-message is already stored: publish logs and moves on, and listeners fall back
-to polling the database until it returns, then resynchronise.
+message is already stored: publish logs and moves on. Meanwhile one poller per
+process asks the database what is new (`fall_back_on`) and wakes only the streams
+that have news; without one, each stream polls the database itself. When the
+broker returns, one last look wakes what arrived in between, not every stream.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -44,9 +46,21 @@ class Subscription(Protocol):
     def close(self) -> None: ...
 
 
+class News(Protocol):
+    """The channels with messages stored since the last call (app/chat/news.py)."""
+
+    def __call__(self) -> Set[str]: ...
+    def forget(self) -> None: ...
+
+
 class Broker(Protocol):
     @property
     def healthy(self) -> bool: ...
+    @property
+    def streams_must_poll(self) -> bool:
+        """Down, with nobody looking at the database for the streams: each looks itself."""
+        ...
+
     def publish(self, event: Event) -> None: ...
     def subscribe(self, channels: Iterable[str]) -> Subscription: ...
     def close(self) -> None: ...
@@ -124,6 +138,10 @@ class InProcessBroker:
     def healthy(self) -> bool:
         return True
 
+    @property
+    def streams_must_poll(self) -> bool:
+        return False
+
     def publish(self, event: Event) -> None:
         self._hub.dispatch(event)
 
@@ -137,7 +155,7 @@ class InProcessBroker:
 class RedisBroker:
     PREFIX = "parley:"
 
-    def __init__(self, url: str, reconnect_delay: float = 0.5):
+    def __init__(self, url: str, reconnect_delay: float = 0.5, max_reconnect_delay: float = 5.0):
         import redis
 
         self._redis = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2, health_check_interval=10)
@@ -145,13 +163,30 @@ class RedisBroker:
         self._healthy = False
         self._closed = threading.Event()
         self._reconnect_delay = reconnect_delay
+        self._max_reconnect_delay = max_reconnect_delay
         self._connected = threading.Event()
+        self._news: News | None = None
+        self._news_lock = threading.Lock()
+        self._poll_seconds = 2.0
         self._thread = threading.Thread(target=self._listen_forever, name="parley-redis-broker", daemon=True)
         self._thread.start()
 
     @property
     def healthy(self) -> bool:
         return self._healthy
+
+    @property
+    def streams_must_poll(self) -> bool:
+        return not self._healthy and self._news is None
+
+    def fall_back_on(self, news: News, poll_seconds: float = 2.0) -> None:
+        """While Redis is down, one poller asks `news` every `poll_seconds` and wakes those
+        streams; when it returns, one last look instead of every stream reading again."""
+        first = self._news is None
+        self._news, self._poll_seconds = news, poll_seconds
+        if not first:
+            return  # the poller is running already
+        threading.Thread(target=self._poll_while_down, name="parley-broker-fallback", daemon=True).start()
 
     def wait_until_connected(self, timeout: float) -> bool:
         return self._connected.wait(timeout)
@@ -173,7 +208,30 @@ class RedisBroker:
         except Exception:  # noqa: BLE001 - closing a broken connection may fail any way
             pass
 
+    def _wake_those_with_news(self) -> int:
+        news = self._news
+        if news is None:
+            return 0
+        with self._news_lock:
+            try:
+                channels = news()
+            except Exception as exc:  # noqa: BLE001 - the database may be down too; try at the next look
+                log.warning("looking for news in the database failed (%s)", exc.__class__.__name__)
+                return 0
+        for channel in channels:
+            self._hub.dispatch(Event(channel=channel, kind="message"))
+        return len(channels)
+
+    def _poll_while_down(self) -> None:
+        while not self._closed.is_set():
+            if self._healthy:
+                self._closed.wait(min(self._poll_seconds, 0.5))
+                continue
+            self._wake_those_with_news()
+            self._closed.wait(self._poll_seconds)
+
     def _listen_forever(self) -> None:
+        delay = self._reconnect_delay
         while not self._closed.is_set():
             pubsub = None
             try:
@@ -182,8 +240,15 @@ class RedisBroker:
                 pubsub.psubscribe(self.PREFIX + "*")
                 self._healthy = True
                 self._connected.set()
-                # Whatever was published while we were away is in the database: wake everyone to look.
-                self._hub.broadcast_resync()
+                delay = self._reconnect_delay
+                if self._news is None:
+                    # Whatever was published while we were away is in the database: wake everyone to look.
+                    self._hub.broadcast_resync()
+                else:
+                    # The poller kept the streams current: wake only those with news since its last look.
+                    self._wake_those_with_news()
+                    with self._news_lock:
+                        self._news.forget()
                 while not self._closed.is_set():
                     message = pubsub.get_message(timeout=1.0)
                     if message and message.get("type") == "pmessage":
@@ -200,7 +265,9 @@ class RedisBroker:
                     )
                 self._healthy = False
                 self._connected.clear()
-                time.sleep(self._reconnect_delay)
+                time.sleep(delay)
+                # Backing off: a Redis that is down is not asked hundreds of times a minute.
+                delay = min(delay * 2, self._max_reconnect_delay)
             finally:
                 if pubsub is not None:
                     try:

@@ -56,9 +56,9 @@ def event_stream(
         last_id = yield from _replay(fetch_after, last_id)
         last_write = clock()
         while True:
-            healthy = broker.healthy
-            event = subscription.get(timeout=heartbeat if healthy else poll)
-            if (event is None and not healthy) or (event is not None and event.kind in STORED_KINDS):
+            polling = broker.streams_must_poll
+            event = subscription.get(timeout=poll if polling else heartbeat)
+            if (event is None and polling) or (event is not None and event.kind in STORED_KINDS):
                 before = last_id
                 last_id = yield from _replay(fetch_after, last_id)
                 if last_id != before:
