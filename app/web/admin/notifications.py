@@ -12,6 +12,7 @@ from flask import Blueprint, Response, jsonify, request
 from sqlmodel import col, select
 
 from app.chat import inbox
+from app.chat.shop_settings import put_setting
 from app.clock import iso
 from app.errors import ParleyError
 from app.models import Conversation, ConversationStatus, Outbox
@@ -68,6 +69,10 @@ def update() -> Response:
     who = staff()
     changes = validate_notify_settings(request.get_json(silent=True))
     with parley().db.transaction() as session:
+        if "alert_emails" in changes:
+            # The older single address is read while the list is empty: a list emptied on
+            # purpose must not bring it back.
+            put_setting(session, who.shop_id, "notification_email", None, parley().now())
         settings = put_notify_settings(session, who.shop_id, changes, parley().now())
     return _answer(settings, who.shop_id)
 

@@ -4,6 +4,7 @@
 // next or previous conversation, ←/→ between Reply and Note. Drafts survive leaving.
 
 import { api, boot, liveEvents, navigate, staffId, wireNavigation } from './api.js';
+import { messageArrived, refreshUnread, startNotify } from './notify.js';
 import {
   ago, avatar, clock, conversationPath, customerName, day, debounce, duration, h, money, notice, replace, tickLocalTimes,
   toast, uuid, visitorFacts,
@@ -74,6 +75,8 @@ function bubble(message, { pending = false } = {}) {
   const meta = [];
   if (note) meta.push(h('span', { class: 'note-label' }, 'Internal note'));
   meta.push(h('span', {}, authorLabel(message)));
+  // The shopper answered an e-mail: said, so a reply here is known to reach them by e-mail too.
+  if (message.channel === 'email') meta.push(h('span', { class: 'channel-email', title: 'This message came as a reply to an e-mail' }, 'by e-mail'));
   if (message.created_at) meta.push(h('time', { datetime: message.created_at }, clock(message.created_at)));
   if (pending) meta.push(h('span', { class: 'sending' }, 'Sending…'));
   else if (message.author === 'agent' && !note && message.read_at) meta.push(h('span', { class: 'seen' }, 'Seen'));
@@ -518,7 +521,7 @@ const markRead = debounce(() => {
   for (const message of state.messages.values()) if (message.author === 'shopper' && message.id > upTo) upTo = message.id;
   if (upTo <= state.readUpTo) return;
   state.readUpTo = upTo;
-  api('POST', `${base}/read`, { up_to: upTo }).catch(() => {
+  api('POST', `${base}/read`, { up_to: upTo }).then(refreshUnread, () => {
     state.readUpTo = 0; // try again on the next occasion
   });
 }, 300);
@@ -664,6 +667,8 @@ function unseenUpTo(upTo) {
 }
 
 function onMessage(message) {
+  // Any conversation's shopper message counts in the title; this one's is in view.
+  messageArrived(message, { seen: message.conversation_id === conversationId });
   if (message.conversation_id !== conversationId) return;
   const stick = nearBottom() || (message.client_id && state.pending.has(message.client_id));
   if (!placeMessage(message)) return;
@@ -815,6 +820,7 @@ state.me = await staffId();
 await Promise.all([loadConversation({ first: true }), loadSavedReplies()]);
 neighbours = showNeighbours();
 loadCustomer();
+startNotify({ conversationId });
 liveEvents(
   {
     message: onMessage,

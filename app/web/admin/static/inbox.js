@@ -1,14 +1,18 @@
-// The inbox: three tabs, search, "Load more", and a list that refreshes itself when
-// the shop's event stream says something changed. Keyboard: ↓/↑ (or j/k) move between
-// conversations, Enter opens one, / goes to the search.
+// The inbox: three tabs, search, a sort by when the first answer is due, "Load more",
+// and a list that follows the shop's event stream: a message, status or cart event
+// redraws the row it names (asked for alone), and only a conversation the list does not
+// hold yet reloads the list. Keyboard: ↓/↑ (or j/k) move between conversations, Enter
+// opens one, / goes to the search.
 
 import { ApiError, api, boot, liveEvents, staffId, wireNavigation } from './api.js';
 import {
   ago, avatar, conversationPath, customerName, debounce, duration, h, money, replace, textDirection, tickLocalTimes, toast,
   visitorFacts,
 } from './ui.js';
+import { messageArrived, startNotify } from './notify.js';
 
 const TABS = ['open', 'waiting', 'resolved'];
+const SORTS = ['recent', 'due'];
 const PAGE = 50;
 const EMPTY = {
   open: 'No open conversations. New questions from the chat widget appear here.',
@@ -20,13 +24,16 @@ const rowsEl = document.getElementById('rows');
 const emptyEl = document.getElementById('empty');
 const moreEl = document.getElementById('load-more');
 const searchEl = document.getElementById('search');
+const sortEl = document.getElementById('sort');
 const tabEls = [...document.querySelectorAll('[data-tab]')];
 
 const params = new URLSearchParams(location.search);
 const state = {
   tab: TABS.includes(params.get('tab')) ? params.get('tab') : 'open',
   q: params.get('q') || '',
+  sort: SORTS.includes(params.get('sort')) ? params.get('sort') : 'recent',
   rows: [],
+  counts: null,
   cursor: null,
   fetchedAt: Date.now(),
   request: 0, // the answer to the newest request wins
@@ -42,6 +49,19 @@ function metaLine(row) {
     parts.push(`waiting ${duration(row.waiting_seconds + (Date.now() - state.fetchedAt) / 1000)}`);
   }
   return parts.join(' · ');
+}
+
+/** "due in 12 min" / "overdue 5 min" while a first answer is owed; null once answered. */
+function dueText(row, now = Date.now()) {
+  if (!row.due_at || row.status !== 'open') return null;
+  const seconds = (Date.parse(row.due_at) - now) / 1000;
+  return seconds >= 0 ? { text: `due in ${duration(Math.max(seconds, 60))}`, over: false } : { text: `overdue ${duration(Math.max(-seconds, 60))}`, over: true };
+}
+
+function dueBadge(row) {
+  const due = dueText(row);
+  if (!due) return null;
+  return h('span', { class: 'badge due' + (due.over ? ' badge-critical' : ''), dataset: { due: '' }, title: `First answer due ${new Date(row.due_at).toLocaleString()}` }, due.text);
 }
 
 function assigneeBadge(row) {
@@ -81,6 +101,7 @@ function renderRow(row, previous, refreshing) {
           'span',
           { class: 'row-meta' },
           h('span', { class: 'row-figures', dataset: { figures: '' } }, metaLine(row)),
+          dueBadge(row),
           assigneeBadge(row),
           row.status === 'resolved' ? h('span', { class: 'badge' }, 'Resolved') : null,
         ),
@@ -107,7 +128,7 @@ function render(rows, counts, { append = false } = {}) {
   if (append) rowsEl.append(...items);
   else replace(rowsEl, items);
   rowsEl.setAttribute('aria-busy', 'false');
-  if (counts) for (const tab of TABS) document.querySelector(`[data-count="${tab}"]`).textContent = counts[tab] ?? '';
+  if (counts) showCounts(counts);
   rememberOrder();
   emptyEl.hidden = state.rows.length > 0;
   emptyEl.textContent = state.q ? `Nothing matches “${state.q}”.` : EMPTY[state.tab];
@@ -120,6 +141,7 @@ async function load({ append = false, keep = PAGE } = {}) {
   const ticket = ++state.request;
   const query = new URLSearchParams({ tab: state.tab, limit: String(Math.min(100, Math.max(PAGE, keep))) });
   if (state.q) query.set('q', state.q);
+  if (state.sort !== 'recent') query.set('sort', state.sort);
   if (append && state.cursor) query.set('cursor', state.cursor);
   rowsEl.setAttribute('aria-busy', 'true');
   try {
@@ -140,16 +162,103 @@ function remember() {
   url.searchParams.set('tab', state.tab);
   if (state.q) url.searchParams.set('q', state.q);
   else url.searchParams.delete('q');
+  if (state.sort !== 'recent') url.searchParams.set('sort', state.sort);
+  else url.searchParams.delete('sort');
   history.replaceState(history.state, '', url.pathname + url.search);
 }
 
 function selectTab(tab) {
   state.tab = tab;
+  labelSort();
   for (const el of tabEls) el.setAttribute('aria-selected', String(el.dataset.tab === tab));
   state.rows = [];
   state.cursor = null;
   remember();
   load();
+}
+
+// ------------------------------------------------------------------ one row at a time
+
+function showCounts(counts) {
+  state.counts = { ...counts };
+  for (const tab of TABS) document.querySelector(`[data-count="${tab}"]`).textContent = counts[tab] ?? '';
+}
+
+/** Which tab a row belongs in now (the waiting tab is the open ones owed an answer). */
+function tabsOf(row) {
+  if (row.status === 'resolved') return ['resolved'];
+  return row.waiting_since ? ['open', 'waiting'] : ['open'];
+}
+
+/** The tab counts after one row changed from `before` to `after`, without asking. */
+function recount(before, after) {
+  if (!state.counts) return;
+  const counts = { ...state.counts };
+  for (const tab of tabsOf(before)) counts[tab] -= 1;
+  for (const tab of tabsOf(after)) counts[tab] += 1;
+  showCounts(counts);
+}
+
+const changedIds = new Map(); // id → moved to the top (a message on a newest-first list)
+let asking = null;
+
+/** A row's conversation changed: ask for that row alone; a conversation the list lacks reloads it. */
+function rowChanged(conversationId, { message = null } = {}) {
+  if (!conversationId) return;
+  if (!state.rows.some((r) => r.id === conversationId)) {
+    // A new conversation (or one beyond the loaded page): its place and the counts come from the server.
+    refresh();
+    return;
+  }
+  const toTop = Boolean(message) && state.tab === 'open' && state.sort === 'recent' && !message.internal;
+  changedIds.set(conversationId, changedIds.get(conversationId) || toTop);
+  fetchChanged();
+}
+
+const fetchChanged = debounce(async () => {
+  if (asking) {
+    await asking;
+  }
+  const batch = new Map(changedIds);
+  changedIds.clear();
+  if (!batch.size) return;
+  const ids = [...batch.keys()];
+  asking = api('GET', '/admin/api/inbox/rows?ids=' + ids.map(encodeURIComponent).join(','))
+    .then(({ conversations }) => {
+      for (const row of conversations) putRow(row, batch.get(row.id));
+      rememberOrder();
+    })
+    .catch(() => refresh()) // the row endpoint failed: the whole list, as before
+    .finally(() => { asking = null; });
+}, 250);
+
+function putRow(row, toTop) {
+  const at = state.rows.findIndex((r) => r.id === row.id);
+  if (at === -1) return;
+  const before = state.rows[at];
+  recount(before, row);
+  const node = rowsEl.querySelector(`.row[data-id="${CSS.escape(row.id)}"]`);
+  const focused = node && node.contains(document.activeElement);
+  if (!tabsOf(row).includes(state.tab)) {
+    // Resolved from the open tab, answered on the waiting tab, reopened on the resolved tab: it leaves this list.
+    state.rows.splice(at, 1);
+    if (node) node.remove();
+    emptyEl.hidden = state.rows.length > 0;
+    return;
+  }
+  // Waiting times tick from the list's fetch time (metaLine): this row's was measured now.
+  if (row.waiting_seconds !== null && row.waiting_seconds !== undefined) row.waiting_seconds -= (Date.now() - state.fetchedAt) / 1000;
+  state.rows[at] = row;
+  const fresh = renderRow(row, before, true);
+  if (toTop && at > 0) {
+    state.rows.splice(at, 1);
+    state.rows.unshift(row);
+    if (node) node.remove();
+    rowsEl.prepend(fresh);
+  } else if (node) {
+    node.replaceWith(fresh);
+  }
+  if (focused) fresh.querySelector('.row-link').focus();
 }
 
 // ------------------------------------------------------------------ wiring
@@ -180,11 +289,31 @@ searchEl.addEventListener(
 
 moreEl.addEventListener('click', () => load({ append: true }));
 
+function labelSort() {
+  // "Newest" on the open and resolved tabs; the waiting tab's own order is who waited longest.
+  sortEl.querySelector('[data-recent-label]').textContent = state.tab === 'waiting' ? 'Longest waiting first' : 'Newest first';
+}
+sortEl.value = state.sort;
+sortEl.addEventListener('change', () => {
+  state.sort = SORTS.includes(sortEl.value) ? sortEl.value : 'recent';
+  state.rows = [];
+  state.cursor = null;
+  remember();
+  load();
+});
+
 // Waiting times tick without asking the server.
 setInterval(() => {
   for (const el of rowsEl.querySelectorAll('[data-figures]')) {
     const row = state.rows.find((r) => r.id === el.closest('[data-id]').dataset.id);
     if (row) el.textContent = metaLine(row);
+  }
+  for (const el of rowsEl.querySelectorAll('[data-due]')) {
+    const row = state.rows.find((r) => r.id === el.closest('[data-id]').dataset.id);
+    const due = row && dueText(row);
+    if (!due) continue;
+    el.textContent = due.text;
+    el.classList.toggle('badge-critical', due.over);
   }
   for (const el of rowsEl.querySelectorAll('time[datetime]')) el.textContent = ago(el.getAttribute('datetime'));
   tickLocalTimes(rowsEl);
@@ -225,9 +354,13 @@ document.addEventListener('keydown', (event) => {
 const refresh = debounce(() => load({ keep: state.rows.length }), 400);
 liveEvents(
   {
-    message: refresh,
-    status: refresh,
-    cart: refresh,
+    message: (message) => {
+      const row = state.rows.find((r) => r.id === message.conversation_id);
+      messageArrived(message, { name: row ? customerName(row.customer) : null });
+      rowChanged(message.conversation_id, { message });
+    },
+    status: (event) => rowChanged(event.conversation_id),
+    cart: (event) => rowChanged(event.conversation_id),
     state: (s) => document.body.classList.toggle('reconnecting', s !== 'live'),
   },
   boot.lastEventId,
@@ -251,7 +384,9 @@ async function showEmbedBanner() {
 
 wireNavigation();
 for (const el of tabEls) el.setAttribute('aria-selected', String(el.dataset.tab === state.tab));
+labelSort();
 remember();
+startNotify();
 staffId().then((me) => {
   state.me = me;
   load();

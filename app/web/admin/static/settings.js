@@ -5,6 +5,8 @@
 
 import { ApiError, api, boot, downloadFile, wireNavigation } from './api.js';
 import { ago, clock, h, replace, toast } from './ui.js';
+// The Notifications section saves through its own endpoint.
+import './notify-settings.js';
 
 const DAYS = [
   ['mon', 'Monday'], ['tue', 'Tuesday'], ['wed', 'Wednesday'], ['thu', 'Thursday'],
@@ -303,7 +305,6 @@ function fill(settings) {
   field('attribution_window_days').value = settings.attribution_window_days ?? '';
   replace(savedEl, (settings.saved_replies || []).map(savedRow));
   renumberSaved();
-  field('notification_email').value = settings.notification_email || '';
   field('storefront_origins').value = (settings.storefront_origins || []).join('\n');
 }
 
@@ -318,7 +319,6 @@ function collect() {
   const days = field('attribution_window_days').value.trim();
   payload.attribution_window_days = /^\d+$/.test(days) ? Number(days) : days;
   payload.saved_replies = collectSaved();
-  payload.notification_email = field('notification_email').value.trim() || null;
   payload.storefront_origins = field('storefront_origins').value.split(/\s+/).map((o) => o.trim()).filter(Boolean);
   return payload;
 }
