@@ -11,6 +11,8 @@ from __future__ import annotations
 from sqlalchemy.engine import Connection, Engine
 
 from app.answers.assistant import Assistant
+from app.answers.attempts import LookupAttempts
+from app.answers.order_desk import OrderDesk
 from app.chat.auto_replies import AutoReplies
 from app.chat.conversations import Chat
 from app.chat.news import RecentMessages
@@ -33,6 +35,7 @@ from app.notify.mailer import Mailer, make_mailer
 from app.notify.outbox import OutboxWorker
 from app.notify.shoppers import ShopperMail
 from app.notify.tokens import NotifyTokens
+from app.platforms.order_lookup import PlatformOrders
 from app.platforms.port import Platforms
 from app.platforms.saleor.adapter import SaleorPlatform
 from app.platforms.saleor.apps import SaleorApps
@@ -83,6 +86,8 @@ def build(
     saleor = SaleorPlatform(settings, apps, SaleorCommerceContext(apps), checkouts)
 
     platforms = Platforms([saleor, shopify])
+    # "Where is my order?" answered from the shop's platform, to a shopper who proved it is theirs.
+    auto_replies.orders = OrderDesk(PlatformOrders(platforms), LookupAttempts(settings.secret_key, settings.redis_url))
     tokens = NotifyTokens(settings.secret_key)
     mailer = mailer or make_mailer(settings)
     courier = NotifyCourier(settings, db, clock, tokens, mailer, platforms)

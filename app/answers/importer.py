@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.answers.plain_text import plain_text
+from app.answers.plain_text import plain_text, safe_link
 from app.answers.store import MAX_ANSWER, MAX_QUESTION, SOURCES
 from app.errors import ParleyError
 from app.models import Answer
@@ -35,6 +35,8 @@ class ImportRecord:
     language: str
     title: str
     body: str
+    # Where the shopper reads all of it (a Shopify policy's page): kept under the answer.
+    url: str | None = None
 
 
 @dataclass
@@ -60,12 +62,12 @@ class ImportReport:
         }
 
 
-def _shortened(text: str) -> str:
+def _shortened(text: str, limit: int = MAX_ANSWER) -> str:
     # A long policy (terms of service) is cut at a sentence end before the limit; the
     # merchant sees it listed as shortened and can edit it.
-    cut = text[: MAX_ANSWER - 1]
+    cut = text[: limit - 1]
     ends = [found.end() for found in _SENTENCE_END.finditer(cut)]
-    return (cut[: ends[-1]].rstrip() if ends and ends[-1] > MAX_ANSWER // 2 else cut.rstrip()) + "…"
+    return (cut[: ends[-1]].rstrip() if ends and ends[-1] > limit // 2 else cut.rstrip()) + "…"
 
 
 def import_answers(
@@ -75,9 +77,12 @@ def import_answers(
     now: datetime,
     *,
     sources: Iterable[str] | None = None,
+    language: str | None = None,
 ) -> ImportReport:
     """Bring the shop's imported answers from `sources` (default: those the records come
-    from) in line with `records`, in the caller's transaction."""
+    from) in line with `records`, in the caller's transaction. With `language`, only the
+    answers imported in that language are compared (an import in Estonian leaves the
+    English ones as they are)."""
     covered = set(sources) if sources is not None else {record.source for record in records}
     unknown = sorted(covered - set(SOURCES[1:]))
     if unknown:
@@ -86,7 +91,11 @@ def import_answers(
     existing = {
         (answer.source, answer.source_id, answer.language): answer
         for answer in session.exec(
-            select(Answer).where(Answer.shop_id == shop_id, col(Answer.source).in_(sorted(covered)))
+            select(Answer).where(
+                Answer.shop_id == shop_id,
+                col(Answer.source).in_(sorted(covered)),
+                *([Answer.language == language] if language is not None else []),
+            )
         ).all()
     }
     seen: set[tuple[str, str | None, str]] = set()
@@ -109,9 +118,12 @@ def import_answers(
             report.skipped.append((name or record.source_id, "has no text"))
             continue
         seen.add(key)
-        if len(body) > MAX_ANSWER:
-            body = _shortened(body)
+        link = safe_link(record.url or "")
+        suffix = f"\n\n{link}" if link and link not in body else ""
+        if len(body) + len(suffix) > MAX_ANSWER:
+            body = _shortened(body, MAX_ANSWER - len(suffix))
             report.shortened.append(name)
+        body += suffix
         answer = existing.get(key)
         if answer is None:
             session.add(

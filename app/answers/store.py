@@ -211,6 +211,11 @@ def _check_room(session: Session, shop_id: int, language: str) -> None:
         )
 
 
+def checked_language(language: object) -> str:
+    """A language code from a request, or ParleyError(400)."""
+    return _checked_language(language)
+
+
 def _checked_language(language: object) -> str:
     try:
         return _language(language)

@@ -24,8 +24,9 @@ from babel.core import UnknownLocaleError
 from babel.dates import format_datetime
 from sqlmodel import Session
 
-from app.answers.assistant import Assistant
-from app.answers.decide import Decision, bot_mode
+from app.answers.assistant import Assistant, language_of
+from app.answers.decide import Action, BotMode, Decision, bot_mode
+from app.answers.order_desk import OrderDesk
 from app.chat.conversations import latest_conversation, message_json, shop_channel, visitor_channel
 from app.chat.hours import team_status_for
 from app.chat.shop_settings import get_settings
@@ -79,6 +80,10 @@ def when_a_person_answers(settings: dict[str, Any], now: datetime, language: str
     return LATER.get(language, LATER["en"]).format(when=when)
 
 
+def _may_answer(mode: BotMode, team_in: bool) -> bool:
+    return mode is BotMode.always or (mode is BotMode.after_hours and not team_in)
+
+
 @dataclass(frozen=True)
 class Question:
     shop_id: int
@@ -87,11 +92,15 @@ class Question:
 
 
 class AutoReplies:
-    def __init__(self, db: Database, broker: Broker, clock: Clock, assistant: Assistant):
+    def __init__(
+        self, db: Database, broker: Broker, clock: Clock, assistant: Assistant, orders: OrderDesk | None = None
+    ):
         self.db = db
         self.broker = broker
         self.clock = clock
         self.assistant = assistant
+        # "Where is my order?" from the platform (app/answers/order_desk.py); None: the team answers it.
+        self.orders = orders
         self._queue: queue.Queue[Question] = queue.Queue(maxsize=10_000)
         self._thread: threading.Thread | None = None
 
@@ -142,15 +151,28 @@ class AutoReplies:
             settings = get_settings(session, question.shop_id)
             team_in = team_status_for(settings, now).state == "online"
             locale = visitor.locale if visitor else None
+            mode = bot_mode(settings.get("assistant_mode", "always"))
+            order = None
+            if self.orders is not None and visitor is not None and _may_answer(mode, team_in):
+                order = self.orders.reply(session, conversation, visitor, message, language_of(locale))
+            reply: Message | None
+            if order is not None:
+                if order.hand_over:
+                    reply = self._hand_over(session, conversation, order.hand_over, locale, now)
+                    decision = Decision(Action.handover, order.hand_over)
+                else:
+                    reply = self._bot_message(session, conversation, order.text or "", now, order.meta)
+                    decision = Decision(Action.answer, "order status", text=order.text)
+                self._publish_after_commit(session, conversation, reply)
+                return decision
             decision = self.assistant.reply(
                 session,
                 question.shop_id,
                 message.body,
                 locale,
                 team_in=team_in,
-                mode=bot_mode(settings.get("assistant_mode", "always")),
+                mode=mode,
             )
-            reply: Message | None
             if decision.action.value == "answer" and decision.text:
                 reply = self._bot_message(
                     session,
@@ -252,6 +274,9 @@ class AutoReplies:
         session.add(conversation)
         session.flush()
         return message
+
+    def _publish_after_commit(self, session: Session, conversation: Conversation, message: Message | None) -> None:
+        sa.event.listen(session, "after_commit", lambda _s: self._publish(conversation, message), once=True)
 
     def _publish(self, conversation: Conversation, message: Message | None, status: bool = False) -> None:
         if message is not None:

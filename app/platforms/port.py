@@ -13,6 +13,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
+from app.answers.importer import ImportRecord
+from app.answers.order_status import OrderRecord
 from app.models import Platform, Shop, Visitor
 
 
@@ -72,6 +74,9 @@ class StorePlatform(Protocol):
     kind: Platform
     # How the merchant calls it, in sentences ("Shopify", "Saleor").
     display_name: str
+    # Where its answers are imported from (app/answers/store.py SOURCES): a re-import
+    # removes the answers of these sources the store no longer has.
+    answer_sources: tuple[str, ...]
 
     def authenticate_staff(self, request: RequestFacts) -> Staff | None:
         """The staff member of a Support page API call, or None when the request is not
@@ -118,6 +123,21 @@ class StorePlatform(Protocol):
 
     def admin_link(self, shop: Shop, conversation_id: str) -> str | None:
         """A link into the store admin that opens the conversation in the Support page."""
+        ...
+
+    def answer_records(self, shop: Shop, language: str) -> list[ImportRecord]:
+        """What the store has written for shoppers (policies, pages) as answers to import in
+        `language`. Raise ParleyError (502/503) when the platform cannot be asked."""
+        ...
+
+    def recent_orders(self, shop: Shop, customer_id: str, limit: int) -> list[OrderRecord]:
+        """The newest orders of a customer the platform vouched for (SignedShopper).
+        Raise app.answers.order_status.LookupUnavailable when the platform fails."""
+        ...
+
+    def find_order(self, shop: Shop, number: str) -> OrderRecord | None:
+        """The shop's order with this number, with its e-mail for the proof check; None
+        when there is none. Raise LookupUnavailable when the platform fails."""
         ...
 
 

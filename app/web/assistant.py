@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from app.answers import store
 from app.answers.decide import BotMode, bot_mode
+from app.answers.importer import import_answers
 from app.chat.shop_settings import get_settings, put_setting
 from app.errors import ParleyError
 from app.web.admin.auth import staff
@@ -112,3 +113,21 @@ def preview() -> Response:
     with parley().db.session() as session:
         decision = parley().auto_replies.assistant.preview(session, who.shop_id, question, language)
     return jsonify(decision.as_json())
+
+
+@admin_bp.post("/answers/import")
+def import_from_store() -> Response:
+    """Import the store's policies and pages (Shopify) or pages (Saleor) as answers in one
+    language; a re-import updates what changed and says what it did."""
+    who = staff()
+    data = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(data, dict):
+        raise ParleyError(400, "invalid_json", "the request body must be a JSON object")
+    language = store.checked_language(data.get("language") or "en")
+    platform = parley().platforms.of(who.shop)
+    records = platform.answer_records(who.shop, language)  # asked before the transaction opens
+    with parley().db.transaction() as session:
+        report = import_answers(
+            session, who.shop_id, records, parley().now(), sources=platform.answer_sources, language=language
+        )
+    return jsonify(language=language, platform=platform.display_name, **report.as_json())

@@ -9,6 +9,8 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import escape
 
+from app.answers.importer import ImportRecord
+from app.answers.order_status import OrderRecord
 from app.config import Settings
 from app.errors import ParleyError
 from app.models import Platform, Shop, Visitor
@@ -20,6 +22,7 @@ from app.platforms.saleor.customer_tokens import CustomerTokenError, verify_cust
 from app.platforms.saleor.dashboard import DashboardTokenError, DashboardUser, verify_dashboard_token
 from app.platforms.saleor.global_ids import checkout_id
 from app.platforms.saleor.keys import JWKSUnavailable
+from app.platforms.saleor.store_answers import SaleorOrders, answer_records
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,7 @@ MAX_CUSTOMER_TOKEN = 8192
 class SaleorPlatform:
     kind = Platform.saleor
     display_name = "Saleor"
+    answer_sources: tuple[str, ...] = ("saleor_page",)
 
     def __init__(
         self, settings: Settings, apps: SaleorApps, context: SaleorCommerceContext, checkouts: SaleorCheckouts
@@ -39,6 +43,7 @@ class SaleorPlatform:
         self.apps = apps
         self.context = context
         self.checkouts = checkouts
+        self.orders = SaleorOrders(apps.api)
 
     def verify_staff_token(self, api_url: str | None, token: str | None) -> DashboardUser:
         """A Dashboard token for the Saleor at `api_url`: from a header or from a form POST."""
@@ -137,3 +142,18 @@ class SaleorPlatform:
             return None
         app = quote(shop.app_id, safe="")
         return f"{api.scheme}://{api.netloc}/dashboard/extensions/app/{app}/conversations/{quote(conversation_id)}"
+
+    def answer_records(self, shop: Shop, language: str) -> list[ImportRecord]:
+        try:
+            api = self.apps.api(shop)
+        except LookupError:
+            raise ParleyError(
+                502, "platform_refused", "Parley holds no app token for this Saleor; reinstalling the app fixes this"
+            ) from None
+        return answer_records(api, language)
+
+    def recent_orders(self, shop: Shop, customer_id: str, limit: int) -> list[OrderRecord]:
+        return self.orders.recent_orders(shop, customer_id, limit)
+
+    def find_order(self, shop: Shop, number: str) -> OrderRecord | None:
+        return self.orders.find_order(shop, number)

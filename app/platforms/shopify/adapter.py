@@ -6,14 +6,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from app import shops
+from app.answers.importer import ImportRecord
+from app.answers.order_status import OrderRecord
 from app.config import Settings
 from app.db import Database
 from app.errors import ParleyError
 from app.models import Platform, Shop, Visitor
 from app.platforms.port import RequestFacts, SignedShopper, Staff
+from app.platforms.shopify.admin_api import AdminAPIError
 from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.install import ShopifyInstaller
 from app.platforms.shopify.session_tokens import RETRY_HEADER, verify_bearer
+from app.platforms.shopify.store_answers import ShopifyOrders, answer_records
 
 
 def _checkouts_not_reported() -> ParleyError:
@@ -25,12 +29,14 @@ def _checkouts_not_reported() -> ParleyError:
 class ShopifyPlatform:
     kind = Platform.shopify
     display_name = "Shopify"
+    answer_sources: tuple[str, ...] = ("shopify_policy", "shopify_page")
 
     def __init__(self, settings: Settings, db: Database, installer: ShopifyInstaller, customers: CustomerContext):
         self.settings = settings
         self.db = db
         self.installer = installer
         self.customers = customers
+        self.orders = ShopifyOrders(installer.admin_api)
 
     def authenticate_staff(self, request: RequestFacts) -> Staff:
         # Judged last: any admin call that names no other platform is Shopify's to refuse.
@@ -93,3 +99,18 @@ class ShopifyPlatform:
         return self.installer.http.browser_url(
             shop.domain, f"/admin/apps/{self.settings.shopify_api_key}/app/conversations/{conversation_id}"
         )
+
+    def answer_records(self, shop: Shop, language: str) -> list[ImportRecord]:
+        try:
+            api = self.installer.admin_api(shop.domain)
+        except AdminAPIError:
+            raise ParleyError(
+                502, "platform_refused", "Shopify refused Parley's access token; reinstalling the app fixes this"
+            ) from None
+        return answer_records(api, language)
+
+    def recent_orders(self, shop: Shop, customer_id: str, limit: int) -> list[OrderRecord]:
+        return self.orders.recent_orders(shop.domain, customer_id, limit)
+
+    def find_order(self, shop: Shop, number: str) -> OrderRecord | None:
+        return self.orders.find_order(shop.domain, number)
