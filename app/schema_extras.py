@@ -113,11 +113,16 @@ END""",
 
 # -- PostgreSQL -------------------------------------------------------------------------
 
+# The operator class named with the schema pg_trgm lives in ({trgm}), which need not be on
+# the search path of the schema being built.
 POSTGRESQL_SEARCH = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_message_body_trgm ON message USING gin (body gin_trgm_ops)",
+    "CREATE INDEX ix_message_body_trgm ON message USING gin (body {trgm}.gin_trgm_ops)",
     "CREATE INDEX ix_visitor_search_trgm ON visitor USING gin ("
-    "(coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(contact_email, '')) gin_trgm_ops)",
+    "(coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(contact_email, '')) {trgm}.gin_trgm_ops)",
+)
+TRGM_SCHEMA = (
+    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
 )
 
 POSTGRESQL_COUNTS = (
@@ -177,6 +182,9 @@ def create_after_tables(target: sa.MetaData, connection: Connection, **_: Any) -
     if not tables <= set(target.tables):
         return
     for statement in statements(connection.dialect.name):
+        if "{trgm}" in statement:
+            trgm = connection.exec_driver_sql(TRGM_SCHEMA).scalar_one()
+            statement = statement.replace("{trgm}", f'"{trgm}"')
         connection.exec_driver_sql(statement)
 
 

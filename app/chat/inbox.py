@@ -1,8 +1,9 @@
 """The merchant's inbox: which conversations, in what order, a page at a time.
 
 Each tab is one indexed query with keyset pagination, plus one query for the
-page's visitors and one for their last messages: a constant number of queries
-per page, however many conversations the shop has.
+page's visitors and one for their last messages, and the tab counts are one row:
+a constant number of queries per page, however many conversations the shop has.
+A search (`q`) is app/chat/search.py.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from app.chat import search
 from app.chat.visitors import is_returning, visitor_hue, visitor_label
 from app.clock import iso
 from app.commerce.money import amount_text
 from app.errors import ParleyError
-from app.models import Conversation, ConversationStatus, Message, Visitor
+from app.models import Conversation, ConversationCount, ConversationStatus, Message, Visitor
+from app.schema_extras import RECOUNT
 
 TABS = ("open", "waiting", "resolved")
 # "recent": newest first (waiting tab: longest waiting first); "due": whose first answer
@@ -74,7 +77,7 @@ def _order(tab: str) -> tuple[InstrumentedAttribute[datetime | None], bool]:
     return cast("InstrumentedAttribute[datetime | None]", Conversation.last_message_at), True
 
 
-def _filtered(shop_id: int, tab: str, q: str | None) -> SelectOfScalar[Conversation]:
+def _filtered(shop_id: int, tab: str) -> SelectOfScalar[Conversation]:
     query = select(Conversation).where(Conversation.shop_id == shop_id)
     if tab == "resolved":
         query = query.where(Conversation.status == ConversationStatus.resolved)
@@ -82,48 +85,29 @@ def _filtered(shop_id: int, tab: str, q: str | None) -> SelectOfScalar[Conversat
         query = query.where(Conversation.status == ConversationStatus.open)
     if tab == "waiting":
         query = query.where(col(Conversation.priority_at).is_not(None))
-    if q:
-        pattern = f"%{q.lower()}%"
-        in_messages = (
-            select(Message.conversation_id)
-            .where(Message.shop_id == shop_id, sa.func.lower(Message.body).like(pattern))
-            .scalar_subquery()
-        )
-        in_visitors = (
-            select(Visitor.id)
-            .where(
-                Visitor.shop_id == shop_id,
-                sa.or_(
-                    sa.func.lower(Visitor.email).like(pattern),
-                    sa.func.lower(Visitor.name).like(pattern),
-                    col(Visitor.customer_id) == q,
-                ),
-            )
-            .scalar_subquery()
-        )
-        query = query.where(
-            sa.or_(col(Conversation.id).in_(in_messages), col(Conversation.visitor_id).in_(in_visitors))
-        )
     return query
 
 
 def counts(session: Session, shop_id: int) -> dict[str, int]:
-    rows = session.execute(
-        select(
-            Conversation.status,
-            sa.func.count(),
-            sa.func.count(col(Conversation.priority_at)),
+    """The tabs' counts: one row, kept by the triggers that move conversations (app/schema_extras.py)."""
+    # Columns, not the ORM row: a row this session loaded before would not show what the
+    # triggers changed since.
+    row = session.execute(
+        select(ConversationCount.open_count, ConversationCount.waiting_count, ConversationCount.resolved_count).where(
+            ConversationCount.shop_id == shop_id
         )
-        .where(Conversation.shop_id == shop_id)
-        .group_by(Conversation.status)
-    ).all()
-    by_status = {status: (total, waiting) for status, total, waiting in rows}
-    open_total, open_waiting = by_status.get(ConversationStatus.open, (0, 0))
-    return {
-        "open": open_total,
-        "waiting": open_waiting,
-        "resolved": by_status.get(ConversationStatus.resolved, (0, 0))[0],
-    }
+    ).first()
+    if row is None:
+        return {"open": 0, "waiting": 0, "resolved": 0}
+    return {"open": row[0], "waiting": row[1], "resolved": row[2]}
+
+
+def recount(session: Session) -> None:
+    """Count every shop's conversations again, from the rows: the repair for counters that
+    drifted (a trigger dropped by hand, rows restored from a dump). Migration 0008 runs
+    the same once."""
+    for statement in RECOUNT:
+        session.execute(sa.text(statement))
 
 
 def page(
@@ -143,10 +127,13 @@ def page(
     if sort not in SORTS:
         raise ParleyError(400, "invalid_sort", f"sort must be one of {', '.join(SORTS)}")
     q = (q or "").strip()[:MAX_QUERY] or None
+    if q:
+        # Search ranks by the newest match whatever the sort (app/chat/search.py).
+        return _search_page(session, shop_id, tab, now, q, cursor, limit, language)
     if sort == "due":
         return _page_by_due(session, shop_id, tab, now, q, cursor, limit, language)
     column, descending = _order(tab)
-    query = _filtered(shop_id, tab, q)
+    query = _filtered(shop_id, tab)
     if cursor:
         value, last_id = _decode_cursor(cursor)
         if descending:
@@ -179,7 +166,7 @@ def _page_by_due(
     """Soonest due first, then the conversations nothing is due in (due_at NULL) by id: one
     keyset over (due_at NULLS LAST, id), served by the (shop_id, status, due_at) index."""
     due = col(Conversation.due_at)
-    query = _filtered(shop_id, tab, q)
+    query = _filtered(shop_id, tab)
     if cursor:
         value, last_id = _decode_cursor(cursor)
         if value is None:
@@ -198,6 +185,24 @@ def _page_by_due(
         next_cursor = _encode_cursor([last.due_at.isoformat() if last.due_at else None, last.id])
     rows = summaries(session, conversations, now, language)
     return InboxPage(rows=rows, next_cursor=next_cursor, counts=counts(session, shop_id))
+
+
+def _search_page(
+    session: Session,
+    shop_id: int,
+    tab: str,
+    now: datetime,
+    q: str,
+    cursor: str | None,
+    limit: int,
+    language: str,
+) -> InboxPage:
+    """Conversations matching `q`, newest match first; each row carries its `match`."""
+    results = search.search(session, shop_id, tab, q, cursor, limit)
+    rows = summaries(session, [hit.conversation for hit in results.hits], now, language)
+    for row, hit in zip(rows, results.hits, strict=True):
+        row["match"] = hit.match.json()
+    return InboxPage(rows=rows, next_cursor=results.next_cursor, counts=counts(session, shop_id))
 
 
 def summaries(
@@ -220,11 +225,17 @@ def summaries(
             select(Visitor, conversations_of).where(col(Visitor.id).in_({c.visitor_id for c in conversations}))
         )
     }
-    latest_ids = (
-        select(sa.func.max(Message.id))
-        .where(col(Message.conversation_id).in_(ids), Message.internal == sa.false())
-        .group_by(Message.conversation_id)
+    # Each conversation's latest message by its own index walk (conversation_id, id),
+    # not a max() over every message of the thread.
+    latest = (
+        select(Message.id)
+        .where(col(Message.conversation_id) == col(Conversation.id), Message.internal == sa.false())
+        .order_by(col(Message.id).desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
     )
+    latest_ids = select(latest).where(col(Conversation.id).in_(ids))
     last_messages = {m.conversation_id: m for m in session.exec(select(Message).where(col(Message.id).in_(latest_ids)))}
     rows = []
     for c in conversations:

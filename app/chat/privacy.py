@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col, select
 
+from app.chat import search
 from app.clock import utcnow
 from app.models import (
     AgentOffer,
@@ -237,6 +238,8 @@ def erase_customer(
     _erase_exports(session, shop_id, customer_id, email)
     scrub_deliveries(session, shop_id, marks, now or utcnow())
     session.flush()
+    if visitor_ids:
+        search.forget_deleted(session)
     return len(conversation_ids)
 
 
@@ -366,6 +369,7 @@ def erase_shop(session: Session, shop: Shop, keep_event_id: int | None = None) -
     session.execute(events)
     session.execute(sa.delete(Shop).where(col(Shop.id) == shop.id))
     session.flush()
+    search.forget_deleted(session)
 
 
 def _money(value: Decimal | None) -> str | None:

@@ -88,11 +88,16 @@ BEGIN
 END""",
 )
 
+# The operator class named with the schema pg_trgm lives in ({trgm}), which need not be on
+# the search path of the schema being built.
 POSTGRESQL_SEARCH = (
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX ix_message_body_trgm ON message USING gin (body gin_trgm_ops)",
+    "CREATE INDEX ix_message_body_trgm ON message USING gin (body {trgm}.gin_trgm_ops)",
     "CREATE INDEX ix_visitor_search_trgm ON visitor USING gin ("
-    "(coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(contact_email, '')) gin_trgm_ops)",
+    "(coalesce(name, '') || ' ' || coalesce(email, '') || ' ' || coalesce(contact_email, '')) {trgm}.gin_trgm_ops)",
+)
+TRGM_SCHEMA = (
+    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
 )
 
 POSTGRESQL_COUNTS = (
@@ -173,6 +178,9 @@ def upgrade() -> None:
         statements = ()
     bind = op.get_bind()
     for statement in (*statements, EMAIL_INDEX, *RECOUNT, READ_CURSORS):
+        if "{trgm}" in statement:
+            trgm = bind.exec_driver_sql(TRGM_SCHEMA).scalar_one()
+            statement = statement.replace("{trgm}", f'"{trgm}"')
         bind.exec_driver_sql(statement)
 
 

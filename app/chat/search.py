@@ -1,0 +1,373 @@
+"""Inbox search: conversations whose messages, or whose shopper's name or e-mail,
+contain the query, newest match first, a page at a time, each with the matching text.
+
+The index does the finding (app/schema_extras.py): SQLite's FTS5 trigram index, or
+pg_trgm's GIN index on PostgreSQL; both match any three characters or more anywhere in
+the text, case folded, in every script. A conversation ranks by its newest matching
+message, or by its latest message when its shopper matches. Matching messages are read
+newest first from the index in chunks until a page is full, so a page costs the same
+whether a word is in ten messages or a million.
+
+A query of one or two characters has no trigram to look up: it looks through the
+shop's latest RECENT_MESSAGES messages, their shoppers' names and e-mails, and
+customer numbers equal to it. The merchant typing a longer query gets the whole shop.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from app.db import UTCDateTime
+from app.errors import ParleyError
+from app.models import Conversation, ConversationStatus, Message, Visitor
+
+MIN_INDEXED = 3
+RECENT_MESSAGES = 5000
+# Shoppers whose name or e-mail matches, at most: a query like "gmail" matches most of
+# them, and those conversations then rank among the message matches they also have.
+MAX_CUSTOMERS = 200
+SNIPPET_AROUND = 60
+
+
+@dataclass(frozen=True)
+class Match:
+    """Why a conversation is in the results: a message (its id) or the shopper (field)."""
+
+    field: str  # message, name, email, contact_email, customer_id
+    text: str  # the matching text around the match, at most 2*SNIPPET_AROUND + query
+    start: int  # where the match is in `text` (for highlighting without HTML)
+    end: int
+    message_id: int | None = None
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "snippet": self.text,
+            "start": self.start,
+            "end": self.end,
+            "message_id": self.message_id,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    conversation: Conversation
+    match: Match
+    key: datetime
+
+
+@dataclass(frozen=True)
+class Results:
+    hits: list[Hit]
+    next_cursor: str | None
+
+
+# -- the cursor ---------------------------------------------------------------------------
+
+
+def _encode(key: datetime, conversation_id: str, below: int | None) -> str:
+    raw = json.dumps(["s", key.isoformat(), conversation_id, below]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode(cursor: str) -> tuple[datetime, str, int | None]:
+    """(rank of the last row, its conversation id, where the message scan stopped)."""
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(values, list) or len(values) != 4 or values[0] != "s":
+            raise ValueError
+        _, key, last_id, below = values
+        if not isinstance(key, str) or len(key) > 40 or not isinstance(last_id, str) or not 0 < len(last_id) <= 36:
+            raise ValueError
+        if below is not None and (not isinstance(below, int) or isinstance(below, bool) or below < 0):
+            raise ValueError
+        when = datetime.fromisoformat(key)
+        if when.tzinfo is None:
+            raise ValueError
+        return when, last_id, below
+    except (ValueError, TypeError, UnicodeError):
+        raise ParleyError(
+            400, "invalid_cursor", "This page of the search is out of date; search again to start over"
+        ) from None
+
+
+# -- snippets -----------------------------------------------------------------------------
+
+
+def snippet(text: str, q: str, field: str, message_id: int | None = None) -> Match:
+    """The match with some text either side; the start when the folding differs (a
+    character the index folds that Python does not)."""
+    found = re.search(re.escape(q), text, re.IGNORECASE)
+    start, end = (found.start(), found.end()) if found else (0, 0)
+    lo = max(0, start - SNIPPET_AROUND)
+    hi = min(len(text), end + SNIPPET_AROUND)
+    # Whole words at the edges where there are any.
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(text) else ""
+    body = " ".join(text[lo:hi].split("\n"))
+    shift = len(prefix) - lo
+    return Match(field, prefix + body + suffix, start + shift, end + shift, message_id)
+
+
+def _customer_match(visitor: Visitor, q: str) -> Match:
+    for field in ("name", "email", "contact_email", "customer_id"):
+        value = getattr(visitor, field)
+        if value and (q.casefold() in value.casefold() or (field == "customer_id" and value == q)):
+            return snippet(value, q, field)
+    return snippet(visitor.name or visitor.email or visitor.contact_email or "", q, "name")
+
+
+# -- the query ----------------------------------------------------------------------------
+
+
+def _fts_phrase(q: str) -> str:
+    return '"' + q.replace('"', '""') + '"'
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _in_tab(tab: str) -> list[Any]:
+    status = ConversationStatus.resolved if tab == "resolved" else ConversationStatus.open
+    where: list[Any] = [Conversation.status == status]
+    if tab == "waiting":
+        where.append(col(Conversation.priority_at).is_not(None))
+    return where
+
+
+def _matching_visitors(session: Session, shop_id: int, q: str) -> list[str]:
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        rows = session.execute(
+            sa.text("SELECT visitor_id FROM visitor_fts WHERE visitor_fts MATCH :match AND shop_id = :shop LIMIT :n"),
+            {"match": "{name email contact_email} : " + _fts_phrase(q), "shop": shop_id, "n": MAX_CUSTOMERS},
+        )
+    else:
+        rows = session.execute(
+            sa.text(
+                "SELECT id FROM visitor WHERE shop_id = :shop AND (coalesce(name, '') || ' ' || "
+                "coalesce(email, '') || ' ' || coalesce(contact_email, '')) ILIKE :pattern LIMIT :n"
+            ),
+            {"pattern": _like(q), "shop": shop_id, "n": MAX_CUSTOMERS},
+        )
+    return [row[0] for row in rows]
+
+
+def _message_hits(
+    session: Session, shop_id: int, tab: str, q: str, below: int | None, n: int
+) -> list[tuple[int, str, datetime]]:
+    """(message id, conversation id, created_at) of matching messages in the tab, newest first."""
+    dialect = session.get_bind().dialect.name
+    status = "resolved" if tab == "resolved" else "open"
+    waiting = " AND c.priority_at IS NOT NULL" if tab == "waiting" else ""
+    params: dict[str, Any] = {"shop": shop_id, "status": status, "n": n, "below": below if below is not None else -1}
+    bound = " AND {id} < :below" if below is not None else ""
+    if dialect == "sqlite":
+        sql = (
+            "SELECT m.id, m.conversation_id, m.created_at FROM message_fts "
+            "JOIN message m ON m.id = message_fts.rowid JOIN conversation c ON c.id = m.conversation_id "
+            "WHERE message_fts MATCH :match" + bound.format(id="message_fts.rowid") + " AND m.shop_id = :shop "
+            "AND c.status = :status" + waiting + " ORDER BY message_fts.rowid DESC LIMIT :n"
+        )
+        params["match"] = _fts_phrase(q)
+    else:
+        sql = (
+            "SELECT m.id, m.conversation_id, m.created_at FROM message m "
+            "JOIN conversation c ON c.id = m.conversation_id "
+            "WHERE m.shop_id = :shop AND m.body ILIKE :pattern" + bound.format(id="m.id") + " "
+            "AND c.status = :status" + waiting + " ORDER BY m.id DESC LIMIT :n"
+        )
+        params["pattern"] = _like(q)
+    typed = sa.text(sql).columns(
+        sa.column("id", sa.BigInteger), sa.column("conversation_id", sa.String), sa.column("created_at", UTCDateTime())
+    )
+    return [(int(i), str(c), at) for i, c, at in session.execute(typed, params)]
+
+
+def _shown_before(session: Session, q: str, conversation_ids: Iterable[str], below: int) -> set[str]:
+    """Which of these conversations have a match at or after `below`: an earlier page ranked them."""
+    ids = list(conversation_ids)
+    if not ids:
+        return set()
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        sql = (
+            "SELECT DISTINCT m.conversation_id FROM message_fts JOIN message m ON m.id = message_fts.rowid "
+            "WHERE message_fts MATCH :match AND message_fts.rowid >= :below AND m.conversation_id IN :ids"
+        )
+        params: dict[str, Any] = {"match": _fts_phrase(q), "below": below, "ids": ids}
+    else:
+        sql = (
+            "SELECT DISTINCT m.conversation_id FROM message m WHERE m.conversation_id IN :ids "
+            "AND m.id >= :below AND m.body ILIKE :pattern"
+        )
+        params = {"pattern": _like(q), "below": below, "ids": ids}
+    statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+    return {row[0] for row in session.execute(statement, params)}
+
+
+def search(session: Session, shop_id: int, tab: str, q: str, cursor: str | None = None, limit: int = 50) -> Results:
+    after = _decode(cursor) if cursor else None
+    if len(q) < MIN_INDEXED:
+        return _search_recent(session, shop_id, tab, q, after, limit)
+
+    def before_cursor(key: datetime, conversation_id: str) -> bool:
+        return after is None or (key, conversation_id) < (after[0], after[1])
+
+    # Shoppers who match: their conversations rank by their latest message.
+    visitor_ids = _matching_visitors(session, shop_id, q)
+    visitor_ids += [
+        v
+        for v in session.exec(select(Visitor.id).where(Visitor.shop_id == shop_id, Visitor.customer_id == q).limit(10))
+        if v not in visitor_ids
+    ]
+    customers: dict[str, Hit] = {}
+    if visitor_ids:
+        visitors = {v.id: v for v in session.exec(select(Visitor).where(col(Visitor.id).in_(visitor_ids)))}
+        for conversation in session.exec(
+            select(Conversation).where(
+                Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids), *_in_tab(tab)
+            )
+        ):
+            key = conversation.last_message_at or conversation.created_at
+            if before_cursor(key, conversation.id):
+                match = _customer_match(visitors[conversation.visitor_id], q)
+                customers[conversation.id] = Hit(conversation, match, key)
+    customer_conversations = set(customers)
+    if after is not None:
+        # Shoppers who matched on an earlier page keep their rank; they are not found again by message.
+        customer_conversations |= {
+            c
+            for c in session.exec(
+                select(Conversation.id).where(
+                    Conversation.shop_id == shop_id, col(Conversation.visitor_id).in_(visitor_ids)
+                )
+            )
+        }
+
+    # Messages, newest first, a chunk at a time, until the page is full.
+    below = after[2] if after else None
+    found: dict[str, tuple[int, datetime]] = {}
+    chunk = max(4 * (limit + 1), 100)
+    while len(found) < limit + 1:
+        rows = _message_hits(session, shop_id, tab, q, below, chunk)
+        fresh = {}
+        for message_id, conversation_id, created_at in rows:
+            if conversation_id in customer_conversations or conversation_id in found or conversation_id in fresh:
+                continue
+            if before_cursor(created_at, conversation_id):
+                fresh[conversation_id] = (message_id, created_at)
+        if after is not None and after[2] is not None and fresh:
+            for seen in _shown_before(session, q, fresh, after[2]):
+                fresh.pop(seen, None)
+        found.update(fresh)
+        if len(rows) < chunk:
+            break
+        below = rows[-1][0]
+
+    message_hits = sorted(found.items(), key=lambda item: (item[1][1], item[0]), reverse=True)[: limit + 1]
+    conversations = {
+        c.id: c
+        for c in session.exec(select(Conversation).where(col(Conversation.id).in_([c for c, _ in message_hits])))
+    }
+    bodies = {
+        m.id: m.body
+        for m in session.exec(select(Message).where(col(Message.id).in_([m for _, (m, _) in message_hits])))
+    }
+    hits = list(customers.values())
+    for conversation_id, (message_id, created_at) in message_hits:
+        hit_conversation = conversations.get(conversation_id)
+        if hit_conversation is not None and message_id in bodies:
+            hits.append(Hit(hit_conversation, snippet(bodies[message_id], q, "message", message_id), created_at))
+    hits.sort(key=lambda hit: (hit.key, hit.conversation.id), reverse=True)
+    more = len(hits) > limit
+    hits = hits[:limit]
+    next_cursor = None
+    if more and hits:
+        last = hits[-1]
+        message_ids = [hit.match.message_id for hit in hits if hit.match.message_id is not None]
+        # The message scan resumes below the oldest message shown (or where it resumed from).
+        resume = min(message_ids) if message_ids else (after[2] if after else None)
+        next_cursor = _encode(last.key, last.conversation.id, resume)
+    return Results(hits, next_cursor)
+
+
+def _search_recent(
+    session: Session, shop_id: int, tab: str, q: str, after: tuple[datetime, str, int | None] | None, limit: int
+) -> Results:
+    """One or two characters: the shop's latest messages and their shoppers, looked at here."""
+    folded = q.casefold()
+    recent = list(
+        session.exec(
+            select(Message.id, Message.conversation_id, Message.created_at, Message.body)
+            .where(Message.shop_id == shop_id)
+            .order_by(col(Message.id).desc())
+            .limit(RECENT_MESSAGES)
+        )
+    )
+    conversation_ids = {row[1] for row in recent}
+    conversations = {
+        c.id: c
+        for c in session.exec(select(Conversation).where(col(Conversation.id).in_(conversation_ids), *_in_tab(tab)))
+    }
+    by_customer_id = session.exec(
+        select(Conversation)
+        .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
+        .where(Visitor.shop_id == shop_id, Visitor.customer_id == q, Conversation.shop_id == shop_id, *_in_tab(tab))
+    ).all()
+    for conversation in by_customer_id:
+        conversations[conversation.id] = conversation
+    visitors = {
+        v.id: v
+        for v in session.exec(
+            select(Visitor).where(col(Visitor.id).in_({c.visitor_id for c in conversations.values()}))
+        )
+    }
+    hits: dict[str, Hit] = {}
+    for conversation in conversations.values():
+        visitor = visitors.get(conversation.visitor_id)
+        if visitor is None:
+            continue
+        fields = (visitor.name, visitor.email, visitor.contact_email)
+        if visitor.customer_id == q or any(value and folded in value.casefold() for value in fields):
+            key = conversation.last_message_at or conversation.created_at
+            hits[conversation.id] = Hit(conversation, _customer_match(visitor, q), key)
+    for message_id, conversation_id, created_at, body in recent:  # newest first
+        in_tab = conversations.get(conversation_id)
+        if in_tab is None or conversation_id in hits or folded not in body.casefold():
+            continue
+        hits[conversation_id] = Hit(in_tab, snippet(body, q, "message", message_id), created_at)
+    ranked = sorted(hits.values(), key=lambda hit: (hit.key, hit.conversation.id), reverse=True)
+    if after is not None:
+        ranked = [hit for hit in ranked if (hit.key, hit.conversation.id) < (after[0], after[1])]
+    more = len(ranked) > limit
+    ranked = ranked[:limit]
+    next_cursor = _encode(ranked[-1].key, ranked[-1].conversation.id, None) if more and ranked else None
+    return Results(ranked, next_cursor)
+
+
+def forget_deleted(session: Session) -> None:
+    """Make deleted text leave the search index for good. FTS5 records a delete as a
+    marker beside the old entry, and the entry's trigrams stay in their segment until it
+    is merged; erasure merges every segment now (work in proportion to the index, and
+    erasures are rare). PostgreSQL's index entries go with the rows, when VACUUM
+    removes them."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(sa.text("INSERT INTO message_fts(message_fts) VALUES ('optimize')"))
+        session.execute(sa.text("INSERT INTO visitor_fts(visitor_fts) VALUES ('optimize')"))
