@@ -3,7 +3,10 @@ one gevent worker, Redis broker) on loopback:
 
 - latency merchant->shopper and shopper->merchant with 1,000 streams open,
   next to a raw Redis pub/sub round trip measured in the same run;
-- capacity: idle streams held by the one worker and its memory per stream.
+- capacity: idle streams held by the one worker and its memory per stream;
+- a Redis outage with those streams open: /healthz latency while Redis is down (next
+  to the same with Redis up, in the same run), the worker's CPU during the outage, and
+  how long after Redis returns until the worker is quiet again.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.services import private_redis
+from bench.services import PrivateRedis, private_redis, restartable_redis
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "bench-shop.myshopify.com"
@@ -109,10 +112,16 @@ class Server:
                 time.sleep(0.2)
         raise RuntimeError("parley serve did not come up")
 
+    def _worker_pid(self) -> str:
+        return Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()[0]
+
     def worker_rss_kib(self) -> int:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
-        status = Path(f"/proc/{children[0]}/status").read_text()
+        status = Path(f"/proc/{self._worker_pid()}/status").read_text()
         return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+    def worker_cpu_seconds(self) -> float:
+        fields = Path(f"/proc/{self._worker_pid()}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
     def stop(self) -> None:
         self.process.terminate()
@@ -140,13 +149,63 @@ def _progress(text: str) -> None:
 
 
 def run() -> dict:
-    with private_redis() as redis_url:
-        if redis_url is None:
+    if os.environ.get("BENCH_REDIS_URL"):
+        with private_redis() as redis_url:
+            assert redis_url is not None
+            return _run(redis_url, None)  # a Redis not ours: no outage phase
+    with restartable_redis() as redis:
+        if redis is None:
             return {"skipped": "no redis-server binary to start a private Redis (or set BENCH_REDIS_URL)"}
-        return _run(redis_url)
+        return _run(redis.url, redis)
 
 
-def _run(redis_url: str) -> dict:
+def _healthz_ms(port: int, seconds: float) -> list[float]:
+    """/healthz answered one after another for `seconds`: each answer's time in ms."""
+    times = []
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            http.get("/healthz")
+            times.append((time.perf_counter() - start) * 1000)
+            time.sleep(0.05)
+    return times
+
+
+def _pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))], 1) if ordered else float("nan")
+
+
+def _outage(server: "Server", redis: PrivateRedis, seconds: float = 10.0) -> dict:
+    up = _healthz_ms(server.port, 3)
+    cpu_before = server.worker_cpu_seconds()
+    redis.stop()
+    started = time.monotonic()
+    down = _healthz_ms(server.port, seconds)
+    cpu_down = (server.worker_cpu_seconds() - cpu_before) / (time.monotonic() - started)
+    redis.start()
+    returned = time.monotonic()
+    # Settled: the first half second after Redis's return in which the worker used < 10 % CPU.
+    settled = None
+    last = server.worker_cpu_seconds()
+    while time.monotonic() - returned < 120:
+        time.sleep(0.5)
+        now = server.worker_cpu_seconds()
+        if (now - last) / 0.5 < 0.10:
+            settled = round(time.monotonic() - returned, 1)
+            break
+        last = now
+    return {
+        "healthz_up": {"p50_ms": _pct(up, 50), "p99_ms": _pct(up, 99)},
+        "healthz_redis_down": {"p50_ms": _pct(down, 50), "p99_ms": _pct(down, 99), "max_ms": _pct(down, 100)},
+        "healthz_p99_ratio_down_to_up": round(_pct(down, 99) / max(_pct(up, 99), 0.1), 1),
+        "worker_cpu_share_while_down": round(cpu_down, 2),
+        "seconds_to_settle_after_redis_returns": settled,
+    }
+
+
+def _run(redis_url: str, redis: PrivateRedis | None) -> dict:
     secret_key = uuid.uuid4().hex
     results: dict = {"what": "parley serve (gunicorn, 1 gevent worker, Redis broker, SQLite) on loopback"}
     with tempfile.TemporaryDirectory() as workdir:
@@ -201,6 +260,9 @@ def _run(redis_url: str) -> dict:
             opened = json.loads(line) if line else {}
             time.sleep(1)
             loaded_rss = server.worker_rss_kib()
+            if redis is not None and opened.get("streams_open"):
+                _progress(f"{opened['streams_open']} streams open; stopping Redis for the outage phase")
+                results["redis_outage"] = {"streams_open": opened["streams_open"], **_outage(server, redis)}
             hold.stdin.write("stop\n")
             hold.stdin.flush()
             hold.wait(timeout=60)

@@ -26,6 +26,65 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+class PrivateRedis:
+    """A redis-server of the bench's own on a free port, which it may stop and start again
+    (the delivery bench's outage)."""
+
+    def __init__(self, binary: str, workdir: str):
+        self.binary, self.workdir = binary, workdir
+        self.port = _free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                self.workdir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@contextmanager
+def restartable_redis() -> Iterator[PrivateRedis | None]:
+    """A PrivateRedis, started; None without a redis-server binary."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory() as workdir:
+        server = PrivateRedis(binary, workdir)
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
 @contextmanager
 def private_redis() -> Iterator[str | None]:
     """A fresh redis-server for this run (its URL), or BENCH_REDIS_URL when set; None when
@@ -33,29 +92,8 @@ def private_redis() -> Iterator[str | None]:
     if os.environ.get("BENCH_REDIS_URL"):
         yield os.environ["BENCH_REDIS_URL"]
         return
-    binary = shutil.which("redis-server")
-    if binary is None:
-        yield None
-        return
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as workdir:
-        process = subprocess.Popen(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", workdir],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        try:
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                        break
-                except OSError:
-                    time.sleep(0.05)
-            yield f"redis://127.0.0.1:{port}/0"
-        finally:
-            process.terminate()
-            process.wait(timeout=10)
+    with restartable_redis() as server:
+        yield server.url if server is not None else None
 
 
 def private_postgres_url() -> str | None:
