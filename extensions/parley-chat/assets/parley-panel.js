@@ -84,7 +84,16 @@
     helped_done: 'You marked this as helpful. Thanks!',
     person_asked: 'You asked for a person.',
     feedback_error: "That didn't go through. Please try again.",
+    attach: 'Send a picture',
+    picture: 'Picture',
+    close_picture: 'Close picture',
+    error_image_too_large: 'This picture is larger than 10 MB.',
+    error_image_too_many_pixels: 'This picture has too many pixels.',
+    error_image_not_an_image: "This file isn't a picture we can show (JPEG, PNG, WebP or GIF).",
   };
+  const MAX_PICTURE = 10 * 1024 * 1024; // bytes, as the server caps an upload
+  const PICTURE_ICON =
+    '<path fill="currentColor" fill-rule="evenodd" d="M4 4h16a2 2 0 0 1 2 2v12a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2zm0 2v10l4-4 3 3 5-5 4 4V6zm4 1.5a2 2 0 1 1 0 4 2 2 0 0 1 0-4z"/>';
 
   const locale = data.locale || document.documentElement.lang || navigator.language || 'en';
   const rtl = /^(ar|he|fa|ur)\b/i.test(locale);
@@ -216,10 +225,26 @@
     dir: 'auto',
     autocomplete: 'off',
   });
+  // A picture from the camera or a file (accept="image/*" offers both on phones); the
+  // server checks it by content, whatever the file claims to be.
+  const fileInput = h('input', {
+    type: 'file',
+    accept: 'image/*',
+    class: 'parley-sr',
+    tabindex: '-1',
+    'aria-hidden': 'true',
+    onchange: () => {
+      const file = fileInput.files && fileInput.files[0];
+      fileInput.value = '';
+      if (file) attach(file);
+    },
+  });
   const form = h(
     'form',
     { class: 'parley-composer', novalidate: true },
     h('label', { class: 'parley-sr', for: 'parley-input', text: t('placeholder') }),
+    h('button', { type: 'button', class: 'parley-attach', 'aria-label': t('attach'), title: t('attach'), onclick: () => fileInput.click() }, icon(PICTURE_ICON, 22)),
+    fileInput,
     input,
     h(
       'button',
@@ -258,6 +283,15 @@
     limitNote,
     form,
   );
+  // A picture opened large, over the thread; a tap anywhere or Escape closes it. Its <img>
+  // is made on the first tap: a thread without pictures holds none.
+  let lightImg = null;
+  const lightbox = h(
+    'div',
+    { class: 'parley-lightbox', hidden: true, onclick: () => showPicture(null) },
+    h('button', { type: 'button', class: 'parley-lightbox-close', 'aria-label': t('close_picture') }, icon(CROSS, 22)),
+  );
+  panel.append(lightbox);
   root.appendChild(panel);
   loader.button.setAttribute('aria-controls', 'parley-panel');
   // What the launcher shows once there is a panel: a close icon while open, the unread badge.
@@ -401,7 +435,10 @@
   });
 
   panel.addEventListener('keydown', (event) => {
-    if (event.key === 'Escape') {
+    if (event.key === 'Escape' && !lightbox.hidden) {
+      event.preventDefault();
+      showPicture(null);
+    } else if (event.key === 'Escape') {
       event.preventDefault();
       close();
     } else if (event.key === 'Tab') {
@@ -744,7 +781,8 @@
     }
     const gotId = !isNew && entry.msg.id == null && msg.id != null;
     Object.assign(entry.msg, msg);
-    renderText(entry.body, String(entry.msg.body == null ? '' : entry.msg.body));
+    if (pictureOf(entry.msg)) renderPicture(entry);
+    else renderText(entry.body, String(entry.msg.body == null ? '' : entry.msg.body));
     if (msg.id != null) {
       byId.set(msg.id, entry);
       lastId = Math.max(lastId, msg.id);
@@ -796,6 +834,52 @@
     }
     parts.push(text.slice(at));
     el.replaceChildren(...parts);
+  }
+
+  function pictureOf(msg) {
+    const picture = msg.meta && msg.meta.attachment;
+    return picture && typeof picture === 'object' ? picture : null;
+  }
+
+  // A picture in its bubble, laid out at its own proportions before it loads (no jump);
+  // the shopper's own shows from the file at once, while it uploads.
+  function renderPicture(entry) {
+    const picture = pictureOf(entry.msg);
+    if (entry.msg.file && !entry.local) entry.local = URL.createObjectURL(entry.msg.file);
+    const src =
+      entry.local ||
+      (picture.id ? apiBase + '/attachments/' + encodeURIComponent(picture.id) + '?token=' + encodeURIComponent(token) : '');
+    if (!entry.img) {
+      entry.img = h('img', { alt: t('picture'), decoding: 'async' });
+      entry.img.addEventListener('load', () => entry.local && scrollToBottom());
+      entry.body.classList.add('parley-picture');
+      entry.body.replaceChildren(
+        h('button', { type: 'button', class: 'parley-picture-open', 'aria-label': t('picture'), onclick: () => showPicture(entry.img.src) }, entry.img),
+      );
+    }
+    if (picture.width && picture.height) {
+      entry.img.width = picture.width;
+      entry.img.height = picture.height;
+    }
+    if (src && entry.img.getAttribute('src') !== src) entry.img.src = src;
+  }
+
+  // What cannot be shown (Parley refused it) is named instead: the file's name in the bubble.
+  function refusePicture(entry) {
+    if (entry.local) URL.revokeObjectURL(entry.local);
+    entry.local = entry.img = null;
+    Object.assign(entry.msg, { refused: true, meta: null, body: entry.msg.file.name || t('picture') });
+    entry.body.classList.remove('parley-picture');
+    renderText(entry.body, entry.msg.body);
+  }
+
+  function showPicture(src) {
+    lightbox.hidden = !src;
+    if (!lightImg) lightbox.prepend((lightImg = h('img', { class: 'parley-lightbox-img', alt: t('picture') })));
+    if (src) {
+      lightImg.src = src;
+      lightbox.lastElementChild.focus();
+    } else lightImg.removeAttribute('src');
   }
 
   function renderMessage(entry, msg) {
@@ -855,12 +939,12 @@
           h('span', { class: 'parley-sr', text: t(msg.state) }),
         );
       } else if (msg.state === 'failed') {
-        parts.push(
-          h('span', { text: msg.error || t('error_send') }),
-          h('button', { type: 'button', class: 'parley-link', text: t('retry'), onclick: () => resend(entry) }),
-        );
+        parts.push(h('span', { text: msg.error || t('error_send') }));
+        // A refused picture would be refused again: nothing to retry.
+        if (!msg.refused) parts.push(h('button', { type: 'button', class: 'parley-link', text: t('retry'), onclick: () => resend(entry) }));
       } else {
-        parts.push(h('span', { text: msg.state === 'retrying' ? msg.error || t('retrying') : t('sending') }));
+        const sending = msg.progress != null ? t('sending') + ' ' + msg.progress + '%' : t('sending');
+        parts.push(h('span', { text: msg.state === 'retrying' ? msg.error || t('retrying') : sending }));
       }
     }
     entry.meta.replaceChildren(...parts);
@@ -1041,6 +1125,61 @@
     pump();
   }
 
+  function attach(file) {
+    hideAlert();
+    const msg = {
+      client_id: uuid(),
+      author: 'shopper',
+      body: '',
+      meta: { attachment: {} },
+      file: file,
+      created_at: new Date().toISOString(),
+      sentAt: Date.now(),
+      state: 'sending',
+    };
+    const tooBig = file.size > MAX_PICTURE;
+    // Refused here already: its name stands in the bubble, the reason under it.
+    if (tooBig) Object.assign(msg, { state: 'failed', refused: true, error: t('error_image_too_large'), meta: null, body: file.name });
+    upsert(msg);
+    scrollToBottom();
+    if (tooBig) return;
+    outbox.push(byClient.get(msg.client_id));
+    pump();
+  }
+
+  // Up with XHR, the one browser API that reports an upload's progress; answered as fetch does.
+  function upload(entry) {
+    const send = () =>
+      new Promise((resolve, reject) => {
+        const xhr = new XMLHttpRequest();
+        const form = new FormData();
+        form.append('client_id', entry.msg.client_id);
+        form.append('file', entry.msg.file, entry.msg.file.name || 'picture');
+        xhr.open('POST', apiBase + '/attachments');
+        xhr.setRequestHeader('Authorization', 'Bearer ' + token);
+        xhr.setRequestHeader('Accept', 'application/json');
+        xhr.upload.onprogress = (event) => {
+          if (!event.lengthComputable) return;
+          entry.msg.progress = Math.round((event.loaded * 100) / event.total);
+          renderMeta(entry);
+        };
+        xhr.onload = () =>
+          resolve(new Response(xhr.responseText, { status: xhr.status, headers: { 'Retry-After': xhr.getResponseHeader('Retry-After') || '' } }));
+        xhr.onerror = () => reject(new Error('parley: upload'));
+        xhr.send(form);
+      });
+    const used = token;
+    return send().then(async (response) => {
+      if (response.status !== 401) return response;
+      if (token === used) {
+        sessionPromise = null;
+        token = null;
+      }
+      await connect();
+      return token ? send() : response;
+    });
+  }
+
   function resend(entry) {
     entry.msg.state = 'sending';
     entry.msg.error = null;
@@ -1087,7 +1226,7 @@
             entry.cartSig = cartSignature(cart);
           }
         }
-        response = await api('POST', '/messages', body);
+        response = msg.file ? await upload(entry) : await api('POST', '/messages', body);
       } catch (error) {
         response = null; // network failure: retry below with the same client_id
       }
@@ -1100,7 +1239,11 @@
         const problem = await response.json().catch(() => ({}));
         if (problem.error === 'message_too_long' && !input.value.trim()) return backToDraft(entry);
         msg.state = 'failed';
-        msg.error = problem.error === 'message_too_long' ? t('error_too_long') : t('error_send');
+        if (msg.file) refusePicture(entry);
+        msg.error =
+          problem.error === 'message_too_long'
+            ? t('error_too_long')
+            : (msg.file && (t('error_' + problem.error) || problem.message)) || t('error_send');
         renderMeta(entry);
         return;
       }
