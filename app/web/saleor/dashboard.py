@@ -113,6 +113,11 @@ def insights() -> Response:
     return _page("admin/insights.html")
 
 
+@bp.get(f"{BASE}/app/answers")
+def answers_page() -> Response:
+    return _page("admin/answers.html")
+
+
 # -- Dashboard extensions ----------------------------------------------------------------
 
 

@@ -126,3 +126,8 @@ def settings_page() -> Response | BaseResponse:
 @bp.get("/app/insights")
 def insights() -> Response | BaseResponse:
     return _document("admin/insights.html")
+
+
+@bp.get("/app/answers")
+def answers_page() -> Response | BaseResponse:
+    return _document("admin/answers.html")

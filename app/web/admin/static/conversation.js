@@ -65,9 +65,32 @@ const state = {
 
 function authorLabel(message) {
   if (message.author === 'shopper') return customerName(state.conversation && state.conversation.customer);
-  if (message.author === 'bot') return 'Bot';
+  if (message.author === 'bot') return 'Assistant';
   if (message.author === 'system') return 'Parley';
   return message.author_id && message.author_id === state.me ? 'You' : 'Staff';
+}
+
+// What the shop's assistant did, beside its message: the handover and why, the answer and
+// the shopper's verdict on it (app/chat/auto_replies.py stores these in meta).
+const HANDOVER_WHY = {
+  'not sure': 'not sure of an answer',
+  'asked for a person': 'the shopper asked for a person',
+  'a complaint': 'a complaint',
+  'order-specific': 'about an order',
+  'order look-up failed': 'the order could not be looked up',
+  'too many order look-ups': 'too many order look-ups',
+};
+
+function assistantNotes(message) {
+  const meta = message.meta || {};
+  if (message.author !== 'bot') return [];
+  if (meta.handover) return [h('span', { class: 'badge badge-critical assistant-note' }, `Handed over: ${HANDOVER_WHY[meta.handover] || meta.handover}`)];
+  const notes = [];
+  if (meta.order_status) notes.push(h('span', { class: 'badge badge-info assistant-note' }, meta.order_status === 'found' || meta.order_status === 'no_orders' ? 'Order status from the store' : 'Order look-up'));
+  else if (meta.answer_id != null) notes.push(h('span', { class: 'badge badge-info assistant-note' }, `Answer${meta.confidence != null ? ` · ${Math.round(meta.confidence * 100)} % sure` : ''}`));
+  if (meta.feedback === 'helpful') notes.push(h('span', { class: 'badge badge-success assistant-note' }, 'Shopper: this helped'));
+  if (meta.feedback === 'handover') notes.push(h('span', { class: 'badge assistant-note' }, 'Shopper asked for a person'));
+  return notes;
 }
 
 function bubble(message, { pending = false } = {}) {
@@ -75,6 +98,7 @@ function bubble(message, { pending = false } = {}) {
   const meta = [];
   if (note) meta.push(h('span', { class: 'note-label' }, 'Internal note'));
   meta.push(h('span', {}, authorLabel(message)));
+  meta.push(...assistantNotes(message));
   // The shopper answered an e-mail: said, so a reply here is known to reach them by e-mail too.
   if (message.channel === 'email') meta.push(h('span', { class: 'channel-email', title: 'This message came as a reply to an e-mail' }, 'by e-mail'));
   if (message.created_at) meta.push(h('time', { datetime: message.created_at }, clock(message.created_at)));
