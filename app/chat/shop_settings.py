@@ -55,6 +55,10 @@ DEFAULTS: dict[str, Any] = {
     "discount_max_percent": 10,
     "discount_max_amount": "10.00",
     "discount_max_days": 7,
+    # Saleor: the channel the agent sells in, and the storefront's checkout page for a
+    # checkout link ({checkout_id} stands for the checkout; None: <storefront>/checkout?checkout=…).
+    "saleor_channel": "default-channel",
+    "checkout_url": None,
 }
 # Kept beside the merchant's settings but written by Parley itself, never shown as settings.
 SYSTEM_KEYS = ("widget_last_seen", "primary_origin")
@@ -195,6 +199,25 @@ def _whole_number(low: int, high: int, sentence: str) -> Any:
     return BeforeValidator(check)
 
 
+def _channel_slug(value: Any) -> str:
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,99}", value):
+        raise Refusal("The Saleor channel must be a channel slug like default-channel")
+    return value
+
+
+def _checkout_url(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, str)
+        or len(value) > 500
+        or not re.match(r"https?://[^\s]+$", value)
+        or "{checkout_id}" not in value
+    ):
+        raise Refusal("The checkout page must be an http(s) address with {checkout_id} where the checkout goes")
+    return value
+
+
 def _discount_amount(value: Any) -> str:
     # Decimal text, so no float ever rounds the merchant's limit.
     try:
@@ -299,6 +322,8 @@ class SettingsUpdate(BaseModel):
     discount_max_days: Annotated[
         int, _whole_number(1, 365, "A chat discount code must last a whole number of days from 1 to 365")
     ] = 7
+    saleor_channel: Annotated[str, BeforeValidator(_channel_slug)] = "default-channel"
+    checkout_url: Annotated[str | None, BeforeValidator(_checkout_url)] = None
 
 
 SETTINGS_MESSAGES = {"": "Settings must be sent as a JSON object", "extra": "{field} is not a setting"}

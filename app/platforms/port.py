@@ -15,6 +15,8 @@ from typing import Any, Protocol, TypedDict
 
 from app.answers.importer import ImportRecord
 from app.answers.order_status import OrderRecord
+from app.commerce.catalogue import Product, Variant
+from app.commerce.discounts import ExistingCode, NewCode
 from app.models import Platform, Shop, Visitor
 
 
@@ -70,6 +72,13 @@ class SignedShopper:
     email: str | None = None
 
 
+@dataclass(frozen=True)
+class CheckoutLink:
+    url: str
+    # The checkout the platform created for it (Saleor), remembered for attribution.
+    checkout_token: str | None = None
+
+
 class StorePlatform(Protocol):
     kind: Platform
     # How the merchant calls it, in sentences ("Shopify", "Saleor").
@@ -115,6 +124,45 @@ class StorePlatform(Protocol):
 
     def embed_status(self, shop: Shop, last_seen: str | None) -> dict[str, Any]:
         """Whether the widget is live on the storefront, and how to turn it on."""
+        ...
+
+    # -- selling from the thread (issue 15) --------------------------------------------
+
+    def search_products(self, shop: Shop, query: str, locale: str | None) -> dict[str, Any]:
+        """The agent's product search (title, SKU, handle): `{products: [Product], source,
+        notice}`, cached and rate-limit aware; never an exception (a notice says what failed)."""
+        ...
+
+    def product_variant(self, shop: Shop, variant_id: str) -> tuple[Product, Variant]:
+        """One variant as the platform has it now; ParleyError(404) when the shop has no such
+        variant (deleted, or another shop's), 503 when the platform cannot say."""
+        ...
+
+    def checkout_link(
+        self, shop: Shop, conversation_id: str, lines: list[tuple[Variant, int]], code: str | None
+    ) -> CheckoutLink:
+        """A link that opens checkout with exactly these lines (and the code), carrying the
+        conversation id so the order comes back to it."""
+        ...
+
+    def discount_codes(self, shop: Shop) -> list[ExistingCode]:
+        """The shop's active codes an agent may pick; ParleyError(503) when it cannot be asked."""
+        ...
+
+    def create_discount(self, shop: Shop, new: NewCode) -> str:
+        """Create a single-use code; the code. ParleyError(400) with the platform's refusal."""
+        ...
+
+    def shop_currency(self, shop: Shop) -> str:
+        """The currency an amount-off code is in."""
+        ...
+
+    def add_to_cart(
+        self, shop: Shop, conversation_id: str, checkout_id: str | None, variant_id: str, quantity: int
+    ) -> dict[str, Any]:
+        """Put a card's item into the shopper's cart through Parley (Saleor's checkout, with
+        the app token): `{checkout_id, cart}`. ParleyError(400) where the storefront adds
+        it itself (Shopify's Ajax Cart API), 409 sold out, 404 gone."""
         ...
 
     def storefront_url(self, shop: Shop, settings: Mapping[str, Any]) -> str | None:

@@ -19,9 +19,10 @@ def register(app: Flask) -> None:
         mail_inbound,
         shopper_email,
         storefront,
+        storefront_cart,
         widget,
     )
-    from app.web.admin import exports, insights, notifications, pages, support
+    from app.web.admin import exports, insights, notifications, pages, products, support
     from app.web.rate_limits import limiter
     from app.web.saleor import app as saleor_app
     from app.web.saleor import dashboard as saleor_dashboard
@@ -34,6 +35,7 @@ def register(app: Flask) -> None:
         health.bp,
         about.bp,
         storefront.bp,
+        storefront_cart.bp,
         shopper_email.bp,
         assistant.shopper_bp,
         assistant.admin_bp,
@@ -44,6 +46,7 @@ def register(app: Flask) -> None:
         widget.bp,
         pages.bp,
         support.bp,
+        products.bp,
         insights.bp,
         exports.bp,
         notifications.bp,

@@ -54,6 +54,7 @@ from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet, RSAKey
 
+from standins.saleor import catalogue
 from standins.server import StandinServer  # noqa: F401 - re-exported for tests and the demo
 
 VERSION = "3.23.28"
@@ -69,12 +70,14 @@ ALL_PERMISSIONS = [
     "MANAGE_STAFF",
     "MANAGE_PRODUCTS",
     "HANDLE_PAYMENTS",
+    "MANAGE_DISCOUNTS",
 ]
 
 # Transcribed from saleor/graphql/schema.graphql (3.20, fields checked against 3.23):
 # only the types and fields Parley asks for, with Saleor's names, nullability and
 # argument lists. A query naming anything else fails validation, as on Saleor.
-SCHEMA_SDL = """
+SCHEMA_SDL = (
+    """
 scalar DateTime
 scalar UUID
 
@@ -104,8 +107,12 @@ type App implements Node & ObjectWithMetadata {
   metadata: [MetadataItem!]! metafield(key: String!): String
 }
 type Channel implements Node { id: ID! slug: String! name: String! currencyCode: String! }
-type Product implements Node { id: ID! name: String! }
-type ProductVariant implements Node { id: ID! name: String! sku: String product: Product! }
+type Product implements Node { id: ID! name: String! """
+    + catalogue.PRODUCT_FIELDS
+    + """ }
+type ProductVariant implements Node { id: ID! name: String! sku: String product: Product! """
+    + catalogue.VARIANT_FIELDS
+    + """ }
 
 type User implements Node & ObjectWithMetadata {
   id: ID! email: String! firstName: String! lastName: String! isActive: Boolean! isStaff: Boolean!
@@ -126,13 +133,13 @@ type Checkout implements Node & ObjectWithMetadata {
 }
 
 type OrderLine implements Node {
-  id: ID! productName: String! variantName: String! quantity: Int! totalPrice: TaxedMoney!
+  id: ID! productName: String! variantName: String! quantity: Int! totalPrice: TaxedMoney! variant: ProductVariant
 }
 type Order implements Node & ObjectWithMetadata {
   id: ID! number: String! created: DateTime! updatedAt: DateTime! status: OrderStatus! user: User
   userEmail: String checkoutId: ID channel: Channel! lines: [OrderLine!]! total: TaxedMoney!
   isPaid: Boolean! paymentStatus: PaymentChargeStatusEnum! chargeStatus: OrderChargeStatusEnum!
-  totalCharged: Money! totalRefunded: Money!
+  totalCharged: Money! totalRefunded: Money! voucherCode: String undiscountedTotal: TaxedMoney!
   privateMetadata: [MetadataItem!]! privateMetafield(key: String!): String
   metadata: [MetadataItem!]! metafield(key: String!): String
 }
@@ -174,11 +181,25 @@ type Query {
   checkout(id: ID, token: UUID): Checkout
   order(id: ID!): Order
   user(id: ID, email: String, externalReference: String): User
+  channel(id: ID, slug: String): Channel
+"""
+    + catalogue.QUERY_FIELDS
+    + """
 }
-type Mutation { updateMetadata(id: ID!, input: [MetadataInput!]!): UpdateMetadata }
+type Mutation { updateMetadata(id: ID!, input: [MetadataInput!]!): UpdateMetadata
+"""
+    + catalogue.MUTATION_FIELDS
+    + """
+  checkoutAddPromoCode(id: ID, promoCode: String!): CheckoutAddPromoCode
+}
+type CheckoutAddPromoCode { checkout: Checkout errors: [CheckoutError!]! }
+"""
+    + catalogue.SDL_TYPES
+    + """
 type Subscription { event: Event }
 schema { query: Query mutation: Mutation subscription: Subscription }
 """
+)
 
 EVENT_TYPES = {
     "CHECKOUT_CREATED": "CheckoutCreated",
@@ -263,6 +284,7 @@ class SaleorStandin:
         self._checkouts: dict[str, dict] = {}
         self._orders: dict[str, dict] = {}
         self._order_seq = 0
+        self.books = catalogue.Books()
         self._schema = build_schema(SCHEMA_SDL)
         self.app = self._build_app()
 
@@ -502,6 +524,7 @@ class SaleorStandin:
                 private_metadata=dict(checkout["private_metadata"]),
                 checkout_token=checkout["token"],
             )
+            self._apply_voucher(self._orders[_pk(order_id, "Order")], checkout.get("voucher_code"))
             self._emit("ORDER_CREATED", {"order": self._order_node(self._orders[_pk(order_id, "Order")])})
         return order_id
 
@@ -858,7 +881,280 @@ class SaleorStandin:
                 node = self._order_node(target, caller)
             return {"errors": [], "item": node}
 
-        return {"app": app, "checkout": checkout, "order": order, "user": user, "updateMetadata": update_metadata}
+        return {
+            "app": app,
+            "checkout": checkout,
+            "order": order,
+            "user": user,
+            "updateMetadata": update_metadata,
+            **self._selling_root(need),
+        }
+
+    # ---- the catalogue, checkouts made through the API, vouchers -------------------
+
+    def add_product(self, pk: int, name: str, slug: str, variants: list[dict], *, thumbnail: str | None = None) -> None:
+        """`variants`: [{pk, name, sku, price ("29.00"), stock (None: not tracked)}]."""
+        with self._lock:
+            self.books.products[pk] = catalogue.SaleorProduct(
+                pk,
+                name,
+                slug,
+                thumbnail,
+                [
+                    catalogue.SaleorVariant(
+                        int(v["pk"]), v.get("name", ""), v.get("sku", ""), Decimal(str(v["price"])), v.get("stock")
+                    )
+                    for v in variants
+                ],
+            )
+
+    def set_stock(self, variant_pk: int, stock: int | None) -> None:
+        with self._lock:
+            hit = self.books.variant(variant_pk)
+            assert hit is not None
+            hit[1].stock = stock
+
+    def remove_product(self, pk: int) -> None:
+        with self._lock:
+            self.books.products.pop(pk, None)
+
+    def _apply_voucher(self, order: dict, code: str | None) -> None:
+        voucher = self.books.voucher(code) if code else None
+        if voucher is None or (voucher.usage_limit is not None and voucher.used >= voucher.usage_limit):
+            return
+        voucher.used += 1
+        if voucher.kind == "PERCENTAGE":
+            off = (order["total"] * (voucher.value or Decimal(0)) / 100).quantize(Decimal("0.01"))
+        else:
+            off = min(voucher.value or Decimal(0), order["total"])
+        order.update(total=order["total"] - off, discount=off, voucher_code=voucher.code)
+
+    def _variant_node(self, product: catalogue.SaleorProduct, variant: catalogue.SaleorVariant, currency: str) -> dict:
+        return {
+            "__typename": "ProductVariant",
+            "id": catalogue.gid("ProductVariant", variant.pk),
+            "name": variant.name,
+            "sku": variant.sku,
+            "quantityAvailable": lambda _info, countryCode=None: variant.stock,
+            "pricing": {"price": _taxed(variant.price, currency)},
+            "product": lambda _info: self._product_node(product, currency),
+        }
+
+    def _product_node(self, product: catalogue.SaleorProduct, currency: str) -> dict:
+        return {
+            "__typename": "Product",
+            "id": catalogue.gid("Product", product.pk),
+            "name": product.name,
+            "slug": product.slug,
+            "thumbnail": lambda _info, size=None: (
+                {"url": product.thumbnail, "alt": product.name} if product.thumbnail else None
+            ),
+            "variants": [self._variant_node(product, v, currency) for v in product.variants],
+        }
+
+    def _selling_root(self, need: Callable[..., None]) -> dict:
+        currency = "EUR"  # the stand-in's one channel, default-channel
+
+        def products(
+            _info: Any,
+            first: int | None = None,
+            channel: str | None = None,
+            filter: dict | None = None,
+            search: str | None = None,
+            **_: Any,
+        ) -> dict:
+            found = self.books.search((filter or {}).get("search") or search)[: first or 100]
+            return {
+                "edges": [{"node": self._product_node(p, currency), "cursor": str(p.pk)} for p in found],
+                "pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
+                "totalCount": len(found),
+            }
+
+        def product_variant(_info: Any, id: str | None = None, channel: str | None = None, **_: Any) -> dict | None:
+            pk = _pk(id or "", "ProductVariant")
+            hit = self.books.variant(pk) if isinstance(pk, int) else None
+            return self._variant_node(*hit, currency) if hit else None
+
+        def lines_of(lines: list[dict]) -> tuple[list[dict], list[dict]]:
+            made, errors = [], []
+            for line in lines:
+                pk = _pk(line["variantId"], "ProductVariant")
+                hit = self.books.variant(pk) if isinstance(pk, int) else None
+                if hit is None:
+                    errors.append(
+                        {
+                            "field": "variantId",
+                            "message": f"Couldn't resolve to a node: {line['variantId']}",
+                            "code": "NOT_FOUND",
+                        }
+                    )
+                    continue
+                product, variant = hit
+                if variant.stock is not None and variant.stock < line["quantity"]:
+                    errors.append(
+                        {
+                            "field": "quantity",
+                            "message": f"Could not add items {variant.sku}. Only {variant.stock} remaining in stock.",
+                            "code": "INSUFFICIENT_STOCK",
+                        }
+                    )
+                    continue
+                made.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "name": product.name,
+                        "variant": variant.name or "Default",
+                        "sku": variant.sku,
+                        "quantity": int(line["quantity"]),
+                        "price": variant.price,
+                        "variant_gid": catalogue.gid("ProductVariant", variant.pk),
+                    }
+                )
+            return made, errors
+
+        def checkout_create(_info: Any, input: dict) -> dict:
+            made, errors = lines_of(input.get("lines") or [])
+            if errors:
+                return {"checkout": None, "errors": errors}
+            token = str(uuid.uuid4())
+            now = self._now_iso()
+            self._checkouts[token] = {
+                "token": token,
+                "email": input.get("email"),
+                "user": None,
+                "currency": currency,
+                "lines": made,
+                "metadata": {m["key"]: m["value"] for m in input.get("metadata") or []},
+                "private_metadata": {},
+                "created": now,
+                "updated": now,
+            }
+            node = self._checkout_node(self._checkouts[token])
+            self._emit("CHECKOUT_CREATED", {"checkout": node})
+            return {"checkout": node, "errors": []}
+
+        def checkout_lines_add(_info: Any, lines: list[dict], id: str | None = None) -> dict:
+            found = self._checkouts.get(str(_pk(id or "", "Checkout")))
+            if found is None:
+                return {
+                    "checkout": None,
+                    "errors": [{"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}],
+                }
+            made, errors = lines_of(lines)
+            if errors:
+                return {"checkout": None, "errors": errors}
+            for line in made:
+                same = next((ln for ln in found["lines"] if ln.get("variant_gid") == line["variant_gid"]), None)
+                if same is None:
+                    found["lines"].append(line)
+                else:
+                    same["quantity"] += line["quantity"]
+            found["updated"] = self._now_iso()
+            node = self._checkout_node(found)
+            self._emit("CHECKOUT_UPDATED", {"checkout": node})
+            return {"checkout": node, "errors": []}
+
+        def add_promo_code(_info: Any, promoCode: str, id: str | None = None) -> dict:
+            found = self._checkouts.get(str(_pk(id or "", "Checkout")))
+            voucher = self.books.voucher(promoCode)
+            if found is None or voucher is None:
+                return {
+                    "checkout": None,
+                    "errors": [{"field": "promoCode", "message": "Promo code is invalid", "code": "INVALID"}],
+                }
+            found["voucher_code"] = voucher.code
+            return {"checkout": self._checkout_node(found), "errors": []}
+
+        def voucher_node(v: catalogue.SaleorVoucher) -> dict:
+            return {
+                "id": catalogue.gid("Voucher", v.pk),
+                "name": v.name,
+                "code": v.code,
+                "codes": lambda _info, first=None: {
+                    "edges": [
+                        {
+                            "node": {
+                                "id": catalogue.gid("VoucherCode", v.pk),
+                                "code": v.code,
+                                "used": v.used,
+                                "isActive": True,
+                            }
+                        }
+                    ]
+                },
+                "usageLimit": v.usage_limit,
+                "used": v.used,
+                "startDate": v.start,
+                "endDate": v.end,
+                "singleUse": v.single_use,
+                "discountValueType": v.kind,
+                "discountValue": float(v.value) if v.value is not None else None,
+                "currency": currency,
+                "type": "ENTIRE_ORDER",
+            }
+
+        def vouchers(_info: Any, first: int | None = None, **_: Any) -> dict:
+            need("MANAGE_DISCOUNTS")
+            return {
+                "edges": [{"node": voucher_node(v)} for v in list(self.books.vouchers.values())[: first or 100]],
+                "pageInfo": {"hasNextPage": False, "hasPreviousPage": False},
+            }
+
+        def voucher_create(_info: Any, input: dict) -> dict:
+            need("MANAGE_DISCOUNTS")
+            codes = input.get("addCodes") or []
+            if not codes:
+                return {
+                    "voucher": None,
+                    "errors": [{"field": "addCodes", "message": "This field is required.", "code": "REQUIRED"}],
+                }
+            if any(self.books.voucher(c) for c in codes):
+                return {
+                    "voucher": None,
+                    "errors": [
+                        {"field": "addCodes", "message": "Voucher with this code already exists.", "code": "UNIQUE"}
+                    ],
+                }
+            pk = len(self.books.vouchers) + 1
+            self.books.vouchers[pk] = catalogue.SaleorVoucher(
+                pk,
+                input.get("name") or codes[0],
+                codes[0],
+                input.get("discountValueType") or "PERCENTAGE",
+                None,
+                input.get("usageLimit"),
+                bool(input.get("singleUse")),
+                input.get("startDate") or self._now_iso(),
+                input.get("endDate"),
+            )
+            return {"voucher": voucher_node(self.books.vouchers[pk]), "errors": []}
+
+        def listing_update(_info: Any, id: str, input: dict) -> dict:
+            need("MANAGE_DISCOUNTS")
+            pk = _pk(id, "Voucher")
+            found = self.books.vouchers.get(pk) if isinstance(pk, int) else None
+            if found is None:
+                return {
+                    "voucher": None,
+                    "errors": [{"field": "id", "message": f"Couldn't resolve to a node: {id}", "code": "NOT_FOUND"}],
+                }
+            for channel in input.get("addChannels") or []:
+                found.value = Decimal(str(channel.get("discountValue")))
+            return {"voucher": voucher_node(found), "errors": []}
+
+        return {
+            "products": products,
+            "productVariant": product_variant,
+            "vouchers": vouchers,
+            "checkoutCreate": checkout_create,
+            "checkoutLinesAdd": checkout_lines_add,
+            "checkoutAddPromoCode": add_promo_code,
+            "voucherCreate": voucher_create,
+            "voucherChannelListingUpdate": listing_update,
+            "channel": lambda _info, id=None, slug=None: (
+                _channel(currency) if slug in (None, "default-channel") else None
+            ),
+        }
 
     def _app_node(self, app: _App) -> dict:
         return {
@@ -912,7 +1208,7 @@ class SaleorStandin:
                 "id": _gid("CheckoutLine", line["id"]),
                 "quantity": line["quantity"],
                 "variant": {
-                    "id": _gid("ProductVariant", line["id"][:8]),
+                    "id": line.get("variant_gid") or _gid("ProductVariant", line["id"][:8]),
                     "name": line["variant"],
                     "sku": line["sku"],
                     "product": {"id": _gid("Product", line["id"][:8]), "name": line["name"]},
@@ -972,10 +1268,15 @@ class SaleorStandin:
                     "variantName": line["variant"],
                     "quantity": line["quantity"],
                     "totalPrice": _taxed(line["price"] * line["quantity"], currency),
+                    "variant": {"id": line["variant_gid"], "name": line["variant"], "sku": line["sku"]}
+                    if line.get("variant_gid")
+                    else None,
                 }
                 for line in order["lines"]
             ],
             "total": _taxed(total, currency),
+            "undiscountedTotal": _taxed(total + order.get("discount", Decimal(0)), currency),
+            "voucherCode": order.get("voucher_code"),
             "isPaid": charge == "FULL",
             "paymentStatus": payment,
             "chargeStatus": charge,

@@ -941,9 +941,7 @@ class Storefront:
                 if customer
                 else None
             )
-            # A random 13-digit id like Shopify's: the demo's database outlives the stand-in's
-            # memory, and an id used before a restart would update that old order instead.
-            applied = []
+            applied: list[dict] = []
             if cart.discount_code:
                 subtotal = sum((Decimal(p["price"]) * p["quantity"] for p in lines), Decimal(0))
                 found = self.standin.catalogue(cart.shop).discount_for(cart.discount_code, subtotal)
@@ -952,10 +950,12 @@ class Storefront:
                     code.used += 1
                     kind = "percentage" if code.percentage is not None else "fixed_amount"
                     applied.append({"code": code.code, "amount": f"{off:.2f}", "type": kind})
-            for line in cart.lines:
-                hit = self.standin.catalogue(cart.shop).variant(line.variant_id)
+            for sold in cart.lines:  # the order takes its units out of stock
+                hit = self.standin.catalogue(cart.shop).variant(sold.variant_id)
                 if hit is not None and hit[1].inventory is not None:
-                    hit[1].inventory = max(hit[1].inventory - line.quantity, 0)
+                    hit[1].inventory = max(hit[1].inventory - sold.quantity, 0)
+            # A random 13-digit id like Shopify's: the demo's database outlives the stand-in's
+            # memory, and an id used before a restart would update that old order instead.
             order = payloads.order_payload(
                 discount_codes=applied,
                 order_id=10**12 + secrets.randbelow(9 * 10**12),

@@ -22,6 +22,7 @@ from app.platforms.saleor.customer_tokens import CustomerTokenError, verify_cust
 from app.platforms.saleor.dashboard import DashboardTokenError, DashboardUser, verify_dashboard_token
 from app.platforms.saleor.global_ids import checkout_id
 from app.platforms.saleor.keys import JWKSUnavailable
+from app.platforms.saleor.selling import SaleorSelling
 from app.platforms.saleor.store_answers import SaleorOrders, answer_records
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ API_URL_HEADER = "Saleor-Api-Url"
 MAX_CUSTOMER_TOKEN = 8192
 
 
-class SaleorPlatform:
+class SaleorPlatform(SaleorSelling):
     kind = Platform.saleor
     display_name = "Saleor"
     answer_sources: tuple[str, ...] = ("saleor_page",)

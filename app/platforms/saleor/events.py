@@ -138,7 +138,23 @@ def order_facts(order: dict[str, Any]) -> OrderFacts:
         financial_status=str(order["chargeStatus"])[:30] if order.get("chargeStatus") else None,
         # Saleor keeps no cancellation time on the order; the update that cancelled it is the closest.
         cancelled_at=(updated_at or _time(order.get("created"))) if order.get("status") == "CANCELED" else None,
+        discount_codes=(order["voucherCode"],) if isinstance(order.get("voucherCode"), str) else (),
+        variant_ids=tuple(
+            line["variant"]["id"]
+            for line in order.get("lines") or []
+            if isinstance(line, dict)
+            and isinstance(line.get("variant"), dict)
+            and isinstance(line["variant"].get("id"), str)
+        ),
+        discount=_discount(order),
     )
+
+
+def _discount(order: dict[str, Any]) -> Decimal | None:
+    """What the voucher (or any discount) took off: the undiscounted total less the total."""
+    before = money((((order.get("undiscountedTotal") or {}).get("gross")) or {}).get("amount"))
+    after = money((((order.get("total") or {}).get("gross")) or {}).get("amount"))
+    return before - after if before is not None and after is not None and before > after else None
 
 
 def _time(value: Any) -> datetime | None:

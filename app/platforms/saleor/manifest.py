@@ -12,7 +12,8 @@ from typing import Any
 from app.config import Settings
 
 APP_IDENTIFIER = "app.parley.chat"  # becomes App.identifier; unique among a Saleor's apps
-PERMISSIONS = ["MANAGE_CHECKOUTS", "MANAGE_ORDERS", "MANAGE_USERS"]
+# MANAGE_DISCOUNTS: the agent's vouchers (issue 15); products in a channel need no permission.
+PERMISSIONS = ["MANAGE_CHECKOUTS", "MANAGE_DISCOUNTS", "MANAGE_ORDERS", "MANAGE_USERS"]
 
 # The events Parley acts on (app/platforms/saleor/webhooks.py), grouped per object.
 CHECKOUT_EVENTS = ["CHECKOUT_CREATED", "CHECKOUT_UPDATED"]
@@ -43,6 +44,8 @@ fragment ParleyOrder on Order {
   metadata { key value }
   total { gross { amount currency } }
   totalRefunded { amount currency }
+  voucherCode undiscountedTotal { gross { amount currency } }
+  lines { variant { id } }
 }"""
 
 CHECKOUT_SUBSCRIPTION = (

@@ -16,6 +16,7 @@ from app.platforms.port import RequestFacts, SignedShopper, Staff
 from app.platforms.shopify.admin_api import AdminAPIError
 from app.platforms.shopify.customer_context import CustomerContext
 from app.platforms.shopify.install import ShopifyInstaller
+from app.platforms.shopify.selling import ShopifySelling
 from app.platforms.shopify.session_tokens import RETRY_HEADER, verify_bearer
 from app.platforms.shopify.store_answers import ShopifyOrders, answer_records
 
@@ -26,7 +27,7 @@ def _checkouts_not_reported() -> ParleyError:
     )
 
 
-class ShopifyPlatform:
+class ShopifyPlatform(ShopifySelling):
     kind = Platform.shopify
     display_name = "Shopify"
     answer_sources: tuple[str, ...] = ("shopify_policy", "shopify_page")
