@@ -89,7 +89,7 @@ def test_app_home_opens_on_the_inbox(client, standin):
     assert response.headers["Content-Security-Policy"] == CSP
     html = response.get_data(as_text=True)
     assert 'id="rows"' in html and 'src="/static/admin/inbox.js"' in html
-    assert 'aria-current="page">Inbox</a>' in html
+    assert re.search(r'aria-current="page">Inbox[ <]', html)  # the unread count may follow the label
 
 
 def test_the_page_boots_with_the_shop_and_the_newest_event_id_only(client, standin, services, installed):
