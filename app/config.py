@@ -47,7 +47,9 @@ class Settings:
     shopify_api_key: str = ""
     shopify_api_secret: str = ""
     shopify_api_secret_old: str | None = None
-    shopify_scopes: str = "read_customers,read_orders,write_app_proxy,read_content,read_legal_policies,read_products,write_discounts"
+    shopify_scopes: str = (
+        "read_customers,read_orders,write_app_proxy,read_content,read_legal_policies,read_products,write_discounts"
+    )
     shopify_api_version: str = SHOPIFY_API_VERSION
     app_url: str = ""
     secret_key: str = ""

@@ -142,7 +142,10 @@ def test_code_grant_install_end_to_end(client, standin, services):
     params = dict(parse_qsl(authorize.query))
     assert params["client_id"] == API_KEY
     assert params["redirect_uri"] == "http://parley.test/auth/callback"
-    assert params["scope"] == "read_customers,read_orders,write_app_proxy,read_content,read_legal_policies,read_products,write_discounts"
+    assert (
+        params["scope"]
+        == "read_customers,read_orders,write_app_proxy,read_content,read_legal_policies,read_products,write_discounts"
+    )
 
     # The merchant approves on Shopify's consent screen.
     approved = httpx.post(start.headers["Location"].split("?")[0], data=params, follow_redirects=False)
