@@ -249,3 +249,89 @@ def test_a_long_thread_of_pictures_on_a_phone(stack, new_page):
     shot(page, "long_thread_phone")
     page.locator(".parley-scroll").evaluate("el => el.scrollTop = 0")
     shot(page, "long_thread_phone_top")
+
+
+# -- the Support page ---------------------------------------------------------------------------
+
+
+def sign_in(page, stack, next_page: str) -> None:
+    page.goto(f"{stack.parley_url}/demo/support?next={next_page}")
+    expect(page.locator("#thread")).to_be_visible()
+
+
+def shopper_sends_picture(stack, body: str, raw: bytes) -> Conversation:
+    from app.models import Shop
+
+    services = stack.services
+    with services.db.session() as session:
+        shop = session.get(Shop, stack.shop_id)
+    started = services.sessions.start(shop, None, "en")
+    services.chat.send_shopper_message(stack.shop_id, started["visitor_id"], "q-" + body[-8:], body)
+    services.attachments.send(
+        check(raw, "en"),
+        "shopper",
+        lambda: services.chat.send_shopper_message(stack.shop_id, started["visitor_id"], "p-" + body[-8:], "📷"),
+    )
+    return conversation_of(stack, body)
+
+
+def test_the_agent_sees_the_shoppers_picture_and_sends_one_back(stack, new_page):
+    conversation = shopper_sends_picture(stack, "The parcel came like this [pictures-4]", photo_with_gps(1000, 750))
+    page = new_page()
+    sign_in(page, stack, f"/app/conversations/{conversation.id}")
+    theirs = page.locator("#thread .msg.from-shopper .thread-picture")
+    expect(theirs).to_have_count(1)
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#thread .thread-picture'); return i && i.complete && i.naturalWidth === 1000; }"
+    )
+    box = theirs.bounding_box()
+    assert (box["width"], box["height"]) == (pytest.approx(240, abs=1), pytest.approx(180, abs=1))
+
+    # The agent attaches one: it is stored, cleaned, and shown on the agent's side.
+    page.set_input_files(
+        "#attach-picture",
+        files=[{"name": "label.jpg", "mimeType": "image/jpeg", "buffer": photo_with_gps(600, 800, (20, 120, 200))}],
+    )
+    mine = page.locator("#thread .msg.from-agent:not(.pending) .thread-picture")
+    expect(mine).to_have_count(1)
+    with stack.services.db.session() as session:
+        stored = session.exec(
+            select(Attachment).where(Attachment.conversation_id == conversation.id, Attachment.uploaded_by == "agent")
+        ).one()
+    assert (stored.width, stored.height) == (600, 800) and b"Parley Browser Camera" not in stored.data
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#thread .thread-picture')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    shot(page, "support_thread")
+
+    # A file that is not a picture: refused, the reason in the thread, nothing stored.
+    page.set_input_files(
+        "#attach-picture", files=[{"name": "notes.png", "mimeType": "image/png", "buffer": b"%PDF-1.7 not a picture"}]
+    )
+    failed = page.locator("#thread .msg.failed")
+    expect(failed).to_have_count(1)
+    expect(failed).to_contain_text("notes.png")
+    expect(failed.locator("[role=alert]")).to_have_text(
+        "That file is not a picture we can show (JPEG, PNG, WebP or GIF), or it is damaged."
+    )
+    with stack.services.db.session() as session:
+        count = select(sa.func.count()).select_from(Attachment).where(Attachment.conversation_id == conversation.id)
+        assert session.exec(count).one() == 2
+    shot(page, "support_refused")
+
+
+def test_the_support_thread_with_pictures_on_a_phone(stack, new_page):
+    conversation = shopper_sends_picture(stack, "Which one is the right size? [pictures-5]", photo_with_gps(700, 1400))
+    agent_sends_picture(stack, conversation, photo_with_gps(1200, 600, (90, 30, 120)), "agent-support-phone")
+    page = new_page(390, 844)
+    sign_in(page, stack, f"/app/conversations/{conversation.id}")
+    pictures = page.locator("#thread .thread-picture")
+    expect(pictures).to_have_count(2)
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#thread .thread-picture')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+    for picture in element_boxes(page, "#thread .thread-picture"):
+        assert picture["left"] >= 0 and picture["right"] <= 390 and picture["height"] <= 320.5
+    assert overlapping(element_boxes(page, "#thread .msg")) == []
+    page.locator("#thread .msg").last.scroll_into_view_if_needed()
+    shot(page, "support_phone")

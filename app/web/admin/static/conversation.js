@@ -5,6 +5,7 @@
 
 import { api, boot, liveEvents, navigate, staffId, wireNavigation } from './api.js';
 import { messageArrived, refreshUnread, startNotify } from './notify.js';
+import { pictureNode, pictureOf, wirePictureUpload } from './pictures.js';
 import {
   ago, avatar, clock, conversationPath, customerName, day, debounce, duration, h, money, notice, replace, tickLocalTimes,
   toast, uuid, visitorFacts,
@@ -110,7 +111,9 @@ function bubble(message, { pending = false } = {}) {
       class: `msg from-${message.author}` + (note ? ' note' : '') + (pending ? ' pending' : ''),
       dataset: { id: message.id ?? '', clientId: message.client_id || '' },
     },
-    h('div', { class: 'bubble', dir: 'auto' }, message.body),
+    pictureOf(message)
+      ? h('div', { class: 'bubble picture' }, pictureNode(pictureOf(message)))
+      : h('div', { class: 'bubble', dir: 'auto' }, message.body),
     h('div', { class: 'msg-meta' }, meta),
   );
 }
@@ -750,6 +753,16 @@ for (const button of el.modes) {
   button.addEventListener('keydown', modeKeys);
 }
 el.earlier.addEventListener('click', loadEarlier);
+wirePictureUpload({
+  input: document.getElementById('attach-picture'),
+  thread: el.thread,
+  path: `${base}/attachments`,
+  placed: (message) => {
+    placeMessage(message);
+    refreshPanel(); // a picture is a reply too: the wait ends
+  },
+  toBottom,
+});
 el.resolve.addEventListener('click', changeStatus);
 el.assign.addEventListener('click', changeAssignee);
 el.productForm.addEventListener('submit', (event) => {
