@@ -5,10 +5,45 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from flask import Flask
+
+
+# Each open stream is a connection and a file descriptor. A reconnect storm (every stream
+# dropped at once, as after a deploy) arrives faster than one worker accepts: the listen
+# backlog holds it instead of the kernel resetting connections (the kernel caps it at
+# net.core.somaxconn; README, Scaling).
+STREAMS_PER_WORKER = 12000
+LISTEN_BACKLOG = 16384
+
+
+def serve_options(host: str, port: int, workers: int, environ: Mapping[str, str]) -> dict[str, Any]:
+    """gunicorn's settings for `parley serve`."""
+    return {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gevent",
+        "worker_connections": int(environ.get("STREAMS_PER_WORKER") or STREAMS_PER_WORKER),
+        "backlog": int(environ.get("LISTEN_BACKLOG") or LISTEN_BACKLOG),
+        "graceful_timeout": 10,
+        "accesslog": None,
+    }
+
+
+def raise_file_limit(wanted: int) -> int:
+    """Lifts this process's open-file limit towards `wanted` (up to the hard limit a
+    non-root process may reach); its workers inherit it. Returns the soft limit now."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        soft = target
+    return soft
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -26,14 +61,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     # streams on one worker would not hear messages stored by another.
     workers = int(os.environ.get("WEB_CONCURRENCY") or 2) if settings.redis_url else 1
 
+    options = serve_options(args.host, port, workers, os.environ)
+    raise_file_limit(options["worker_connections"] * workers + 1024)
+
     class Server(BaseApplication):  # type: ignore[misc]  # gunicorn ships no type hints: its classes are Any
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "gevent")
-            self.cfg.set("worker_connections", 10000)
-            self.cfg.set("graceful_timeout", 10)
-            self.cfg.set("accesslog", None)
+            for name, value in options.items():
+                self.cfg.set(name, value)
 
         def load(self) -> Flask:
             from app import create_app

@@ -3,7 +3,9 @@ one gevent worker, Redis broker) on loopback:
 
 - latency merchant->shopper and shopper->merchant with 1,000 streams open,
   next to a raw Redis pub/sub round trip measured in the same run;
-- capacity: idle streams held by the one worker and its memory per stream;
+- capacity: 10,000 idle streams opened at once (a reconnect storm) on the one worker:
+  failures, seconds to open them all and memory per stream, next to the same streams
+  on bench/bare_sse.py (the least a gevent SSE server does) in the same run;
 - a Redis outage with those streams open: /healthz latency while Redis is down (next
   to the same with Redis up, in the same run), the worker's CPU during the outage, and
   how long after Redis returns until the worker is quiet again.
@@ -28,7 +30,7 @@ from bench.services import PrivateRedis, private_redis, restartable_redis
 ROOT = Path(__file__).resolve().parent.parent
 SHOP = "bench-shop.myshopify.com"
 LATENCY_STREAMS = int(os.environ.get("BENCH_STREAMS", "1000"))
-CAPACITY_STREAMS = int(os.environ.get("BENCH_CAPACITY_STREAMS", "5000"))
+CAPACITY_STREAMS = int(os.environ.get("BENCH_CAPACITY_STREAMS", "10000"))
 
 
 def _free_port() -> int:
@@ -159,6 +161,45 @@ def run() -> dict:
         return _run(redis.url, redis)
 
 
+def _rss_kib(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+
+
+def _bare_capacity(tokens: list[str], base: dict) -> dict:
+    """The same streams opened on bench/bare_sse.py: the anchor for `capacity`."""
+    port = _free_port()
+    bare = subprocess.Popen([sys.executable, "-m", "bench.bare_sse", str(port)], cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        idle = _rss_kib(bare.pid)
+        hold = _generator(
+            {**base, "port": port, "tokens": tokens, "conversations": [], "connect_timeout": 300}, hold=True
+        )
+        line = hold.stdout.readline()
+        opened = json.loads(line) if line else {}
+        time.sleep(1)
+        loaded = _rss_kib(bare.pid)
+        hold.stdin.write("stop\n")
+        hold.stdin.flush()
+        hold.wait(timeout=60)
+        return {
+            "streams_open": opened.get("streams_open"),
+            "failures": opened.get("failures"),
+            "connect_seconds": opened.get("connect_seconds"),
+            "kib_per_stream": round((loaded - idle) / max(opened.get("streams_open") or 1, 1), 1),
+        }
+    finally:
+        bare.terminate()
+        bare.wait(timeout=10)
+
+
 def _healthz_ms(port: int, seconds: float) -> list[float]:
     """/healthz answered one after another for `seconds`: each answer's time in ms."""
     times = []
@@ -243,6 +284,7 @@ def _run(redis_url: str, redis: PrivateRedis | None) -> dict:
         finally:
             server.stop()
 
+        results["bare_sse_anchor"] = _bare_capacity(seeded["tokens"][:CAPACITY_STREAMS], base)
         server = Server(database_url, secret_key, redis_url)
         try:
             idle_rss = server.worker_rss_kib()
@@ -267,10 +309,17 @@ def _run(redis_url: str, redis: PrivateRedis | None) -> dict:
             hold.stdin.flush()
             hold.wait(timeout=60)
             streams = opened.get("streams_open", 0)
+            bare = results["bare_sse_anchor"]
             results["capacity"] = {
                 "streams_open": streams,
                 "streams_requested": CAPACITY_STREAMS,
+                "failures": opened.get("failures"),
                 "connect_seconds": opened.get("connect_seconds"),
+                "connect_ratio_to_bare_sse": (
+                    round(opened["connect_seconds"] / bare["connect_seconds"], 2)
+                    if opened.get("connect_seconds") and bare.get("connect_seconds")
+                    else None
+                ),
                 "worker_rss_idle_mib": round(idle_rss / 1024, 1),
                 "worker_rss_loaded_mib": round(loaded_rss / 1024, 1),
                 "kib_per_stream": round((loaded_rss - idle_rss) / max(streams, 1), 1),

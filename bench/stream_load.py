@@ -38,6 +38,14 @@ class StreamClient:
         self.received, self.connected, self.counter = received, connected, counter
 
     def run(self) -> None:
+        try:
+            self._run()
+        except OSError:  # reset or refused: a failure to open, counted
+            self.counter[2] += 1
+            if self.counter[0] + self.counter[2] >= self.counter[1]:
+                self.connected.set()
+
+    def _run(self) -> None:
         sock = socket.create_connection((self.host, self.port))
         sock.sendall(
             f"GET /api/storefront/v1/stream?token={self.token} HTTP/1.1\r\nHost: {self.host}\r\nAccept: text/event-stream\r\n\r\n".encode()
@@ -52,7 +60,7 @@ class StreamClient:
             if not announced and b"retry:" in buffer:
                 announced = True
                 self.counter[0] += 1
-                if self.counter[0] >= self.counter[1]:
+                if self.counter[0] + self.counter[2] >= self.counter[1]:
                     self.connected.set()
             while b"\n\n" in buffer:
                 block, buffer = buffer.split(b"\n\n", 1)
@@ -64,26 +72,33 @@ class StreamClient:
 
 
 def main() -> None:
+    import resource
+
     spec = json.loads(sys.stdin.readline())
+    # A socket per stream, and a few over: up to the hard limit this process may reach.
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = len(spec["tokens"]) + 1024
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard), hard))
     host, port, tokens = spec["host"], spec["port"], spec["tokens"]
     received: dict[str, float] = {}
     connected = Flag()
-    counter = [0, len(tokens)]
+    counter = [0, len(tokens), 0]  # open, asked for, failed
     clients = [gevent.spawn(StreamClient(host, port, t, received, connected, counter).run) for t in tokens]
     started = time.time()
-    all_connected = connected.wait(timeout=spec.get("connect_timeout", 120))
+    all_connected = connected.wait(timeout=spec.get("connect_timeout", 120)) and counter[2] == 0
     out: dict = {
         "streams_requested": len(tokens),
         "streams_open": counter[0],
+        "failures": counter[2],
         "connect_seconds": round(time.time() - started, 2),
     }
-    if not all_connected:
-        print(json.dumps(out))
-        return
     if spec.get("hold_only"):
-        # Capacity run: tell the parent we are all connected, then hold until told to stop.
+        # Capacity run: tell the parent how many are open, then hold them until told to stop.
         print(json.dumps(out), flush=True)
         sys.stdin.readline()
+        return
+    if not all_connected:
+        print(json.dumps(out))
         return
 
     out.update(measure(spec, received))
