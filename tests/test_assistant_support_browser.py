@@ -283,3 +283,27 @@ def test_the_merchant_sees_the_assistants_messages_labelled_with_the_handover_re
     shot(page, "thread")
     context.close()
     assert not errors, errors
+
+
+def test_insights_show_what_the_assistant_did_and_the_first_response_targets(browser, errors, stack):
+    with stack.services.db.session() as session:
+        shop = session.get(Shop, stack.shop_id)
+    visitor = stack.services.sessions.start(shop, None, "en")["visitor_id"]
+    stack.services.chat.send_shopper_message(stack.shop_id, visitor, str(uuid.uuid4()), "do you do gift wrapping?")
+    wait_for_messages(stack, visitor, 2)
+    for viewport, name in ((DESKTOP, "insights"), (PHONE, "insights_phone")):
+        context, page = open_page(browser, errors, viewport)
+        page.goto(f"{stack.parley_url}/demo/support?next=/app/insights")
+        figures = page.locator("#assistant-figures .figure")
+        expect(figures).to_have_count(4)
+        expect(figures.first).to_contain_text("Answered by the assistant")
+        answered = int(figures.first.locator("strong").inner_text())
+        assert answered >= 2  # this test's answer and the thread test's
+        expect(page.locator("#targets .figure")).to_have_count(2)
+        expect(page.locator("#targets .figure").first).to_contain_text("Chat")
+        expect(page.locator("#targets-summary")).to_contain_text("Target: a first reply within")
+        no_sideways_scroll(page)
+        page.locator("#assistant-title").scroll_into_view_if_needed()
+        shot(page, name, full_page=True)
+        context.close()
+    assert not errors, errors

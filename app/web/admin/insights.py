@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
+from app.answers.insights import assistant_figures
 from app.chat.shop_settings import get_settings
+from app.chat.targets_met import first_response_targets
 from app.commerce import insights as figures
 from app.commerce.attribution import attribution_window
 from app.commerce.insights_report import insights_csv, insights_json
 from app.commerce.periods import Period, period_for
+from app.notify.settings import notify_settings
 from app.platforms.port import Staff
 from app.web.admin import charts
 from app.web.admin.auth import staff
@@ -36,8 +39,13 @@ def _load() -> tuple[Staff, Period, figures.Insights]:
 
 @bp.get("/insights")
 def show_insights() -> Response:
-    _, period, result = _load()
+    who, period, result = _load()
     body = insights_json(period, result)
+    with parley().db.session() as session:
+        body["assistant"] = assistant_figures(session, who.shop_id, period.start, period.end).as_json()
+        minutes = int(notify_settings(session, who.shop_id)["first_response_target_minutes"])
+        channels = first_response_targets(session, who.shop_id, period.start, period.end, parley().now(), minutes)
+    body["first_response_target"] = {"minutes": minutes, "channels": [c.as_json() for c in channels]}
     body["charts"] = {
         "conversations": charts.conversations_chart(result.days),
         "revenue": charts.revenue_chart(result.days),

@@ -155,6 +155,40 @@ function fitCharts() {
   for (const svg of document.querySelectorAll('.chart svg')) fitLabels(svg);
 }
 
+const percent = (share) => (share === null || share === undefined ? '—' : `${Math.round(share * 1000) / 10} %`);
+const CHANNEL_NAMES = { chat: 'Chat', email: 'E-mail' };
+
+// The shop's assistant and the response targets (app/answers/insights.py, app/chat/targets_met.py).
+function assistant(data) {
+  const a = data.assistant;
+  const reasons = Object.entries(a.handover_reasons).map(([reason, count]) => `${reason}: ${count}`).join(' · ');
+  replace(
+    $('assistant-figures'),
+    figure('Answered by the assistant', String(a.answered), a.order_status ? `${a.order_status} with an order's status` : null),
+    figure('Marked helpful', String(a.helpful), a.answered ? `${percent(a.helpful / a.answered)} of its answers` : null),
+    figure('Handed over', String(a.handed_over), reasons || null),
+    figure('Resolved without a human', percent(a.resolved_share), `${a.resolved_without_human} of ${a.conversations} conversations`),
+  );
+  $('handed-over-summary').textContent = a.most_handed_over.length
+    ? 'After these answers shoppers most often asked for a person: worth rewriting.'
+    : 'No answer was followed by a request for a person in this period.';
+  replace(
+    $('handed-over'),
+    a.most_handed_over.map((row) => h('tr', {},
+      h('td', { dir: 'auto' }, row.question),
+      h('td', {}, row.language),
+      h('td', {}, String(row.given)),
+      h('td', {}, String(row.handed_over)))),
+  );
+  const t = data.first_response_target;
+  $('targets-summary').textContent = `Target: a first reply within ${duration(t.minutes * 60)} (after hours: from opening).`;
+  replace(
+    $('targets'),
+    t.channels.map((c) => figure(CHANNEL_NAMES[c.channel] || c.channel, percent(c.share),
+      `${c.within} of ${c.answered} answered in time` + (c.waiting_past ? ` · ${c.waiting_past} waiting past target` : ''))),
+  );
+}
+
 function show(data) {
   zone = data.period.timezone;
   $('from').value = data.period.from;
@@ -167,6 +201,7 @@ function show(data) {
   fitCharts();
   replace($('rules'), rules(data));
   replace($('abandoned'), abandoned(data));
+  assistant(data);
   download.disabled = false;
 }
 
