@@ -67,6 +67,16 @@ def _variant_ids(value: object, limit: int, field: str) -> list[str]:
     return ids
 
 
+def _note(body: dict[str, Any]) -> str:
+    """The agent's words above the cards (optional)."""
+    note = body.get("body")
+    if note is None:
+        return ""
+    if not isinstance(note, str) or len(note) > 1000:
+        raise ParleyError(400, "invalid_body", "body must be text of at most 1000 characters")
+    return note.strip()
+
+
 def _client_id(body: dict[str, Any]) -> str:
     return chat.check_client_id(body.get("client_id"))
 
@@ -94,14 +104,20 @@ def send_cards(conversation_id: str) -> ResponseValue:
     platform = parley().platforms.of(who.shop)
     # Every variant is checked first: one that is gone sends nothing at all.
     cards = [card(*platform.product_variant(who.shop, v), locale) for v in wanted]
-    note = body.get("body")
-    text = (note.strip() + "\n" if isinstance(note, str) and note.strip() else "") + card_text(cards)
+    note = _note(body)
+    text = (note + "\n" if note else "") + card_text(cards)
 
     def remember(session: Session, conversation: Conversation) -> None:
         offers.record(session, conversation, "item", [c["variant_id"] for c in cards])
 
     sent = parley().chat.send_agent_message(
-        who.shop_id, conversation_id, who.user_id, text, client_id, meta={"cards": cards}, on_store=remember
+        who.shop_id,
+        conversation_id,
+        who.user_id,
+        text,
+        client_id,
+        meta={"cards": cards, "note": note},
+        on_store=remember,
     )
     return jsonify(message=chat.message_json(sent.message)), (201 if sent.created else 200)
 
@@ -148,8 +164,10 @@ def send_checkout_link(conversation_id: str) -> ResponseValue:
         "currency": currency,
         "total_text": format_money(total, currency, locale),
     }
+    note = _note(body)
     text = "\n".join(
-        [f"{q} × {c['title']}: {c['price_text']}" for _, q, c in picked]
+        ([note] if note else [])
+        + [f"{q} × {c['title']}: {c['price_text']}" for _, q, c in picked]
         + ([f"Code: {code}"] if code else [])
         + [link.url]
     )
@@ -162,7 +180,13 @@ def send_checkout_link(conversation_id: str) -> ResponseValue:
             offers.record(session, conversation, "checkout", [link.checkout_token])
 
     sent = parley().chat.send_agent_message(
-        who.shop_id, conversation_id, who.user_id, text, client_id, meta={"checkout": checkout}, on_store=remember
+        who.shop_id,
+        conversation_id,
+        who.user_id,
+        text,
+        client_id,
+        meta={"checkout": checkout, "note": note},
+        on_store=remember,
     )
     return jsonify(message=chat.message_json(sent.message)), (201 if sent.created else 200)
 

@@ -84,6 +84,18 @@
     helped_done: 'You marked this as helpful. Thanks!',
     person_asked: 'You asked for a person.',
     feedback_error: "That didn't go through. Please try again.",
+    add_to_cart: 'Add to cart',
+    adding: 'Adding…',
+    added_to_cart: 'Added to your cart.',
+    sold_out: 'Sold out',
+    sold_out_now: 'Sorry, this has sold out.',
+    gone: 'Sorry, this item is no longer available.',
+    few_left: 'Only a few left',
+    cart_failed: "Couldn't add it to your cart.",
+    view_product: 'View the product',
+    checkout_ready: 'Your cart is ready',
+    go_to_checkout: 'Go to checkout',
+    code_applied: 'Code {code} applied',
     attach: 'Send a picture',
     picture: 'Picture',
     close_picture: 'Close picture',
@@ -782,6 +794,7 @@
     const gotId = !isNew && entry.msg.id == null && msg.id != null;
     Object.assign(entry.msg, msg);
     if (pictureOf(entry.msg)) renderPicture(entry);
+    else if (saleOf(entry.msg)) renderSale(entry);
     else renderText(entry.body, String(entry.msg.body == null ? '' : entry.msg.body));
     if (msg.id != null) {
       byId.set(msg.id, entry);
@@ -1841,6 +1854,123 @@
     open();
     if (outcome === 'refused') note(t('resume_failed'));
     else if (outcome === 'network') showAlert(t('error_connect'));
+  }
+
+  // ---------------------------------------------------------------- cards from the agent
+  // meta.cards: products the agent sent, each with a button that puts it into the shopper's
+  // real cart (Shopify: the storefront's Ajax Cart API; Saleor: the checkout through Parley).
+  // meta.checkout: a cart the agent built, as one link to checkout. Built once per message.
+
+  function saleOf(msg) {
+    const meta = msg.author === 'agent' && msg.meta;
+    return meta && (Array.isArray(meta.cards) || (meta.checkout && meta.checkout.url)) ? meta : null;
+  }
+
+  function renderSale(entry) {
+    const meta = saleOf(entry.msg);
+    const note = typeof meta.note === 'string' ? meta.note : '';
+    renderText(entry.body, note);
+    entry.body.hidden = !note;
+    if (entry.sale) return;
+    entry.el.classList.add('parley-sale');
+    const items = (meta.cards || []).map(productCard);
+    if (meta.checkout) items.push(checkoutCard(meta.checkout));
+    entry.sale = h('div', { class: 'parley-cards' }, ...items);
+    entry.body.after(entry.sale);
+  }
+
+  function picture(src, alt) {
+    const safe = safeHref(src || '');
+    return safe ? h('img', { class: 'parley-card-img', src: safe, alt: alt || '', width: 64, height: 64, loading: 'lazy' }) : h('span', { class: 'parley-card-img' });
+  }
+
+  function productCard(card) {
+    const status = h('p', { class: 'parley-card-status', role: 'status' });
+    const soldOut = card.stock === 'sold_out';
+    const button = h('button', { type: 'button', class: 'parley-card-add', text: soldOut ? t('sold_out') : t('add_to_cart'), disabled: soldOut });
+    const el = h(
+      'article',
+      { class: 'parley-card' + (soldOut ? ' parley-card-out' : '') },
+      picture(card.image, card.title),
+      h(
+        'div',
+        { class: 'parley-card-body' },
+        h('p', { class: 'parley-card-title', dir: 'auto', text: card.title }),
+        card.variant_title ? h('p', { class: 'parley-card-variant', dir: 'auto', text: card.variant_title }) : null,
+        h('p', { class: 'parley-card-price', text: card.price_text || '' }),
+        card.stock === 'low' ? h('p', { class: 'parley-card-stock', text: t('few_left') }) : null,
+        button,
+        status,
+      ),
+    );
+    button.addEventListener('click', () => addToCart(card, button, status));
+    return el;
+  }
+
+  function checkoutCard(checkout) {
+    const href = safeHref(checkout.url);
+    return h(
+      'article',
+      { class: 'parley-card parley-card-checkout' },
+      h(
+        'div',
+        { class: 'parley-card-body' },
+        h('p', { class: 'parley-card-title', text: t('checkout_ready') }),
+        h('ul', { class: 'parley-card-lines' }, ...(checkout.lines || []).map((line) => h('li', { dir: 'auto', text: line.quantity + ' × ' + line.title }))),
+        checkout.code ? h('p', { class: 'parley-card-code', text: t('code_applied', { code: checkout.code }) }) : null,
+        h('p', { class: 'parley-card-price', text: checkout.total_text || '' }),
+        href ? h('a', { class: 'parley-card-add', href: href, target: '_top', text: t('go_to_checkout') }) : null,
+      ),
+    );
+  }
+
+  function cardFailed(card, button, status, text) {
+    button.disabled = false;
+    const page = safeHref(card.url || '');
+    status.replaceChildren(text, page ? ' ' : '', page ? h('a', { href: page, target: '_top', text: t('view_product') }) : '');
+  }
+
+  async function addToCart(card, button, status) {
+    button.disabled = true;
+    status.textContent = t('adding');
+    try {
+      let response;
+      if (cartEnabled) {
+        response = await nativeFetch(cartRoot + 'cart/add.js', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+          body: JSON.stringify({ items: [{ id: Number(card.variant_id), quantity: 1 }] }),
+        });
+      } else {
+        response = await api('POST', '/cart/lines', { variant_id: card.variant_id, quantity: 1, checkout_id: checkoutId() });
+      }
+      if (response.ok) {
+        status.textContent = t('added_to_cart');
+        button.textContent = t('add_to_cart');
+        button.disabled = false;
+        if (cartEnabled) syncCart();
+        else {
+          const added = await response.json().catch(() => ({}));
+          if (added.checkout_id) {
+            loader.checkoutId = checkoutSent = added.checkout_id;
+            // The storefront may adopt the checkout as its own cart.
+            window.dispatchEvent(new CustomEvent('parley:checkout', { detail: { checkoutId: added.checkout_id } }));
+          }
+        }
+        return;
+      }
+      const problem = await response.json().catch(() => ({}));
+      const text = String(problem.description || problem.message || problem.error || '');
+      if (response.status === 409 || /sold out/i.test(text)) {
+        button.textContent = t('sold_out');
+        status.textContent = t('sold_out_now');
+      } else if (response.status === 404 || /cannot find variant/i.test(text)) {
+        status.textContent = t('gone');
+      } else cardFailed(card, button, status, t('cart_failed'));
+    } catch (error) {
+      cardFailed(card, button, status, t('cart_failed'));
+    }
   }
 
   // ---------------------------------------------------------------- cart
