@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, jsonify, request
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from app.chat import inbox
 from app.chat.shop_settings import put_setting
@@ -96,20 +96,30 @@ def presence() -> Response:
     return Response(status=204)
 
 
+def unread_counts(session: Session, shop_id: int) -> dict[str, int]:
+    """Open conversations with messages no staff member has read, and how many messages.
+
+    A shopper's message sets both `waiting_since` and the unread count, and what clears the
+    wait (an answer, "this helped", resolving) clears the count too, so the unread ones are
+    among the waiting ones: the (shop_id, status, waiting_since) index bounds the count by
+    the shop's backlog, not by its history (bench/inbox_events.py)."""
+    conversations, messages = session.execute(
+        select(sa.func.count(), sa.func.coalesce(sa.func.sum(Conversation.unread_by_agent), 0)).where(
+            Conversation.shop_id == shop_id,
+            Conversation.status == ConversationStatus.open,
+            col(Conversation.waiting_since).is_not(None),
+            col(Conversation.unread_by_agent) > 0,
+        )
+    ).one()
+    return {"conversations": int(conversations), "messages": int(messages)}
+
+
 @bp.get("/notifications/unread")
 def unread() -> Response:
-    """Open conversations with messages no staff member has read, and how many messages:
-    one indexed aggregate, asked again after each shopper message."""
+    """What the page's title and icon count, asked again after each shopper message."""
     who = staff()
     with parley().db.session() as session:
-        conversations, messages = session.execute(
-            select(sa.func.count(), sa.func.coalesce(sa.func.sum(Conversation.unread_by_agent), 0)).where(
-                Conversation.shop_id == who.shop_id,
-                Conversation.status == ConversationStatus.open,
-                col(Conversation.unread_by_agent) > 0,
-            )
-        ).one()
-    return jsonify(conversations=int(conversations), messages=int(messages))
+        return jsonify(unread_counts(session, who.shop_id))
 
 
 @bp.get("/inbox/rows")
