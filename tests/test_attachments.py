@@ -252,3 +252,14 @@ def test_an_agent_cannot_post_a_picture_into_another_shops_conversation(client, 
     )
     assert refused.status_code == 404
     assert counts(services) == before
+
+
+def test_a_picture_asked_for_again_is_not_sent_again(client, standin, services, shop_id):
+    session = start(client, standin)
+    message = upload(client, session, GPS_PHOTO).get_json()["message"]
+    first = client.get(picture_url(message), headers=auth(session))
+    assert first.headers["ETag"]
+    again = client.get(picture_url(message), headers={**auth(session), "If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    head = client.head(picture_url(message), headers=auth(session))
+    assert head.status_code == 200 and head.headers["Content-Type"] == "image/jpeg" and head.data == b""
