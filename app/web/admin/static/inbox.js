@@ -52,9 +52,10 @@ function metaLine(row) {
 }
 
 /** "due in 12 min" / "overdue 5 min" while a first answer is owed; null once answered. */
-function dueText(row, now = Date.now()) {
-  if (!row.due_at || row.status !== 'open') return null;
-  const seconds = (Date.parse(row.due_at) - now) / 1000;
+function dueText(row) {
+  if (row.due_seconds === null || row.due_seconds === undefined || row.status !== 'open') return null;
+  // Counted from the server's "due in" at fetch time, not the browser's clock (which may be off).
+  const seconds = row.due_seconds - (Date.now() - state.fetchedAt) / 1000;
   return seconds >= 0 ? { text: `due in ${duration(Math.max(seconds, 60))}`, over: false } : { text: `overdue ${duration(Math.max(-seconds, 60))}`, over: true };
 }
 
@@ -247,7 +248,9 @@ function putRow(row, toTop) {
     return;
   }
   // Waiting times tick from the list's fetch time (metaLine): this row's was measured now.
-  if (row.waiting_seconds !== null && row.waiting_seconds !== undefined) row.waiting_seconds -= (Date.now() - state.fetchedAt) / 1000;
+  const since = (Date.now() - state.fetchedAt) / 1000;
+  if (row.waiting_seconds !== null && row.waiting_seconds !== undefined) row.waiting_seconds -= since;
+  if (row.due_seconds !== null && row.due_seconds !== undefined) row.due_seconds += since;
   state.rows[at] = row;
   const fresh = renderRow(row, before, true);
   if (toTop && at > 0) {
