@@ -214,6 +214,10 @@ def run_demo(port: int, host: str = "127.0.0.1") -> int:
         saleor_outcome = install_saleor_demo(app, saleor)
     except Exception as exc:  # noqa: BLE001 - the Shopify half of the demo still works
         saleor_outcome = {"status": "failed", "message": f"{type(exc).__name__}: {exc}"}
+    # The shop's assistant in six languages, the store's pages to import, a tracked order.
+    from standins.demo.answers import seed_demo_assistant
+
+    seed_demo_assistant(app, standin, saleor if saleor_outcome["status"] == "installed" else None)
     base = f"http://{host}:{port}"
     shopify_url = f"http://{host}:{port + 1}"
     pages = saleor_pages(saleor.url)
