@@ -87,6 +87,10 @@ class Settings:
     # Processed webhook deliveries are kept this many days (for duplicates and the
     # merchant's trail), then pruned by the event worker.
     webhook_retention_days: int = 7
+    # Cart snapshots older than this many days are pruned by the event worker, except each
+    # conversation's latest (the cart the merchant sees). Keep it at least the longest
+    # attribution window (90 days): an order finds its conversation by an old cart's token.
+    cart_retention_days: int = 90
     # E-mail: `console` prints and keeps the last messages (development, the demo);
     # `smtp` sends through any relay. Every e-mail passes the outbox first.
     mailer: str = "console"
@@ -136,6 +140,7 @@ _ENV_NAMES = {
     "support_url": "SUPPORT_URL",
     "trusted_proxies": "TRUSTED_PROXIES",
     "webhook_retention_days": "WEBHOOK_RETENTION_DAYS",
+    "cart_retention_days": "CART_RETENTION_DAYS",
     "mailer": "MAILER",
     "smtp_host": "SMTP_HOST",
     "smtp_port": "SMTP_PORT",

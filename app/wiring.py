@@ -97,6 +97,7 @@ def build(
         {Platform.shopify: shopify_webhooks.process_event, Platform.saleor: SaleorEvents(checkouts)},
         sweep_seconds=settings.event_sweep_seconds,
         retention_days=settings.webhook_retention_days,
+        cart_retention_days=settings.cart_retention_days,
     )
     return Services(
         settings=settings,

@@ -115,17 +115,61 @@ def latest_conversation(session: Session, visitor_id: str) -> Conversation | Non
 
 
 def unread_for_shopper(session: Session, visitor_id: str) -> int:
+    """Messages for the shopper after their read cursor: a range of the (conversation_id,
+    id) index per conversation, as long as what is unread, not as long as the thread."""
     return session.exec(
         select(sa.func.count())
         .select_from(Message)
         .join(Conversation, col(Conversation.id) == Message.conversation_id)
         .where(
             Conversation.visitor_id == visitor_id,
+            col(Message.id) > col(Conversation.shopper_read_up_to),
             Message.author_kind != AuthorKind.shopper,
             Message.internal == sa.false(),
             col(Message.read_at).is_(None),
         )
     ).one()
+
+
+def _read_up_to(session: Session, conversation: Conversation, up_to: int, shopper: bool, now: datetime) -> int:
+    """Mark read the messages of the other side after the conversation's read cursor and
+    up to `up_to`, and move the cursor there; how many were marked. Only the messages
+    since the last receipt are visited, however long the thread, and each message's
+    read_at is still the time its reader got to it."""
+    cursor = conversation.shopper_read_up_to if shopper else conversation.agent_read_up_to
+    if up_to <= cursor:
+        return 0
+    # The cursor stops at a message that exists: a receipt naming an id from the future
+    # must not mark the messages still to come.
+    reached = session.exec(
+        select(Message.id)
+        .where(Message.conversation_id == conversation.id, col(Message.id) <= up_to)
+        .order_by(col(Message.id).desc())
+        .limit(1)
+    ).first()
+    if reached is None or reached <= cursor:
+        return 0
+    author = (
+        col(Message.author_kind) != AuthorKind.shopper if shopper else col(Message.author_kind) == AuthorKind.shopper
+    )
+    result = session.exec(
+        sa.update(Message)
+        .where(
+            col(Message.conversation_id) == conversation.id,
+            col(Message.id) > cursor,
+            col(Message.id) <= reached,
+            author,
+            col(Message.read_at).is_(None),
+        )
+        .values(read_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if shopper:
+        conversation.shopper_read_up_to = reached
+    else:
+        conversation.agent_read_up_to = reached
+    session.add(conversation)
+    return int(result.rowcount or 0)
 
 
 # -- the actions ------------------------------------------------------------------
@@ -336,21 +380,15 @@ class Chat:
     def shopper_read(self, shop_id: int, visitor_id: str, up_to: int) -> None:
         now = self.clock()
         with self.db.transaction() as session:
-            conversation_ids = select(Conversation.id).where(
-                Conversation.visitor_id == visitor_id, Conversation.shop_id == shop_id
-            )
-            result = session.exec(
-                sa.update(Message)
-                .where(
-                    col(Message.conversation_id).in_(conversation_ids),
-                    col(Message.id) <= up_to,
-                    col(Message.author_kind) != AuthorKind.shopper,
-                    col(Message.read_at).is_(None),
+            conversations = session.exec(
+                select(Conversation).where(
+                    Conversation.visitor_id == visitor_id,
+                    Conversation.shop_id == shop_id,
+                    col(Conversation.shopper_read_up_to) < up_to,
                 )
-                .values(read_at=now)
-                .execution_options(synchronize_session=False)
-            )
-        if result.rowcount:
+            ).all()
+            marked = sum(_read_up_to(session, c, up_to, True, now) for c in conversations)
+        if marked:
             with self.db.session() as session:
                 conversation = latest_conversation(session, visitor_id)
             data = {
@@ -371,17 +409,7 @@ class Chat:
             conversation = session.get(Conversation, conversation_id)
             if conversation is None or conversation.shop_id != shop_id:
                 raise ParleyError(404, "not_found", "no such conversation in this shop")
-            session.execute(
-                sa.update(Message)
-                .where(
-                    col(Message.conversation_id) == conversation_id,
-                    col(Message.id) <= up_to,
-                    col(Message.author_kind) == AuthorKind.shopper,
-                    col(Message.read_at).is_(None),
-                )
-                .values(read_at=now)
-                .execution_options(synchronize_session=False)
-            )
+            _read_up_to(session, conversation, up_to, False, now)
             conversation.unread_by_agent = 0
             session.add(conversation)
             visitor_id = conversation.visitor_id

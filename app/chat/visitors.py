@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # What the widget tells, kept short: a page address is its origin and path only.
 MAX_PAGE = 1000
+# How exact a visitor's last_seen_at is kept (resume_visitor).
+SEEN_GRANULARITY = timedelta(minutes=1)
 MAX_ZONE = 64
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8}){0,3}$")
 _ZONE = re.compile(r"^[A-Za-z0-9_+\-]+(/[A-Za-z0-9_+\-]+){0,2}$")
@@ -71,10 +73,13 @@ def resume_visitor(
         elif known is not None:
             visitor = known
     if visitor is None:
-        visitor = Visitor(shop_id=shop_id, customer_id=customer_id or None, created_at=now)
+        visitor = Visitor(shop_id=shop_id, customer_id=customer_id or None, created_at=now, last_seen_at=now)
     if locale:
         visitor.locale = locale[:20]
-    visitor.last_seen_at = now
+    # Every page view starts a session: writing the time once a minute is as exact as the
+    # Support page shows it, and a page view that changes nothing else writes nothing.
+    if visitor.last_seen_at is None or now - visitor.last_seen_at >= SEEN_GRANULARITY:
+        visitor.last_seen_at = now
     session.add(visitor)
     session.flush()
     return visitor

@@ -22,13 +22,14 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from app.clock import Clock
 from app.db import Database
 from app.inbound.errors import PermanentError
 from app.inbound.store import insert_once
-from app.models import Platform, WebhookEvent
+from app.models import CartSnapshot, Platform, WebhookEvent
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ class Inbound:
         processors: Mapping[Platform, Processor],
         sweep_seconds: float = 30.0,
         retention_days: int = 7,
+        cart_retention_days: int = 90,
     ):
         self.db = db
         self.clock = clock
@@ -67,6 +69,9 @@ class Inbound:
         # Processed deliveries are kept this long (WEBHOOK_RETENTION_DAYS): long enough to
         # know a platform's redelivery (Shopify retries for 48 hours), not forever.
         self.retention_days = retention_days
+        # Cart snapshots (CART_RETENTION_DAYS): one per cart change, so a long-lived shop
+        # would otherwise keep every cart every shopper ever had.
+        self.cart_retention_days = cart_retention_days
         self._worker: _Worker | None = None
 
     # -- acknowledging ------------------------------------------------------------
@@ -144,6 +149,37 @@ class Inbound:
         pruned = int(getattr(result, "rowcount", 0) or 0)
         if pruned:
             log.info("pruned %d webhook deliveries processed more than %d days ago", pruned, self.retention_days)
+        self.prune_carts()
+        return pruned
+
+    def prune_carts(self, batch: int = 5000) -> int:
+        """Delete cart snapshots older than `cart_retention_days` that a newer snapshot of
+        the same conversation replaced; returns how many. A batch per transaction, so the
+        writer is never held long (the first run on an old database has the most to do)."""
+        cutoff = self.clock() - timedelta(days=self.cart_retention_days)
+        newer = aliased(CartSnapshot)
+        replaced = (
+            select(CartSnapshot.id)
+            .where(
+                col(CartSnapshot.created_at) < cutoff,
+                sa.exists().where(
+                    col(newer.conversation_id) == col(CartSnapshot.conversation_id),
+                    col(newer.id) > col(CartSnapshot.id),
+                ),
+            )
+            .limit(batch)
+        )
+        pruned = 0
+        while True:
+            with self.db.transaction() as session:
+                ids = list(session.exec(replaced))
+                if ids:
+                    session.execute(sa.delete(CartSnapshot).where(col(CartSnapshot.id).in_(ids)))
+            pruned += len(ids)
+            if len(ids) < batch:
+                break
+        if pruned:
+            log.info("pruned %d cart snapshots older than %d days", pruned, self.cart_retention_days)
         return pruned
 
     def _give_up(self, event_id: int, reason: str) -> Outcome:
