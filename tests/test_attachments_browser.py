@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -224,9 +225,21 @@ def test_a_long_thread_of_pictures_on_a_phone(stack, new_page):
     open_chat(page, stack.storefront_url)
     ask(page, "Three photos of the parcel coming [pictures-3]")
     conversation = conversation_of(stack, "Three photos of the parcel coming [pictures-3]")
-    for n, (size, colour) in enumerate(
-        [((1200, 800), (180, 40, 40)), ((700, 1400), (40, 140, 60)), ((900, 900), (60, 60, 170))]
-    ):
+    # While it goes up, the photo shows from the file with "Sending…" under it.
+    held, uploads = [], re.compile(r".*/api/storefront/v1/attachments$")
+    page.route(uploads, lambda route: held.append(route))
+    attach(page, photo_with_gps(1200, 800, (180, 40, 40)), name="parcel-0.jpg")
+    uploading = page.locator(".parley-log .parley-from-shopper").last
+    expect(uploading.locator(".parley-meta")).to_contain_text(strings("en.default")["sending"])
+    page.wait_for_function(
+        "s => { const i = [...document.querySelectorAll(s)].pop(); return i && i.complete && i.naturalWidth > 0; }",
+        arg=PICTURES,
+    )
+    shot(page, "uploading_phone")
+    held[0].continue_()
+    page.unroute(uploads)
+    expect(page.locator(TICKS)).to_have_count(2)
+    for n, (size, colour) in enumerate([((700, 1400), (40, 140, 60)), ((900, 900), (60, 60, 170))], start=1):
         attach(page, photo_with_gps(*size, colour), name=f"parcel-{n}.jpg")
         expect(page.locator(TICKS)).to_have_count(2 + n)
     for n in range(3):
