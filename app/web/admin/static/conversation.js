@@ -6,6 +6,7 @@
 import { api, boot, liveEvents, navigate, staffId, wireNavigation } from './api.js';
 import { messageArrived, refreshUnread, startNotify } from './notify.js';
 import { pictureNode, pictureOf, wirePictureUpload } from './pictures.js';
+import { saleNode, wireSelling } from './products.js';
 import {
   ago, avatar, clock, conversationPath, customerName, day, debounce, duration, h, money, notice, replace, tickLocalTimes,
   toast, uuid, visitorFacts,
@@ -113,7 +114,7 @@ function bubble(message, { pending = false } = {}) {
     },
     pictureOf(message)
       ? h('div', { class: 'bubble picture' }, pictureNode(pictureOf(message)))
-      : h('div', { class: 'bubble', dir: 'auto' }, message.body),
+      : saleNode(message) || h('div', { class: 'bubble', dir: 'auto' }, message.body),
     h('div', { class: 'msg-meta' }, meta),
   );
 }
@@ -762,6 +763,14 @@ wirePictureUpload({
     refreshPanel(); // a picture is a reply too: the wait ends
   },
   toBottom,
+});
+wireSelling({
+  base,
+  placed: (message) => {
+    placeMessage(message);
+    toBottom();
+    refreshPanel();
+  },
 });
 el.resolve.addEventListener('click', changeStatus);
 el.assign.addEventListener('click', changeAssignee);
