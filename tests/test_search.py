@@ -265,3 +265,21 @@ def test_the_inbox_api_answers_a_search_with_matches_and_refuses_a_forged_cursor
         refused = client.get("/admin/api/inbox", query_string={"q": "paket", "cursor": forged}, headers=bearer(standin))
         assert refused.status_code == 400, forged
         assert refused.get_json()["error"] == "invalid_cursor"
+
+
+def test_a_small_shop_finds_its_match_under_another_shops_many(shop, services, monkeypatch):
+    """SQLite's index holds every shop's messages: when another shop's newer matches keep
+    answering, the small shop reads its own messages instead, and the result is the same."""
+    import app.chat.search as searching
+    from tests.support.shops import OTHER, install
+
+    monkeypatch.setattr(searching, "INDEX_STEP", 5)
+    monkeypatch.setattr(searching, "MAX_INDEX_SCAN", 10)
+    mine, _ = shop.says(shop.visitor(), "Где мой заказ?")
+    shop.says(shop.visitor(), "unrelated")
+    other = Shop(services, shop.clock, install(services, OTHER))
+    other.clock.set(T0 + timedelta(days=1))
+    for n in range(40):
+        other.says(other.visitor(), f"заказ {n}")
+    assert shop.ids("ЗАКАЗ") == [mine]
+    assert len(other.ids("заказ")) == 40

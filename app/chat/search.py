@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 
 from app.db import UTCDateTime
 from app.errors import ParleyError
-from app.models import Conversation, ConversationStatus, Message, Visitor
+from app.models import Conversation, ConversationCount, ConversationStatus, Message, Visitor
 
 MIN_INDEXED = 3
 RECENT_MESSAGES = 5000
@@ -36,6 +36,11 @@ RECENT_MESSAGES = 5000
 # them, and those conversations then rank among the message matches they also have.
 MAX_CUSTOMERS = 200
 SNIPPET_AROUND = 60
+# SQLite: index matches read per step, and how many before a small shop (conversations,
+# by its counters) reads its own messages instead.
+INDEX_STEP = 2000
+MAX_INDEX_SCAN = 20_000
+SMALL_SHOP = 10_000
 
 
 @dataclass(frozen=True)
@@ -170,34 +175,74 @@ def _matching_visitors(session: Session, shop_id: int, q: str) -> list[str]:
 
 
 def _message_hits(
-    session: Session, shop_id: int, tab: str, q: str, below: int | None, n: int
-) -> list[tuple[int, str, datetime]]:
-    """(message id, conversation id, created_at) of matching messages in the tab, newest first."""
+    session: Session, shop_id: int, tab: str, q: str, below: int | None, n: int, by_shop: bool
+) -> tuple[list[tuple[int, str, datetime]], int | None, bool]:
+    """Matching messages of the shop in the tab, newest first, from one step of the scan:
+    (message id, conversation id, created_at) each, where the scan got to, and whether
+    nothing is left below it.
+
+    SQLite's index holds every shop's messages: a step reads `n` of its matches, whoever's
+    they are, and keeps the shop's, so no step does more than `n` matches' work. With
+    `by_shop` a step reads the shop's own `n` latest messages instead (for a small shop
+    next to big ones using the same words). PostgreSQL's planner chooses between its
+    trigram index and the (shop_id, id) index by its statistics."""
     dialect = session.get_bind().dialect.name
     status = "resolved" if tab == "resolved" else "open"
     waiting = " AND c.priority_at IS NOT NULL" if tab == "waiting" else ""
     params: dict[str, Any] = {"shop": shop_id, "status": status, "n": n, "below": below if below is not None else -1}
     bound = " AND {id} < :below" if below is not None else ""
-    if dialect == "sqlite":
-        sql = (
-            "SELECT m.id, m.conversation_id, m.created_at FROM message_fts "
-            "JOIN message m ON m.id = message_fts.rowid JOIN conversation c ON c.id = m.conversation_id "
-            "WHERE message_fts MATCH :match" + bound.format(id="message_fts.rowid") + " AND m.shop_id = :shop "
-            "AND c.status = :status" + waiting + " ORDER BY message_fts.rowid DESC LIMIT :n"
-        )
-        params["match"] = _fts_phrase(q)
-    else:
-        sql = (
-            "SELECT m.id, m.conversation_id, m.created_at FROM message m "
-            "JOIN conversation c ON c.id = m.conversation_id "
-            "WHERE m.shop_id = :shop AND m.body ILIKE :pattern" + bound.format(id="m.id") + " "
-            "AND c.status = :status" + waiting + " ORDER BY m.id DESC LIMIT :n"
-        )
-        params["pattern"] = _like(q)
-    typed = sa.text(sql).columns(
-        sa.column("id", sa.BigInteger), sa.column("conversation_id", sa.String), sa.column("created_at", UTCDateTime())
+    columns = (
+        sa.column("id", sa.BigInteger),
+        sa.column("conversation_id", sa.String),
+        sa.column("created_at", UTCDateTime()),
     )
-    return [(int(i), str(c), at) for i, c, at in session.execute(typed, params)]
+    in_tab = " JOIN conversation c ON c.id = m.conversation_id AND c.status = :status" + waiting
+    if dialect == "sqlite" and by_shop:
+        sql = (
+            "SELECT m.id, m.conversation_id, m.created_at, m.body FROM message m" + in_tab + " "
+            "WHERE m.shop_id = :shop" + bound.format(id="m.id") + " ORDER BY m.id DESC LIMIT :n"
+        )
+        rows = list(session.execute(sa.text(sql).columns(*columns, sa.column("body", sa.Text)), params))
+        folded = q.lower()
+        hits = [(int(i), str(c), at) for i, c, at, body in rows if folded in body.lower()]
+        return hits, (int(rows[-1][0]) if rows else below), len(rows) < n
+    if dialect == "sqlite":
+        ids = [
+            int(rowid)
+            for (rowid,) in session.execute(
+                sa.text(
+                    "SELECT rowid FROM message_fts WHERE message_fts MATCH :match"
+                    + bound.format(id="rowid")
+                    + " ORDER BY rowid DESC LIMIT :n"
+                ),
+                {"match": _fts_phrase(q), "below": params["below"], "n": n},
+            )
+        ]
+        if not ids:
+            return [], below, True
+        sql = (
+            "SELECT m.id, m.conversation_id, m.created_at FROM message m" + in_tab + " "
+            "WHERE m.id IN :ids AND m.shop_id = :shop ORDER BY m.id DESC"
+        )
+        statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True)).columns(*columns)
+        hits = [(int(i), str(c), at) for i, c, at in session.execute(statement, {**params, "ids": ids})]
+        return hits, ids[-1], len(ids) < n
+    sql = (
+        "SELECT m.id, m.conversation_id, m.created_at FROM message m" + in_tab + " "
+        "WHERE m.shop_id = :shop AND m.body ILIKE :pattern" + bound.format(id="m.id") + " ORDER BY m.id DESC LIMIT :n"
+    )
+    params["pattern"] = _like(q)
+    hits = [(int(i), str(c), at) for i, c, at in session.execute(sa.text(sql).columns(*columns), params)]
+    return hits, (hits[-1][0] if hits else below), len(hits) < n
+
+
+def _shop_size(session: Session, shop_id: int) -> int:
+    row = session.execute(
+        select(ConversationCount.open_count + ConversationCount.resolved_count).where(
+            ConversationCount.shop_id == shop_id
+        )
+    ).first()
+    return int(row[0]) if row else 0
 
 
 def _shown_before(session: Session, q: str, conversation_ids: Iterable[str], below: int) -> set[str]:
@@ -264,9 +309,10 @@ def search(session: Session, shop_id: int, tab: str, q: str, cursor: str | None 
     # Messages, newest first, a chunk at a time, until the page is full.
     below = after[2] if after else None
     found: dict[str, tuple[int, datetime]] = {}
-    chunk = max(4 * (limit + 1), 100)
+    chunk = INDEX_STEP if session.get_bind().dialect.name == "sqlite" else max(4 * (limit + 1), 100)
+    scanned, by_shop = 0, False
     while len(found) < limit + 1:
-        rows = _message_hits(session, shop_id, tab, q, below, chunk)
+        rows, reached, exhausted = _message_hits(session, shop_id, tab, q, below, chunk, by_shop)
         fresh = {}
         for message_id, conversation_id, created_at in rows:
             if conversation_id in customer_conversations or conversation_id in found or conversation_id in fresh:
@@ -277,9 +323,13 @@ def search(session: Session, shop_id: int, tab: str, q: str, cursor: str | None 
             for seen in _shown_before(session, q, fresh, after[2]):
                 fresh.pop(seen, None)
         found.update(fresh)
-        if len(rows) < chunk:
+        if exhausted:
             break
-        below = rows[-1][0]
+        below = reached
+        scanned += chunk
+        if not by_shop and scanned >= MAX_INDEX_SCAN and session.get_bind().dialect.name == "sqlite":
+            # Other shops' messages keep answering: a small shop reads its own instead.
+            by_shop = _shop_size(session, shop_id) <= SMALL_SHOP
 
     message_hits = sorted(found.items(), key=lambda item: (item[1][1], item[0]), reverse=True)[: limit + 1]
     conversations = {
