@@ -245,3 +245,38 @@ def _link(stack, conversation_id: str) -> OrderLink | None:
     stack.services.inbound.run_pending()
     with stack.services.db.session() as session:
         return session.exec(select(OrderLink).where(OrderLink.conversation_id == conversation_id)).first()
+
+
+def test_the_merchant_sets_the_discount_limits_in_settings(stack, new_context):
+    page = new_context().new_page()
+    sign_in(page, stack, "/app/settings")
+    limit = page.locator("#discount_max_percent")
+    expect(limit).to_have_value("10")
+    expect(page.locator("#discount_max_amount")).to_have_value("10.00")
+    limit.fill("150")
+    page.click("#save")
+    error = page.locator('[data-error-for="discount_max_percent"]')
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("whole percentage from 0 to 100")
+    page.locator("#discount_max_percent").scroll_into_view_if_needed()
+    shot(page, "sell_settings_limit_refused.png")
+    limit.fill("20")
+    page.fill("#discount_max_amount", "12.5")
+    page.click("#save")
+    expect(error).to_be_hidden()
+    wait_for(
+        lambda: (
+            stack.admin.get("/admin/api/settings", headers=bearer(stack.standin, DEMO_SHOP)).get_json()["settings"][
+                "discount_max_percent"
+            ]
+            == 20
+        )
+    )
+    answer = stack.admin.get("/admin/api/settings", headers=bearer(stack.standin, DEMO_SHOP)).get_json()
+    assert (answer["settings"]["discount_max_percent"], answer["settings"]["discount_max_amount"]) == (20, "12.50")
+    # Back as shipped, for the other tests of this module.
+    stack.admin.put(
+        "/admin/api/settings",
+        json={"discount_max_percent": 10, "discount_max_amount": "10.00"},
+        headers=bearer(stack.standin, DEMO_SHOP),
+    )

@@ -303,6 +303,7 @@ function fill(settings) {
   showHoursMode(Object.values(weekly).some((intervals) => intervals && intervals.length) ? 'set' : 'always');
   field('replies_in_minutes').value = settings.replies_in_minutes ?? '';
   field('attribution_window_days').value = settings.attribution_window_days ?? '';
+  for (const name of ['discount_max_percent', 'discount_max_amount', 'discount_max_days']) field(name).value = settings[name] ?? '';
   replace(savedEl, (settings.saved_replies || []).map(savedRow));
   renumberSaved();
   field('storefront_origins').value = (settings.storefront_origins || []).join('\n');
@@ -318,6 +319,12 @@ function collect() {
   payload.replies_in_minutes = /^\d+$/.test(minutes) ? Number(minutes) : minutes;
   const days = field('attribution_window_days').value.trim();
   payload.attribution_window_days = /^\d+$/.test(days) ? Number(days) : days;
+  // Amounts stay text (no float rounds the merchant's limit); counts go as numbers.
+  for (const name of ['discount_max_percent', 'discount_max_days']) {
+    const value = field(name).value.trim();
+    payload[name] = /^\d+$/.test(value) ? Number(value) : value;
+  }
+  payload.discount_max_amount = field('discount_max_amount').value.trim();
   payload.saved_replies = collectSaved();
   payload.storefront_origins = field('storefront_origins').value.split(/\s+/).map((o) => o.trim()).filter(Boolean);
   return payload;
