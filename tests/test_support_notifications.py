@@ -129,3 +129,22 @@ def test_a_saleor_alert_links_into_the_dashboard_with_an_absolute_url(app):
     # Inside the Dashboard the redirect action takes a Dashboard path, as before.
     assert saleor.dashboard_path(shop, "c1") == "/apps/QXBwOjE2/app/conversations/c1"
     assert saleor.admin_link(Shop(platform=Platform.saleor, domain="not a url", app_id="x"), "c") is None
+
+
+def test_a_saleor_shops_alert_e_mail_carries_the_absolute_dashboard_link(mail_app, smtp, clock, saleor_keys):
+    from urllib.parse import quote
+
+    from tests.support.saleor_tokens import API_A, APP_A, install_saleor, saleor_shopper_writes
+
+    clock.set(NOON)
+    services = mail_app.extensions["parley"]
+    shop_id = install_saleor(services, API_A, APP_A, saleor_keys["a"])
+    with services.db.transaction() as session:
+        put_setting(session, shop_id, "notify.alert_emails", ["team@saleor-shop.test"], NOON)
+    sent = saleor_shopper_writes(mail_app.test_client(), API_A, "Do you ship to Riga?")
+    clock.advance(timedelta(minutes=4))
+    assert services.notify.outbox.run_due() == {"sent": 1}
+    [mail] = smtp.received
+    text = mail.message.get_body(("plain",)).get_content()
+    link = f"http://127.0.0.1:9/dashboard/extensions/app/{quote(APP_A, safe='')}/conversations/{sent['conversation']['id']}"
+    assert link in text
