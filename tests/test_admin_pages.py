@@ -53,13 +53,14 @@ def pages(conversation_id: str) -> dict[str, str]:
         "conversation": f"/app/conversations/{conversation_id}",
         "settings": "/app/settings",
         "insights": "/app/insights",
+        "answers": "/app/answers",
     }
 
 
 # -- a verified load ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", ["inbox", "conversation", "settings", "insights"])
+@pytest.mark.parametrize("page", ["inbox", "conversation", "settings", "insights", "answers"])
 def test_each_page_renders_for_a_valid_id_token_with_the_frame_ancestors_csp(client, standin, installed, page):
     response = client.get(pages(installed)[page], query_string=page_query(standin))
 
@@ -70,7 +71,7 @@ def test_each_page_renders_for_a_valid_id_token_with_the_frame_ancestors_csp(cli
     assert f'<meta name="shopify-api-key" content="{API_KEY}">' in html
     assert re.search(
         r'<s-app-nav>\s*<s-link href="/app">Inbox</s-link>\s*<s-link href="/app/insights">Insights</s-link>'
-        r'\s*<s-link href="/app/settings">Settings</s-link>\s*</s-app-nav>',
+        r'\s*<s-link href="/app/answers">Answers</s-link>\s*<s-link href="/app/settings">Settings</s-link>\s*</s-app-nav>',
         html,
     )
     # Our own tabs, for when App Bridge does not draw the menu; they keep shop and host.
