@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from bench import answers, delivery, inbox, inbox_events, lighthouse, outbox, webhooks, widget
+from bench import answers, delivery, inbox, inbox_events, lighthouse, outbox, selling, webhooks, widget
 
 
 def main() -> int:
@@ -24,6 +24,7 @@ def main() -> int:
         "inbox_events": inbox_events.run(),
         "outbox": outbox.run(),
         "answers": answers.run(),
+        "selling": selling.run(),
     }
     json.dump(results, sys.stdout, indent=2)
     print()

@@ -122,6 +122,8 @@ def install_saleor_demo(app: Flask, saleor: SaleorStandin) -> dict[str, Any]:
     with services.db.transaction() as session:
         shop = services.saleor.apps.find(session, saleor.api_url)
         put_setting(session, shop.id, "storefront_origins", [origin], services.now())
+        # The agent's checkout links open the demo storefront's page with the checkout.
+        put_setting(session, shop.id, "checkout_url", f"{origin}/storefront/?checkout={{checkout_id}}", services.now())
     with app.app_context():
         known_origins().forget()  # CORS preflights re-read the origins
     _demo_alerts(app, Platform.saleor, saleor.api_url)

@@ -72,6 +72,14 @@ class DemoPages:
         self.staff_id = standin.add_customer(
             STAFF["email"], first_name=STAFF["first_name"], last_name=STAFF["last_name"], is_staff=True
         )
+        # The same products in the stand-in's catalogue, so the agent finds and sends them.
+        for number, product in enumerate(products, start=1):
+            standin.add_product(
+                900 + number,
+                product.name,
+                product.slug,
+                [{"pk": 9000 + number, "name": "", "sku": product.sku, "price": product.price, "stock": 20}],
+            )
         self._register(standin.app)
 
     def _register(self, app: flask.Flask) -> None:
@@ -450,6 +458,17 @@ STOREFRONT_PAGE = """<!doctype html>
       if (typeof parley.identify === 'function') parley.identify(token);
       else parley.customerToken = token;
     }
+    // An agent's checkout link from the chat (?checkout=<id>), or a card's add-to-cart,
+    // hands this storefront a checkout Parley created: it becomes the shopper's cart.
+    var linked = new URLSearchParams(location.search).get('checkout');
+    if (linked) { state.checkoutId = linked; save(); }
+    window.addEventListener('parley:checkout', function (event) {
+      state.checkoutId = event.detail.checkoutId;
+      save();
+      call('GET', 'api/checkout/' + encodeURIComponent(state.checkoutId)).then(function (answer) {
+        if (answer.ok) showCheckout(answer.data);
+      });
+    });
     var tokenValid = state.token && state.tokenExpires > Date.now() / 1000 + 30;
     if (tokenValid) parley.customerToken = state.token;
     if (state.checkoutId) parley.checkoutId = state.checkoutId;

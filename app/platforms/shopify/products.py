@@ -29,7 +29,7 @@ from app.platforms.shopify.admin_api import (
 _PRODUCT_FIELDS = """
   id title handle onlineStoreUrl
   featuredMedia { preview { image { url } } }
-  variants(first: 20) { nodes { id title sku price inventoryQuantity availableForSale image { url } } }
+  variants(first: 10) { nodes { id title sku price inventoryQuantity availableForSale image { url } } }
 """
 SEARCH_QUERY = (
     "query ParleyProductSearch($query: String!, $first: Int!) { shop { currencyCode } "
