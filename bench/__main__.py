@@ -6,7 +6,7 @@ import json
 import os
 import sys
 
-from bench import answers, delivery, inbox, inbox_events, lighthouse, outbox, selling, webhooks, widget
+from bench import answers, delivery, inbox, inbox_events, lighthouse, outbox, selling, send_path, webhooks, widget
 
 
 def main() -> int:
@@ -21,6 +21,7 @@ def main() -> int:
         ),
         "delivery": delivery.run(),
         "inbox": inbox.run(),
+        "send_path": send_path.run(),
         "inbox_events": inbox_events.run(),
         "outbox": outbox.run(),
         "answers": answers.run(),
