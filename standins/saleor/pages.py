@@ -79,6 +79,7 @@ class DemoPages:
                 product.name,
                 product.slug,
                 [{"pk": 9000 + number, "name": "", "sku": product.sku, "price": product.price, "stock": 20}],
+                thumbnail=f"/storefront/products/{product.slug}.svg",
             )
         self._register(standin.app)
 
@@ -87,6 +88,7 @@ class DemoPages:
             ("/dashboard/", "demo_dashboard", self._dashboard, ["GET"]),
             ("/dashboard/token", "demo_dashboard_token", self._dashboard_token, ["POST"]),
             ("/storefront/", "demo_storefront", self._storefront, ["GET"]),
+            ("/storefront/products/<slug>.svg", "demo_product_picture", self._picture, ["GET"]),
             ("/storefront/api/checkout/<checkout_id>", "demo_checkout", self._checkout, ["GET"]),
             ("/storefront/api/cart", "demo_cart_add", self._add_to_cart, ["POST"]),
             ("/storefront/api/sign-in", "demo_sign_in", self._sign_in, ["POST"]),
@@ -136,6 +138,22 @@ class DemoPages:
         return _json({"token": token, "expires_in": ACCESS_TTL})
 
     # ---- the storefront ----------------------------------------------------------
+
+    def _picture(self, slug: str) -> flask.Response:
+        """The product's tile as a picture, for the thumbnails Saleor's API answers."""
+        product = self.products.get(slug)
+        if product is None:
+            return _json({"error": "not_found", "message": "no such product"}, 404)
+        hue = product.hue
+        svg = (
+            '<svg xmlns="http://www.w3.org/2000/svg" width="160" height="160" viewBox="0 0 160 160">'
+            f'<defs><linearGradient id="g" x1="0" y1="0" x2="1" y2="1"><stop offset="0" stop-color="hsl({hue},55%,86%)"/>'
+            f'<stop offset="1" stop-color="hsl({(hue + 40) % 360},60%,70%)"/></linearGradient></defs>'
+            '<rect width="160" height="160" fill="url(#g)"/>'
+            f'<text x="80" y="104" font-size="72" text-anchor="middle" font-family="serif" fill="#444">{html.escape(product.name[:1])}</text>'
+            "</svg>"
+        )
+        return flask.Response(svg, mimetype="image/svg+xml")
 
     def _storefront(self) -> flask.Response:
         cards = "".join(

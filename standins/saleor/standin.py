@@ -946,8 +946,14 @@ class SaleorStandin:
             "id": catalogue.gid("Product", product.pk),
             "name": product.name,
             "slug": product.slug,
+            # A path is the stand-in's own picture; Saleor answers absolute media URLs.
             "thumbnail": lambda _info, size=None: (
-                {"url": product.thumbnail, "alt": product.name} if product.thumbnail else None
+                {
+                    "url": self.url + product.thumbnail if product.thumbnail.startswith("/") else product.thumbnail,
+                    "alt": product.name,
+                }
+                if product.thumbnail
+                else None
             ),
             "variants": [self._variant_node(product, v, currency) for v in product.variants],
         }
