@@ -198,14 +198,25 @@ def _word_concepts(word: str) -> tuple[str, ...]:
 
 
 def concepts(words: list[str]) -> list[str]:
-    """The concepts the (normalized) words name, once each, in order."""
-    found: dict[str, None] = {}
+    """The concepts the (normalized) words name, once each, in order. The words of a
+    two-word name ("karty podarunkowe": a gift card) name only it, not what each word
+    names alone (a card to pay with)."""
+    pairs: dict[int, list[str]] = {}
+    consumed: set[int] = set()
     for position, word in enumerate(words):
-        for concept in _word_concepts(word):
-            found[concept] = None
         # The second word may come one word later: "send it back", "send an item back".
         for length in _PAIR_LENGTHS:
             for second, concept in _PAIR_STARTS.get(word[:length], ()) if length <= len(word) else ():
-                if any(following.startswith(second) for following in words[position + 1 : position + 3]):
-                    found[concept] = None
+                for offset, following in enumerate(words[position + 1 : position + 3], start=position + 1):
+                    if following.startswith(second):
+                        pairs.setdefault(position, []).append(concept)
+                        consumed.update((position, offset))
+                        break
+    found: dict[str, None] = {}
+    for position, word in enumerate(words):
+        if position not in consumed:
+            for concept in _word_concepts(word):
+                found[concept] = None
+        for concept in pairs.get(position, ()):
+            found[concept] = None
     return list(found)
