@@ -32,8 +32,9 @@ from app.models import Conversation, ConversationCount, ConversationStatus, Mess
 
 MIN_INDEXED = 3
 RECENT_MESSAGES = 5000
-# Shoppers whose name or e-mail matches, at most: a query like "gmail" matches most of
-# them, and those conversations then rank among the message matches they also have.
+# Shoppers whose name or e-mail matches, at most (on SQLite the newest; PostgreSQL's are
+# whichever its index gives first). A query like "gmail" matches most shoppers; past
+# this many, a shopper is found by their messages only. A name or an address is found.
 MAX_CUSTOMERS = 200
 SNIPPET_AROUND = 60
 # SQLite: index matches read per step, and how many before a small shop (conversations,
@@ -160,7 +161,10 @@ def _matching_visitors(session: Session, shop_id: int, q: str) -> list[str]:
     dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         rows = session.execute(
-            sa.text("SELECT visitor_id FROM visitor_fts WHERE visitor_fts MATCH :match AND shop_id = :shop LIMIT :n"),
+            sa.text(
+                "SELECT visitor_id FROM visitor_fts WHERE visitor_fts MATCH :match AND shop_id = :shop "
+                "ORDER BY rowid DESC LIMIT :n"
+            ),
             {"match": "{name email contact_email} : " + _fts_phrase(q), "shop": shop_id, "n": MAX_CUSTOMERS},
         )
     else:
