@@ -239,6 +239,12 @@ def test_the_support_page_finds_sends_and_builds_a_cart_that_checks_out_as_agent
     expect(shopper).to_have_url(re.compile(r"/orders/\d+$"))
     link = wait_for(lambda: _link(stack, conversation_id), timeout=15)
     assert (link.rule, link.total) == ("agent_cart", Decimal("259.80"))
+    # Insights: the rule breakdown names the agent's rules, this order under its own.
+    sign_in(admin, stack, "/app/insights")
+    row = admin.locator("#rules tr", has_text="Bought what the agent sent")
+    expect(row).to_contain_text("€259.80")
+    row.scroll_into_view_if_needed()
+    shot(admin, "sell_insights_rules.png")
 
 
 def _link(stack, conversation_id: str) -> OrderLink | None:
