@@ -171,6 +171,27 @@ def test_ids_beyond_64_bits_are_refused(client, shopper, method, path, body, cod
     assert _error(response) == (400, code)
 
 
+def test_no_route_lets_an_id_beyond_64_bits_reach_the_database(app, client, standin, shopper):
+    """Every <int:…> in a path, with an id the database cannot hold: no route matches (404),
+    for the shopper's and the merchant's routes alike, whatever the method (405 where the
+    same path names another route that takes other methods)."""
+    checked = []
+    for rule in app.url_map.iter_rules():
+        names = [name for name, converter in rule._converters.items() if converter.regex == r"\d+"]
+        if not names:
+            continue
+        path = rule.rule
+        for name in names:
+            path = path.replace(f"<int:{name}>", str(2**64))
+        headers = {**auth(shopper), **bearer(standin)} if path.startswith("/admin/") else auth(shopper)
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = client.open(path, method=method, json={"body": "x"}, headers=headers)
+            assert response.status_code in (404, 405), (method, path, response.data)
+            _error(response)  # the usual error body
+            checked.append((method, rule.rule))
+    assert len(checked) >= 3, checked  # the sweep found the routes it is about
+
+
 # -- 10. signed webhooks that cannot be stored ---------------------------------------------------
 
 

@@ -23,12 +23,14 @@ def register(app: Flask) -> None:
         widget,
     )
     from app.web.admin import exports, insights, notifications, pages, products, support
+    from app.web.queries import StoredId
     from app.web.rate_limits import limiter
     from app.web.saleor import app as saleor_app
     from app.web.saleor import dashboard as saleor_dashboard
     from app.web.shopify import app_proxy, auth, webhooks
     from app.web.shopify import pages as shopify_pages
 
+    app.url_map.converters["int"] = StoredId  # before any blueprint adds its rules
     limiter.init_app(app)
     errors.register(app)
     for blueprint in (

@@ -8,6 +8,7 @@ from typing import Annotated, Any, TypeVar
 
 from flask import request
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from werkzeug.routing import IntegerConverter, Map
 
 from app.inputs import parse
 
@@ -16,6 +17,15 @@ Query = TypeVar("Query", bound=BaseModel)
 
 # Ids are 64-bit in the database; a larger one can name nothing.
 MAX_ID = 2**63 - 1
+
+
+class StoredId(IntegerConverter):
+    """`<int:…>` in every route: an id beyond 64 bits matches no route (404), rather than
+    reaching the database, which cannot compare it (a 500 on PostgreSQL)."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def _whole(value: Any) -> int:
