@@ -100,7 +100,7 @@ function answerCard(answer) {
       { class: 'answer-actions' },
       h('label', { class: 'check' }, toggle, ' On'),
       h('button', { type: 'button', class: 'button small', onclick: () => openEditor(answer) }, 'Edit'),
-      h('button', { type: 'button', class: 'button small critical', onclick: () => remove(answer) }, 'Delete'),
+      h('button', { type: 'button', class: 'button small critical', onclick: (event) => remove(answer, event.currentTarget) }, 'Delete'),
     ),
   );
 }
@@ -138,8 +138,19 @@ async function save(id, change) {
   return data.answer;
 }
 
-async function remove(answer) {
-  if (!window.confirm(`Delete “${answer.question}”? The assistant will no longer give this answer.`)) return;
+// Deleting asks twice on the button itself: the Saleor Dashboard's iframe may not allow
+// window.confirm, and a dialog for one word is more than it needs.
+async function remove(answer, button) {
+  if (button.dataset.confirm !== 'yes') {
+    button.dataset.confirm = 'yes';
+    button.textContent = 'Delete for good?';
+    setTimeout(() => {
+      if (!button.isConnected) return;
+      delete button.dataset.confirm;
+      button.textContent = 'Delete';
+    }, 5000);
+    return;
+  }
   try {
     await api('DELETE', `/admin/api/answers/${answer.id}`);
     answers = answers.filter((a) => a.id !== answer.id);
