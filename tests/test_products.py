@@ -311,3 +311,32 @@ def test_limits_are_the_merchants_to_change(client, standin, services, installed
     assert made.status_code == 201, made.data
     bad = client.put("/admin/api/settings", json={"discount_max_amount": "lots"}, headers=bearer(standin))
     assert bad.status_code == 400
+
+
+def test_a_revoked_token_is_a_502_that_says_to_reinstall_and_sends_nothing(client, standin, services, installed):
+    conversation_id, _ = conversation(client, standin)
+    standin.revoke(SHOP)
+    answer = client.post(
+        f"/admin/api/conversations/{conversation_id}/cards",
+        json={"variant_ids": [BEANIE], "client_id": "r"},
+        headers=bearer(standin),
+    )
+    assert (answer.status_code, answer.get_json()["error"]) == (502, "platform_refused")
+    assert client.get("/admin/api/discounts", headers=bearer(standin)).status_code == 502
+    search = client.get("/admin/api/products?q=mug", headers=bearer(standin)).get_json()
+    assert search["products"] == [] and "reinstalling" in search["notice"]
+
+
+def test_shopify_down_is_a_503_and_search_says_so(client, standin, installed):
+    standin.set_outage(SHOP, True)
+    answer = client.get("/admin/api/products?q=mug", headers=bearer(standin))
+    assert answer.status_code == 200 and "could not be reached" in answer.get_json()["notice"]
+    conversation_id = str(uuid.uuid4())
+    assert (
+        client.post(
+            f"/admin/api/conversations/{conversation_id}/cards",
+            json={"variant_ids": [BEANIE], "client_id": "d"},
+            headers=bearer(standin),
+        ).status_code
+        == 404
+    )  # the conversation is checked first: nothing is asked of Shopify

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from app.commerce.discounts import ExistingCode, NewCode
 from app.errors import ParleyError
-from app.platforms.shopify.admin_api import AdminAPI, AdminAPIError, AdminAPIThrottled
+from app.platforms.shopify.admin_api import AdminAPI, AdminAPIError, AdminAPIThrottled, AdminAPIUnauthorized
 
 LIST_QUERY = """
 query ParleyDiscountCodes {
@@ -31,6 +31,10 @@ mutation ParleyDiscountCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
 
 
 def _unavailable(exc: AdminAPIError) -> ParleyError:
+    if isinstance(exc, AdminAPIUnauthorized):
+        return ParleyError(
+            502, "platform_refused", "Shopify refused Parley's access token; reinstalling the app fixes this"
+        )
     if isinstance(exc, AdminAPIThrottled):
         return ParleyError(503, "shopify_busy", f"Shopify asked us to slow down; try again in {int(exc.retry_after)} s")
     return ParleyError(503, "shopify_unavailable", "Shopify could not be asked about discount codes just now")

@@ -121,6 +121,10 @@ class ShopifyProducts:
             raise ParleyError(
                 503, "shopify_busy", f"Shopify asked us to slow down; try again in {int(exc.retry_after)} s"
             ) from None
+        except AdminAPIUnauthorized:
+            raise ParleyError(
+                502, "platform_refused", "Shopify refused Parley's access token; reinstalling the app fixes this"
+            ) from None
         except AdminAPIError:
             raise ParleyError(
                 503, "shopify_unavailable", "Shopify could not be asked about the product just now"
