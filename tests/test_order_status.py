@@ -223,3 +223,18 @@ def test_saleor_orders_by_number_and_address_and_for_a_signed_in_customer(client
     mine = say(client, services, signed, "وين طلبي")
     assert mine.body.startswith("طلباتك الأخيرة:") and "LV998877" in mine.body
     assert mine.meta["orders"] == [f"#{number}"]
+
+
+def test_the_order_status_reaches_the_shoppers_stream_once_stored(client, services, standin, shop):
+    from app.chat.conversations import visitor_channel
+
+    session = session_of(client, standin, "en", customer_id="7")
+    subscription = services.broker.subscribe([visitor_channel(session["visitor_id"])])
+    try:
+        reply = say(client, services, session, "where is my order")
+        events = []
+        while not subscription.queue.empty():
+            events.append(subscription.queue.get_nowait())
+    finally:
+        subscription.close()
+    assert {"id": reply.id} in [event.data for event in events if event.kind == "message"]
