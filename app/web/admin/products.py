@@ -193,12 +193,20 @@ def send_checkout_link(conversation_id: str) -> ResponseValue:
 
 @bp.get("/discounts")
 def list_discounts() -> Response:
+    """The shop's codes and the limits; the platform failing leaves the list empty with a
+    notice (a new code can still be asked for), never an error page in the panel."""
     who = staff()
-    codes = parley().platforms.of(who.shop).discount_codes(who.shop)
+    notice = None
+    try:
+        codes = parley().platforms.of(who.shop).discount_codes(who.shop)
+    except ParleyError as exc:
+        if exc.status < 500:
+            raise
+        codes, notice = [], exc.message
     with parley().db.session() as session:
         settings = get_settings(session, who.shop_id)
     limits = {k: settings[k] for k in ("discount_max_percent", "discount_max_amount", "discount_max_days")}
-    return jsonify(codes=[c.json() for c in codes], limits=limits)
+    return jsonify(codes=[c.json() for c in codes], limits=limits, notice=notice)
 
 
 @bp.post("/conversations/<conversation_id>/discounts")

@@ -97,7 +97,8 @@ export function wireSelling({ base, placed }) {
     try {
       const answer = await api('GET', '/admin/api/discounts');
       const { limits } = answer;
-      limitsText.textContent = `Up to ${limits.discount_max_percent} % or ${limits.discount_max_amount} off, for at most ${limits.discount_max_days} days (Settings).`;
+      limitsText.textContent = `Up to ${limits.discount_max_percent} % or ${limits.discount_max_amount} off, for at most ${limits.discount_max_days} days (Settings).`
+        + (answer.notice ? ` ${answer.notice}` : '');
       for (const code of answer.codes) codeSelect.append(h('option', { value: code.code }, `${code.code} — ${code.summary || code.title}`));
     } catch (problem) {
       limitsText.textContent = problem.message;
