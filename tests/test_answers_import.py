@@ -148,3 +148,25 @@ def test_saleor_published_pages_become_answers_and_a_reimport_shows_the_change(c
     again = client.post(IMPORT, json={"language": "pl"}, headers=saleor_headers).get_json()
     assert (again["added"], again["updated"], again["removed"]) == ([], ["Returns"], [])
     assert answers(client, saleor_headers)["Returns"]["answer"] == "Send it back within 30 days."
+
+
+def test_a_token_without_the_new_scopes_is_told_to_approve_them(client, standin):
+    # Installed before Parley asked for read_content and read_legal_policies: Shopify denies.
+    content.enable_content(standin, enforce_scopes=True)
+    content.set_policy(standin, SHOP, "REFUND_POLICY", "Refund policy", "<p>30 days.</p>")
+    assert "read_content" not in standin.scopes
+    assert app_home(client, standin).status_code == 200
+    response = client.post(IMPORT, json={"language": "en"}, headers=bearer(standin))
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "missing_scope"
+    assert "read_content, read_legal_policies" in response.get_json()["message"]
+
+
+def test_with_the_scopes_approved_the_import_runs(client, standin):
+    content.enable_content(standin, enforce_scopes=True)
+    content.set_policy(standin, SHOP, "REFUND_POLICY", "Refund policy", "<p>30 days.</p>")
+    standin.scopes += ",read_content,read_legal_policies"  # what the app's TOML now asks for
+    assert app_home(client, standin).status_code == 200
+    response = client.post(IMPORT, json={"language": "en"}, headers=bearer(standin))
+    assert response.status_code == 200, response.data
+    assert response.get_json()["added"] == ["Refund policy"]

@@ -17,6 +17,7 @@ import base64
 import re
 from typing import TYPE_CHECKING, Any
 
+import flask
 from graphql import GraphQLError, extend_schema, parse
 
 if TYPE_CHECKING:
@@ -61,12 +62,16 @@ _NAME_TERM = re.compile(r"\bname:(?:\"([^\"]*)\"|'([^']*)'|(\S+))")
 _STAMP = "2026-11-01T09:00:00Z"
 
 
-def enable_content(standin: ShopifyStandin) -> StoreContent:
-    """Give every shop of `standin` policies, pages, the orders search and order tracking."""
+def enable_content(standin: ShopifyStandin, *, enforce_scopes: bool = False) -> StoreContent:
+    """Give every shop of `standin` policies, pages, the orders search and order tracking.
+    `enforce_scopes`: answer ACCESS_DENIED, as Shopify does, when the request's token lacks
+    read_legal_policies (policies) or read_content / read_online_store_pages (pages)."""
     existing = getattr(standin, "content", None)
     if isinstance(existing, StoreContent):
+        existing.enforce_scopes = existing.enforce_scopes or enforce_scopes
         return existing
     content = StoreContent()
+    content.enforce_scopes = enforce_scopes
     standin.content = content  # type: ignore[attr-defined]
     standin._schema = extend_schema(standin._schema, parse(CONTENT_SDL))
     base_root, base_order = standin._root, standin._order_node
@@ -94,6 +99,7 @@ class StoreContent:
         self.pages: dict[str, list[dict[str, Any]]] = {}
         self.fulfillments: dict[str, dict[int, list[dict[str, Any]]]] = {}
         self._page_seq = 0
+        self.enforce_scopes = False
 
 
 def _content(standin: ShopifyStandin) -> StoreContent:
@@ -199,11 +205,32 @@ def _connection(nodes: list[dict], first: int | None, after: str | None) -> dict
     }
 
 
+def _require(standin: ShopifyStandin, field: str, *scopes: str) -> None:
+    """Shopify's ACCESS_DENIED for a field the request's token has no scope for."""
+    if not _content(standin).enforce_scopes:
+        return
+    token = flask.request.headers.get("X-Shopify-Access-Token", "")
+    with standin._lock:
+        record = standin._access.get(token)
+    granted = set((record.scope if record else "").split(","))
+    if not granted & set(scopes):
+        needed = " or ".join(f"`{scope}`" for scope in scopes)
+        raise GraphQLError(
+            f"Access denied for {field} field. Required access: {needed} access scope.",
+            extensions={
+                "code": "ACCESS_DENIED",
+                "documentation": "https://shopify.dev/api/usage/access-scopes",
+                "requiredAccess": f"{needed} access scope.",
+            },
+        )
+
+
 def content_root(standin: ShopifyStandin, shop: _Shop) -> dict[str, Any]:
     """Root fields of the content corner, and the shop's policies for `shop { … }`."""
     content = _content(standin)
 
     def policies(_info: Any) -> list[dict[str, Any]]:
+        _require(standin, "shopPolicies", "read_legal_policies")
         return [
             {
                 "id": f"gid://shopify/ShopPolicy/{shop.number}{index}",
@@ -218,6 +245,7 @@ def content_root(standin: ShopifyStandin, shop: _Shop) -> dict[str, Any]:
         ]
 
     def pages(_info: Any, first: int | None = None, after: str | None = None, **_: Any) -> dict:
+        _require(standin, "pages", "read_content", "read_online_store_pages")
         nodes = [
             {
                 "id": f"gid://shopify/Page/{page['id']}",

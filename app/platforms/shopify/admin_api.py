@@ -31,6 +31,11 @@ class AdminAPIUnavailable(AdminAPIError):
     """Shopify could not be reached or answered with a server error."""
 
 
+class AdminAPIAccessDenied(AdminAPIError):
+    """The token lacks a scope the query needs (`ACCESS_DENIED`): the merchant has not
+    approved it yet (an install from before Parley asked for it)."""
+
+
 class AdminAPIThrottled(AdminAPIError):
     def __init__(self, retry_after: float, cost: dict[str, Any] | None):
         super().__init__(f"Admin API throttled; retry in {retry_after:.1f}s")
@@ -108,6 +113,9 @@ def _raise_for_graphql_errors(exc: TransportQueryError) -> None:
     if any((e.get("extensions") or {}).get("code") == "THROTTLED" for e in errors if isinstance(e, dict)):
         cost = (exc.extensions or {}).get("cost") if isinstance(exc.extensions, dict) else None
         raise AdminAPIThrottled(retry_after_for(cost), cost) from exc
+    denied = [e for e in errors if isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "ACCESS_DENIED"]
+    if denied:
+        raise AdminAPIAccessDenied(str(denied[0].get("message") or "access denied")[:300]) from exc
 
 
 def retry_after_for(cost: dict[str, Any] | None) -> float:

@@ -18,7 +18,7 @@ from typing import Any
 from app.answers.importer import ImportRecord
 from app.answers.order_status import LookupUnavailable, OrderRecord, Tracking
 from app.errors import ParleyError
-from app.platforms.shopify.admin_api import AdminAPI, AdminAPIError, AdminAPIUnauthorized
+from app.platforms.shopify.admin_api import AdminAPI, AdminAPIAccessDenied, AdminAPIError, AdminAPIUnauthorized
 
 PAGE_SIZE = 50
 MAX_PAGES = 250  # five requests; a shop with more pages than that keeps the rest for later
@@ -54,6 +54,13 @@ _DIGITS = re.compile(r"^\d{1,12}$")
 
 
 def _unavailable(exc: AdminAPIError) -> ParleyError:
+    if isinstance(exc, AdminAPIAccessDenied):
+        return ParleyError(
+            403,
+            "missing_scope",
+            "Parley may not read your policies and pages yet: open Parley from the Shopify admin and approve "
+            "the new permissions (read_content, read_legal_policies)",
+        )
     if isinstance(exc, AdminAPIUnauthorized):
         return ParleyError(
             502, "platform_refused", "Shopify refused Parley's access token; reinstalling the app fixes this"
