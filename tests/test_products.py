@@ -341,3 +341,19 @@ def test_shopify_down_is_a_503_and_search_says_so(client, standin, installed):
         ).status_code
         == 404
     )  # the conversation is checked first: nothing is asked of Shopify
+
+
+def test_search_words_become_prefix_queries_without_the_grammars_special_characters():
+    from app.platforms.shopify.products import search_terms
+
+    assert search_terms("wool-bea") == "(title:wool-bea* OR sku:wool-bea* OR handle:wool-bea*)"
+    assert search_terms('rain "jacket" (x:y)*') == (
+        "(title:rain* OR sku:rain* OR handle:rain*) (title:jacket* OR sku:jacket* OR handle:jacket*)"
+        " (title:xy* OR sku:xy* OR handle:xy*)"
+    )
+    assert search_terms('"" :') == ""
+
+
+def test_a_search_of_only_special_characters_finds_nothing_and_is_no_error(client, standin, installed):
+    answer = client.get("/admin/api/products", query_string={"q": '"():*'}, headers=bearer(standin))
+    assert (answer.status_code, answer.get_json()["products"]) == (200, [])

@@ -8,6 +8,7 @@ had (or nothing) and a sentence saying so.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -62,9 +63,11 @@ def numeric_id(gid_or_number: str, kind: str) -> str | None:
 
 
 def search_terms(query: str) -> str:
-    """Shopify's search syntax for title, SKU or handle: each word as a prefix of any."""
-    words = [w.replace('"', "").replace("\\", "") for w in query.split() if w.strip('"\\')]
-    return " ".join(f"(title:*{w}* OR sku:{w}* OR handle:{w}*)" for w in words[:6])
+    """Shopify's search syntax (shopify.dev/docs/api/usage/search-syntax) for title, SKU or
+    handle: each word a prefix query on any of the three, the words ANDed. Characters the
+    grammar gives a meaning (quotes, backslash, parentheses, colon, star) are dropped."""
+    words = [re.sub(r"[\\\"'():*]", "", w) for w in query.split()]
+    return " ".join(f"(title:{w}* OR sku:{w}* OR handle:{w}*)" for w in words[:6] if w)
 
 
 class ShopifyProducts:
@@ -77,6 +80,9 @@ class ShopifyProducts:
 
     def search(self, shop: str, query: str) -> dict[str, Any]:
         """{products, source: live|cache|none, notice}; never raises for Shopify's troubles."""
+        terms = search_terms(query)
+        if not terms:  # an empty query would list the whole catalogue
+            return {"products": [], "source": "none", "notice": None}
         key = (shop, query.strip().lower())
         now = self._clock()
         with self._lock:
@@ -87,7 +93,7 @@ class ShopifyProducts:
         if now < paused:
             return _fallback(cached, f"Shopify asked us to slow down; trying again in {int(paused - now) + 1} s.")
         try:
-            result = self._api_for(shop).execute(SEARCH_QUERY, {"query": search_terms(query), "first": RESULTS})
+            result = self._api_for(shop).execute(SEARCH_QUERY, {"query": terms, "first": RESULTS})
         except AdminAPIThrottled as exc:
             with self._lock:
                 self._paused_until[shop] = now + exc.retry_after
