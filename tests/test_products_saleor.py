@@ -55,6 +55,19 @@ def test_search_is_saleors_filter_search_in_the_channel(client, saleor, shop):
     assert call["json"]["variables"] == {"search": "scarf", "channel": "default-channel"}
     sku = client.get("/admin/api/products", query_string={"q": "MIT-1"}, headers=staff(saleor)).get_json()
     assert [p["title"] for p in sku["products"]] == ["Felt Mittens"]
+    again = client.get("/admin/api/products", query_string={"q": "scarf"}, headers=staff(saleor)).get_json()
+    assert again["source"] == "cache" and len(saleor.calls("ParleyProductSearch")) == 2
+
+
+def test_with_the_app_token_revoked_products_still_show_and_codes_say_why_not(client, saleor, shop, services):
+    # Uninstalled in the Dashboard: Saleor answers the token anonymously. Products in a
+    # channel are public; vouchers need MANAGE_DISCOUNTS, so the list says so instead.
+    saleor.delete_app(notify_app=False)
+    found = client.get("/admin/api/products", query_string={"q": "mittens"}, headers=staff(saleor)).get_json()
+    assert [p["title"] for p in found["products"]] == ["Felt Mittens"]
+    codes = client.get("/admin/api/discounts", headers=staff(saleor))
+    assert codes.status_code == 200, codes.data
+    assert codes.get_json()["codes"] == [] and "refused" in codes.get_json()["notice"]
 
 
 def test_a_deleted_variant_is_a_404_and_nothing_is_sent(client, saleor, services, shop):

@@ -76,6 +76,13 @@ class SaleorSelling:
     apps: SaleorApps
     checkouts: SaleorCheckouts
 
+    def _product_cache(self) -> dict[tuple[str, str], tuple[float, list[Product]]]:
+        # Per adapter (one per app), made on first use so the constructor stays as it is.
+        with _LOCK:
+            if not hasattr(self, "_searches"):
+                self._searches: dict[tuple[str, str], tuple[float, list[Product]]] = {}
+            return self._searches
+
     def _settings(self, shop: Shop) -> dict[str, Any]:
         with self.apps.db.session() as session:
             assert shop.id is not None
@@ -97,8 +104,9 @@ class SaleorSelling:
     def search_products(self, shop: Shop, query: str, locale: str | None) -> dict[str, Any]:
         key = (shop.domain, query.strip().lower())
         now = time.monotonic()
+        cache = self._product_cache()
         with _LOCK:
-            cached = _CACHE.get(key)
+            cached = cache.get(key)
         if cached and now - cached[0] < FRESH_SECONDS:
             return {"products": cached[1], "source": "cache", "notice": None}
         try:
@@ -112,9 +120,9 @@ class SaleorSelling:
         edges = (data.get("products") or {}).get("edges") or []
         products = [p for p in (_product(e.get("node")) for e in edges) if p]
         with _LOCK:
-            if len(_CACHE) > 2000:
-                _CACHE.clear()
-            _CACHE[key] = (now, products)
+            if len(cache) > 2000:  # a bound, not an LRU: searches are cheap to redo
+                cache.clear()
+            cache[key] = (now, products)
         return {"products": products, "source": "live", "notice": None}
 
     def product_variant(self, shop: Shop, variant_id: str) -> tuple[Product, Variant]:
@@ -298,4 +306,3 @@ def _product(node: Any) -> Product | None:
 
 
 _LOCK = threading.Lock()
-_CACHE: dict[tuple[str, str], tuple[float, list[Product]]] = {}
