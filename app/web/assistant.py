@@ -73,7 +73,11 @@ def create_answer() -> tuple[Response, int]:
     return jsonify(answer=body), 201
 
 
-@admin_bp.put("/answers/<int:answer_id>")
+# Answer ids are a 32-bit column: a larger one names nothing (PostgreSQL refuses to compare it).
+ANSWER_ID = "<int(max=2147483647):answer_id>"
+
+
+@admin_bp.put(f"/answers/{ANSWER_ID}")
 def update_answer(answer_id: int) -> Response:
     who = staff()
     with parley().db.transaction() as session:
@@ -82,7 +86,7 @@ def update_answer(answer_id: int) -> Response:
     return jsonify(answer=body)
 
 
-@admin_bp.delete("/answers/<int:answer_id>")
+@admin_bp.delete(f"/answers/{ANSWER_ID}")
 def delete_answer(answer_id: int) -> Response:
     who = staff()
     with parley().db.transaction() as session:
