@@ -262,7 +262,10 @@ def test_block_passes_settings_and_every_storefront_string():
     hebrew = _locale("he.json")["parley"]
     for key, text in hebrew.items():
         expected = (
-            text.replace("{{ minutes }}", "{minutes}").replace("{{ time }}", "{time}").replace("{{ code }}", "{code}")
+            text.replace("{{ minutes }}", "{minutes}")
+            .replace("{{ time }}", "{time}")
+            .replace("{{ code }}", "{code}")
+            .replace("{{ total }}", "{total}")
         )
         assert attributes["data-t-" + key.replace("_", "-")] == expected, key
 

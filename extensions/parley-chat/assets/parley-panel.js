@@ -96,6 +96,7 @@
     checkout_ready: 'Your cart is ready',
     go_to_checkout: 'Go to checkout',
     code_applied: 'Code {code} applied',
+    before_code: '{total} before the code',
     attach: 'Send a picture',
     picture: 'Picture',
     close_picture: 'Close picture',
@@ -1918,7 +1919,8 @@
         h('p', { class: 'parley-card-title', text: t('checkout_ready') }),
         h('ul', { class: 'parley-card-lines' }, ...(checkout.lines || []).map((line) => h('li', { dir: 'auto', text: line.quantity + ' × ' + line.title }))),
         checkout.code ? h('p', { class: 'parley-card-code', text: t('code_applied', { code: checkout.code }) }) : null,
-        h('p', { class: 'parley-card-price', text: checkout.total_text || '' }),
+        // A code comes off at checkout: the total here is before it.
+        h('p', { class: 'parley-card-price', text: checkout.code ? t('before_code', { total: checkout.total_text || '' }) : checkout.total_text || '' }),
         href ? h('a', { class: 'parley-card-add', href: href, target: '_top', text: t('go_to_checkout') }) : null,
       ),
     );
