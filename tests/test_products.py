@@ -357,3 +357,24 @@ def test_search_words_become_prefix_queries_without_the_grammars_special_charact
 def test_a_search_of_only_special_characters_finds_nothing_and_is_no_error(client, standin, installed):
     answer = client.get("/admin/api/products", query_string={"q": '"():*'}, headers=bearer(standin))
     assert (answer.status_code, answer.get_json()["products"]) == (200, [])
+
+
+def test_erasing_the_customer_erases_what_the_agent_offered_them(client, standin, services, installed):
+    from app.chat.privacy import erase_customer
+    from app.models import Conversation, Visitor
+
+    conversation_id, _ = conversation(client, standin)
+    client.post(
+        f"/admin/api/conversations/{conversation_id}/cards",
+        json={"variant_ids": [BEANIE], "client_id": "e"},
+        headers=bearer(standin),
+    )
+    with services.db.transaction() as session:
+        visitor = session.get(Visitor, session.get(Conversation, conversation_id).visitor_id)
+        visitor.customer_id = "9001"  # as if signed in through the app proxy
+        session.add(visitor)
+    with services.db.transaction() as session:
+        shop_id = session.get(Conversation, conversation_id).shop_id
+        assert erase_customer(session, shop_id, "9001", None) == 1
+    with services.db.session() as session:
+        assert session.exec(select(AgentOffer)).all() == []
