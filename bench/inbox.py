@@ -415,6 +415,7 @@ def _measure(engine: sa.Engine, label: str) -> dict[str, Any]:
     for size, shop_id in shops.items():
         result[f"shop_{size}"] = _shop_measures(engine, shop_id, now)
         _progress(f"{label}: measured the shop of {size:,}")
+        _keep(label, result)
     biggest, smallest = result[f"shop_{max(SIZES)}"], result[f"shop_{min(SIZES)}"]
     result[f"growth_{max(SIZES)}_to_{min(SIZES)}"] = {
         name: round(statistics.mean(biggest[name]["p50_ms"]) / statistics.mean(smallest[name]["p50_ms"]), 2)
@@ -422,7 +423,19 @@ def _measure(engine: sa.Engine, label: str) -> dict[str, Any]:
         if isinstance(biggest[name], dict) and "p50_ms" in biggest[name]
     }
     result["thread"] = _thread_measures(engine, now)
+    _keep(label, result)
     return result
+
+
+def _keep(label: str, result: dict[str, Any]) -> None:
+    """What is measured so far, in BENCH_INBOX_PARTIAL (a file) when set: a long run that
+    stops still leaves its figures."""
+    path = os.environ.get("BENCH_INBOX_PARTIAL")
+    if path:
+        import json
+
+        with open(f"{path}.{label}.json", "w") as out:
+            json.dump(result, out, indent=1, ensure_ascii=False)
 
 
 def _postgres_url() -> str:
