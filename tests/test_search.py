@@ -78,7 +78,16 @@ def test_message_text_is_found_in_all_six_languages_whatever_the_case(shop):
     assert shop.ids("посылка") == []
 
 
-def test_shoppers_are_found_by_name_email_and_customer_number(shop):
+@pytest.fixture(params=["index", "own_rows"])
+def shopper_lookup(request, monkeypatch) -> str:
+    """SQLite finds a big shop's shoppers through the index, a small one's from its rows."""
+    import app.chat.search as searching
+
+    monkeypatch.setattr(searching, "SMALL_SHOP", -1 if request.param == "index" else 10_000)
+    return request.param
+
+
+def test_shoppers_are_found_by_name_email_and_customer_number(shop, shopper_lookup):
     juri = shop.visitor(name="Jüri Õunapuu", email="Juri.Ounapuu@Example.ee", customer_id="7001")
     leah = shop.visitor(name="לאה כהן", email="leah@example.co.il")
     juri_chat, _ = shop.says(juri, "Hello")
