@@ -74,6 +74,15 @@ def _picture_of(services, conversation_id: str) -> str:
         return services.attachments.add(session, conversation, "shopper", clean(GPS_PHOTO)).id
 
 
+def _allowed(rule: str) -> tuple[int, ...]:
+    """What an admin route may answer in the sweeps. The answers import reads shop A's own
+    store, and these shops hold tokens no platform issued (Shopify refuses them: 502) or
+    name an API no server answers (Saleor: 503); what the sweep is about, that nothing of
+    the other shop leaks or changes, holds for it all the same."""
+    allowed = (200, 201, 204, 400, 401, 404)
+    return (*allowed, 502, 503) if rule == "/admin/api/answers/import" else allowed
+
+
 def _admin_routes(app):
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/admin/api/"):
@@ -118,7 +127,7 @@ def test_no_admin_endpoint_lets_one_shop_touch_anothers_data(app, client, standi
         url = _fill(rule, ids)
         response = client.open(url, method=method, json=BODIES.get(rule.rule, {}), headers=bearer(standin, SHOP))
         body = response.get_data(as_text=True) if not response.is_streamed else ""
-        assert response.status_code in (200, 201, 204, 400, 401, 404), f"{method} {rule.rule}: {response.status_code}"
+        assert response.status_code in _allowed(rule.rule), f"{method} {rule.rule}: {response.status_code}"
         assert SECRET_MARKER not in body, f"{method} {rule.rule} leaked shop B's data"
         assert ids["conversation_id"] not in body, f"{method} {rule.rule} leaked shop B's conversation"
         response.close()
@@ -174,7 +183,7 @@ def test_no_admin_endpoint_lets_a_saleor_shop_touch_another_shops_data(app, clie
     for rule, method in _admin_routes(app):
         response = client.open(_fill(rule, ids), method=method, json=BODIES.get(rule.rule, {}), headers=headers)
         body = response.get_data(as_text=True) if not response.is_streamed else ""
-        assert response.status_code in (200, 201, 204, 400, 401, 404), f"{method} {rule.rule}: {response.status_code}"
+        assert response.status_code in _allowed(rule.rule), f"{method} {rule.rule}: {response.status_code}"
         assert SECRET_MARKER not in body, f"{method} {rule.rule} leaked the other shop's data to Saleor A"
         assert ids["conversation_id"] not in body, f"{method} {rule.rule} leaked the other shop's conversation"
         response.close()
