@@ -141,7 +141,9 @@ def _variant_ids(payload: dict[str, Any]) -> tuple[str, ...]:
     return tuple(
         str(item["variant_id"])
         for item in items
-        if isinstance(item, dict) and isinstance(item.get("variant_id"), int) and not isinstance(item["variant_id"], bool)
+        if isinstance(item, dict)
+        and isinstance(item.get("variant_id"), int)
+        and not isinstance(item["variant_id"], bool)
     )
 
 
