@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from bench.inbox import _seed_shop
+from bench.inbox import _seed as _seed_shop
 from bench.services import private_postgres_url
 
 BIG = int(os.environ.get("BENCH_INBOX_EVENTS_CONVERSATIONS", "20000"))
