@@ -43,6 +43,7 @@ RUNS = int(os.environ.get("BENCH_INBOX_RUNS", "30"))
 ROUNDS = int(os.environ.get("BENCH_INBOX_ROUNDS", "3"))
 THREAD_SIZES = tuple(int(s) for s in os.environ.get("BENCH_INBOX_THREADS", "100,100000").split(","))
 POSTGRES_DATABASE = "bench_s"
+BACKENDS = os.environ.get("BENCH_INBOX_BACKENDS", "sqlite,postgresql").split(",")
 RARE = "ZX-4821-QK"
 
 # What shoppers write, in the six languages that matter; {n} is an order number.
@@ -473,12 +474,15 @@ def run() -> dict[str, Any]:
         "figures": f"p50 of {RUNS} calls, min-max over {ROUNDS} rounds; ratio: to the bare page SELECT (anchor)",
         "targets": "search p50 <= 50 ms at 1M; page with counts p50 <= 20 ms at 1M, flat with data",
     }
-    with tempfile.TemporaryDirectory() as workdir:
-        engine = make_engine(f"sqlite:///{workdir}/inbox.db")
-        try:
-            results["sqlite"] = _measure(engine, "sqlite")
-        finally:
-            engine.dispose()
+    if "sqlite" in BACKENDS:
+        with tempfile.TemporaryDirectory() as workdir:
+            engine = make_engine(f"sqlite:///{workdir}/inbox.db")
+            try:
+                results["sqlite"] = _measure(engine, "sqlite")
+            finally:
+                engine.dispose()
+    if "postgresql" not in BACKENDS:
+        return results
     postgres = _fresh_postgres()
     if isinstance(postgres, str):
         results["postgresql"] = {"skipped": postgres}

@@ -37,8 +37,9 @@ RECENT_MESSAGES = 5000
 # this many, a shopper is found by their messages only. A name or an address is found.
 MAX_CUSTOMERS = 200
 SNIPPET_AROUND = 60
-# SQLite: index matches read per step, and how many before a small shop (conversations,
-# by its counters) reads its own messages instead.
+# SQLite: index matches read per step; after MAX_INDEX_SCAN of them the scan takes turns
+# with the shop's own messages; a shop of up to SMALL_SHOP conversations (its counters)
+# matches its shoppers from its own rows.
 INDEX_STEP = 2000
 MAX_INDEX_SCAN = 2000
 SMALL_SHOP = 10_000
@@ -205,8 +206,8 @@ def _message_hits(
 
     SQLite's index holds every shop's messages: a step reads `n` of its matches, whoever's
     they are, and keeps the shop's, so no step does more than `n` matches' work. With
-    `by_shop` a step reads the shop's own `n` latest messages instead (for a small shop
-    next to big ones using the same words). PostgreSQL's planner chooses between its
+    `by_shop` a step reads the shop's own `n` next messages instead (for a shop beside a
+    busier one using the same words). PostgreSQL's planner chooses between its
     trigram index and the (shop_id, id) index by its statistics."""
     dialect = session.get_bind().dialect.name
     status = "resolved" if tab == "resolved" else "open"
@@ -350,9 +351,12 @@ def search(session: Session, shop_id: int, tab: str, q: str, cursor: str | None 
             break
         below = reached
         scanned += chunk
-        if not by_shop and scanned >= MAX_INDEX_SCAN and session.get_bind().dialect.name == "sqlite":
-            # Other shops' messages keep answering: a small shop reads its own instead.
-            by_shop = _shop_size(session, shop_id) <= SMALL_SHOP
+        if scanned >= MAX_INDEX_SCAN and session.get_bind().dialect.name == "sqlite":
+            # Other shops' matches may keep answering (a quiet shop beside a busy one), or
+            # the shop's own messages may be the quicker way down: take turns, a step each,
+            # from where the scan got to. Either way reads every match below that point in
+            # order, so turns change the cost, never the result.
+            by_shop = not by_shop
 
     message_hits = sorted(found.items(), key=lambda item: (item[1][1], item[0]), reverse=True)[: limit + 1]
     conversations = {
@@ -387,55 +391,78 @@ def search(session: Session, shop_id: int, tab: str, q: str, cursor: str | None 
 def _search_recent(
     session: Session, shop_id: int, tab: str, q: str, after: tuple[datetime, str, int | None] | None, limit: int
 ) -> Results:
-    """One or two characters: the shop's latest messages and their shoppers, looked at here."""
+    """One or two characters: the shop's latest messages and their shoppers, looked at
+    here as plain rows; ORM objects only for the page's conversations."""
     folded = q.casefold()
     recent = list(
-        session.exec(
-            select(Message.id, Message.conversation_id, Message.created_at, Message.body)
-            .where(Message.shop_id == shop_id)
+        session.execute(
+            sa.select(col(Message.id), col(Message.conversation_id), col(Message.created_at), col(Message.body))
+            .where(col(Message.shop_id) == shop_id)
             .order_by(col(Message.id).desc())
             .limit(RECENT_MESSAGES)
         )
     )
-    conversation_ids = {row[1] for row in recent}
-    conversations = {
-        c.id: c
-        for c in session.exec(select(Conversation).where(col(Conversation.id).in_(conversation_ids), *_in_tab(tab)))
-    }
-    by_customer_id = session.exec(
-        select(Conversation)
-        .join(Visitor, col(Visitor.id) == Conversation.visitor_id)
-        .where(Visitor.shop_id == shop_id, Visitor.customer_id == q, Conversation.shop_id == shop_id, *_in_tab(tab))
-    ).all()
-    for conversation in by_customer_id:
-        conversations[conversation.id] = conversation
-    visitors = {
-        v.id: v
-        for v in session.exec(
-            select(Visitor).where(col(Visitor.id).in_({c.visitor_id for c in conversations.values()}))
+    window = {row[1] for row in recent}
+    by_customer_id = select(Visitor.id).where(Visitor.shop_id == shop_id, Visitor.customer_id == q)
+    # (visitor id, rank by the latest message) of the window's conversations in the tab.
+    conversations: dict[str, tuple[str, datetime]] = {
+        str(cid): (str(vid), last or created)
+        for cid, vid, last, created in session.execute(
+            sa.select(
+                col(Conversation.id),
+                col(Conversation.visitor_id),
+                col(Conversation.last_message_at),
+                col(Conversation.created_at),
+            ).where(
+                col(Conversation.shop_id) == shop_id,
+                sa.or_(col(Conversation.id).in_(window), col(Conversation.visitor_id).in_(by_customer_id)),
+                *_in_tab(tab),
+            )
         )
     }
-    hits: dict[str, Hit] = {}
-    for conversation in conversations.values():
-        visitor = visitors.get(conversation.visitor_id)
-        if visitor is None:
-            continue
-        fields = (visitor.name, visitor.email, visitor.contact_email)
-        if visitor.customer_id == q or any(value and folded in value.casefold() for value in fields):
-            key = conversation.last_message_at or conversation.created_at
-            hits[conversation.id] = Hit(conversation, _customer_match(visitor, q), key)
-    for message_id, conversation_id, created_at, body in recent:  # newest first
-        in_tab = conversations.get(conversation_id)
-        if in_tab is None or conversation_id in hits or folded not in body.casefold():
-            continue
-        hits[conversation_id] = Hit(in_tab, snippet(body, q, "message", message_id), created_at)
-    ranked = sorted(hits.values(), key=lambda hit: (hit.key, hit.conversation.id), reverse=True)
+    shoppers = {
+        str(vid): (customer_id, (name, email, contact))
+        for vid, customer_id, name, email, contact in session.execute(
+            sa.select(
+                col(Visitor.id),
+                col(Visitor.customer_id),
+                col(Visitor.name),
+                col(Visitor.email),
+                col(Visitor.contact_email),
+            ).where(col(Visitor.id).in_({vid for vid, _ in conversations.values()}))
+        )
+    }
+    # conversation id -> (rank, matched message id or None for the shopper, its text)
+    ranks: dict[str, tuple[datetime, int | None, str]] = {}
+    for cid, (vid, key) in conversations.items():
+        customer_id, fields = shoppers.get(vid, (None, ()))
+        if customer_id == q or any(value and folded in value.casefold() for value in fields):
+            ranks[cid] = (key, None, "")
+    for message_id, cid, created_at, body in recent:  # newest first
+        if cid in conversations and cid not in ranks and folded in body.casefold():
+            ranks[cid] = (created_at, int(message_id), body)
+    ranked = sorted(ranks.items(), key=lambda item: (item[1][0], item[0]), reverse=True)
     if after is not None:
-        ranked = [hit for hit in ranked if (hit.key, hit.conversation.id) < (after[0], after[1])]
+        ranked = [item for item in ranked if (item[1][0], item[0]) < (after[0], after[1])]
     more = len(ranked) > limit
     ranked = ranked[:limit]
-    next_cursor = _encode(ranked[-1].key, ranked[-1].conversation.id, None) if more and ranked else None
-    return Results(ranked, next_cursor)
+    objects = {
+        c.id: c for c in session.exec(select(Conversation).where(col(Conversation.id).in_([c for c, _ in ranked])))
+    }
+    visitors = {
+        v.id: v
+        for v in session.exec(select(Visitor).where(col(Visitor.id).in_({objects[c].visitor_id for c, _ in ranked})))
+    }
+    hits = []
+    for cid, (key, message_id, body) in ranked:
+        conversation = objects[cid]
+        if message_id is None:
+            match = _customer_match(visitors[conversation.visitor_id], q)
+        else:
+            match = snippet(body, q, "message", message_id)
+        hits.append(Hit(conversation, match, key))
+    next_cursor = _encode(hits[-1].key, hits[-1].conversation.id, None) if more and hits else None
+    return Results(hits, next_cursor)
 
 
 def forget_deleted(session: Session) -> None:
