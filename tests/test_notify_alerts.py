@@ -6,11 +6,14 @@ loses and doubles nothing."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
+from babel.numbers import format_currency
 from sqlmodel import select
 
-from app.models import Outbox
+from app.chat.visitors import visitor_label
+from app.models import Conversation, Outbox
 from tests.support.shoppers import cart, shopper_writes
 from tests.support.shops import SHOP, bearer, install
 
@@ -71,6 +74,45 @@ def test_a_burst_of_shopper_messages_is_one_alert_with_each_message_cart_and_a_l
     assert mail.mail_from.startswith("bounce+s") and mail.mail_from.endswith("@mail.parley.test")
     assert services.notify.tokens.bounced(mail.mail_from) == ("shop", shop)
     assert services.notify.outbox.run_due() == {}  # never twice
+
+
+@pytest.mark.parametrize(
+    "language, subject, cart_word, open_words, direction",
+    [
+        ("et", f"2 uut sõnumit poes {SHOP}", "ostukorv", "Ava vestlus", "ltr"),
+        ("he", f"2 הודעות חדשות ב-{SHOP}", "עגלה", "לפתיחת השיחה", "rtl"),
+    ],
+)
+def test_an_alert_is_written_in_the_language_the_shop_chose(
+    mail_app, shop, standin, smtp, clock, language, subject, cart_word, open_words, direction
+):
+    money = format_currency(Decimal("129.90"), "EUR", locale=language)  # CLDR's own format, by Babel
+    client, services = mail_app.test_client(), mail_app.extensions["parley"]
+    assert alerts_on(client, standin)["notifications"]["alert_language"] == "en"  # until chosen
+    alerts_on(client, standin, alert_language=language)
+    first = shopper_writes(client, standin, SHOP, "Kas saadate Tartusse?", cart=cart(12990))
+    shopper_writes(client, standin, SHOP, "Ja kas jope on veekindel?")
+    clock.advance(timedelta(minutes=4))
+    assert services.notify.outbox.run_due() == {"sent": 1}
+    [mail] = smtp.received
+    assert mail.message["Subject"] == subject
+    text = mail.message.get_body(("plain",)).get_content()
+    html = mail.message.get_body(("html",)).get_content()
+    assert f"{cart_word} {money}" in text and open_words in text
+    assert f'lang="{language}" dir="{direction}"' in html and open_words in html
+    assert "Open the conversation" not in text + html
+    with services.db.session() as session:
+        visitor_id = session.get(Conversation, first["conversation"]["id"]).visitor_id
+    assert visitor_label(visitor_id, language) in text  # who wrote, as the inbox names them in that language
+
+
+def test_an_alert_language_outside_the_six_is_refused_and_nothing_changes(mail_app, shop, standin):
+    client = mail_app.test_client()
+    answer = client.put("/admin/api/notifications", json={"alert_language": "fr"}, headers=bearer(standin))
+    assert answer.status_code == 400
+    assert "alert_language" in answer.get_json()["message"] or answer.get_json().get("field") == "alert_language"
+    shown = client.get("/admin/api/notifications", headers=bearer(standin)).get_json()
+    assert shown["notifications"]["alert_language"] == "en"
 
 
 def test_nothing_is_sent_while_a_staff_member_has_the_conversation_or_the_inbox_open(

@@ -18,6 +18,7 @@ import httpx
 from sqlmodel import Session, col, select
 
 from app.chat.shop_settings import get_settings
+from app.chat.visitors import visitor_label
 from app.clock import Clock
 from app.commerce.money import format_money
 from app.config import Settings
@@ -110,6 +111,7 @@ class NotifyCourier:
                     select(Visitor).where(col(Visitor.id).in_({c.visitor_id for c in conversations.values()}))
                 )
             }
+            language = notify_settings(session, row.shop_id)["alert_language"] if shop is not None else "en"
         if shop is None:
             return Outcome("cancelled", "the shop is gone")
         # Answered or read on the Support page since: the alert has nothing left to say.
@@ -120,13 +122,13 @@ class NotifyCourier:
         for conversation in sorted(waiting, key=lambda c: c.last_message_at or c.created_at):
             visitor = visitors.get(conversation.visitor_id)
             cart = (
-                format_money(conversation.cart_value, conversation.cart_currency, "en")
+                format_money(conversation.cart_value, conversation.cart_currency, language)
                 if conversation.cart_value and conversation.cart_currency
                 else None
             )
             threads.append(
                 AlertThread(
-                    label=_label(visitor),
+                    label=_label(visitor, language),
                     cart=cart,
                     messages=[m for m in messages if m.conversation_id == conversation.id][-ALERT_MESSAGES:],
                     link=self.platforms.of(shop).admin_link(shop, conversation.id) or self.settings.app_url,
@@ -134,12 +136,22 @@ class NotifyCourier:
             )
         count = sum(len(t.messages) for t in threads)
         shop_name = shop.name or shop.domain
-        heading = f"New message on {shop_name}" if count == 1 else f"{count} new messages on {shop_name}"
+        if count == 1:
+            heading = i18n.text("alert_one", language, shop=shop_name)
+        else:
+            heading = i18n.text("alert_many", language, shop=shop_name, count=f"{count}")
         first = threads[0].messages[0].body.splitlines()[0][:60] if threads[0].messages else ""
         subject = f"{heading}: “{first}”" if count == 1 else heading
+        texts = {key: i18n.text(f"alert_{key}", language) for key in ("cart", "open", "why")}
         message = compose.build(
             template="alert",
-            context={"heading": heading, "threads": threads},
+            context={
+                "heading": heading,
+                "threads": threads,
+                "texts": texts,
+                "lang": i18n.language_of(language),
+                "dir": i18n.direction(language),
+            },
             subject=subject,
             sender=self.sender("Parley"),
             to=row.recipient.split(","),
@@ -294,7 +306,8 @@ class NotifyCourier:
         return Outcome("failed", f"the webhook answered {answer.status_code}")
 
 
-def _label(visitor: Visitor | None) -> str:
+def _label(visitor: Visitor | None, language: str) -> str:
+    """Who wrote: their name or address when known, else the label the inbox shows them by."""
     if visitor is None:
-        return "A visitor"
-    return visitor.name or visitor.contact_email or visitor.email or "A visitor"
+        return visitor_label("", language)
+    return visitor.name or visitor.contact_email or visitor.email or visitor_label(visitor.id, language)

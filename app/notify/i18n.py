@@ -10,6 +10,47 @@ LANGUAGES = ("en", "et", "he", "ar", "pl", "ru")
 RIGHT_TO_LEFT = ("he", "ar")
 
 _TEXTS: dict[str, dict[str, str]] = {
+    # Merchant alerts, in the language chosen in Settings → Notifications.
+    "alert_one": {
+        "en": "New message on {shop}",
+        "et": "Uus sõnum poes {shop}",
+        "he": "הודעה חדשה ב-{shop}",
+        "ar": "رسالة جديدة في {shop}",
+        "pl": "Nowa wiadomość w {shop}",
+        "ru": "Новое сообщение в {shop}",
+    },
+    "alert_many": {
+        "en": "{count} new messages on {shop}",
+        "et": "{count} uut sõnumit poes {shop}",
+        "he": "{count} הודעות חדשות ב-{shop}",
+        "ar": "{count} رسائل جديدة في {shop}",
+        "pl": "Nowe wiadomości w {shop}: {count}",
+        "ru": "Новых сообщений в {shop}: {count}",
+    },
+    "alert_cart": {
+        "en": "cart",
+        "et": "ostukorv",
+        "he": "עגלה",
+        "ar": "السلة",
+        "pl": "koszyk",
+        "ru": "корзина",
+    },
+    "alert_open": {
+        "en": "Open the conversation",
+        "et": "Ava vestlus",
+        "he": "לפתיחת השיחה",
+        "ar": "افتح المحادثة",
+        "pl": "Otwórz rozmowę",
+        "ru": "Открыть разговор",
+    },
+    "alert_why": {
+        "en": "Parley sends this because nobody had the Support page open. Change it in Support → Settings → Notifications.",
+        "et": "Parley saadab selle, sest keegi ei hoidnud tugilehte lahti. Muuda seda: Tugi → Seaded → Teavitused.",
+        "he": "Parley שולח את זה כי אף אחד לא החזיק את דף התמיכה פתוח. אפשר לשנות זאת בתמיכה → הגדרות → התראות.",
+        "ar": "يرسل Parley هذا لأن أحدًا لم يكن قد فتح صفحة الدعم. غيّر ذلك من الدعم ← الإعدادات ← الإشعارات.",
+        "pl": "Parley wysyła to, bo nikt nie miał otwartej strony obsługi. Zmienisz to w: Obsługa → Ustawienia → Powiadomienia.",
+        "ru": "Parley присылает это, потому что страница поддержки ни у кого не была открыта. Изменить: Поддержка → Настройки → Уведомления.",
+    },
     "reply_subject": {
         "en": "{shop} answered your question",
         "et": "{shop} vastas sinu küsimusele",

@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from app.chat.shop_settings import put_setting
 from app.inputs import Refusal, parse
 from app.models import ShopSetting
+from app.notify.i18n import LANGUAGES
 
 PREFIX = "notify."
 DEFAULTS: dict[str, Any] = {
@@ -26,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "alert_on": "every_message",
     # A burst of messages within this many minutes goes out as one e-mail.
     "alert_batch_minutes": 3,
+    # The language alert e-mails are written in (one of the widget's six).
+    "alert_language": "en",
     # No alerts between these local times (the shop's time zone); None: always.
     "quiet_from": None,
     "quiet_to": None,
@@ -152,6 +155,7 @@ class NotifyUpdate(BaseModel):
     alert_emails: Annotated[list[str], BeforeValidator(_emails)] = []
     alert_on: Annotated[str, _choice("new_conversation", "every_message", "never")] = "every_message"
     alert_batch_minutes: Annotated[int, _minutes(1, 60, "The alert batching window")] = 3
+    alert_language: Annotated[str, _choice(*LANGUAGES)] = "en"
     quiet_from: Annotated[str | None, BeforeValidator(_clock_time)] = None
     quiet_to: Annotated[str | None, BeforeValidator(_clock_time)] = None
     reply_email_after_minutes: Annotated[int, _minutes(1, 1440, "The wait before a reply goes out by e-mail")] = 3

@@ -18,6 +18,7 @@ function fill(data) {
   const settings = data.notifications;
   field('alert_emails').value = (settings.alert_emails || []).join('\n');
   field('alert_on').value = settings.alert_on;
+  field('alert_language').value = settings.alert_language || 'en';
   for (const name of NUMBERS) field(name).value = settings[name] ?? '';
   field('quiet_from').value = settings.quiet_from || '';
   field('quiet_to').value = settings.quiet_to || '';
@@ -53,6 +54,7 @@ function collect() {
   const payload = {
     alert_emails: field('alert_emails').value.split(/[\s,;]+/).map((a) => a.trim()).filter(Boolean),
     alert_on: field('alert_on').value,
+    alert_language: field('alert_language').value,
     quiet_from: field('quiet_from').value || null,
     quiet_to: field('quiet_to').value || null,
   };
