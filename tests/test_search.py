@@ -292,3 +292,16 @@ def test_a_small_shop_finds_its_match_under_another_shops_many(shop, services, m
         other.says(other.visitor(), f"заказ {n}")
     assert shop.ids("ЗАКАЗ") == [mine]
     assert len(other.ids("заказ")) == 40
+
+
+@pytest.mark.parametrize(
+    "q", ["a\x00b", "\x00\x00\x00", '"""', "*", "NEAR(a b)", "a OR b", "%%%", "\\\\\\", "x" * 500, "ab\x00", "{name}:x"]
+)
+def test_a_query_the_index_would_read_as_syntax_is_text_or_a_400(client, standin, shop, q):
+    shop.says(shop.visitor(), "NEAR(a b) and a OR b, {name}:x")
+    answer = client.get("/admin/api/inbox", query_string={"q": q}, headers=bearer(standin))
+    assert answer.status_code in (200, 400), answer.get_data(as_text=True)[:200]
+    if answer.status_code == 400:
+        assert set(answer.get_json()) >= {"error", "message"}
+    elif q in ("NEAR(a b)", "a OR b", "{name}:x"):
+        assert len(answer.get_json()["conversations"]) == 1
