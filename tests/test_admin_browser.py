@@ -9,6 +9,7 @@ Screenshots of the Inbox and a Conversation land under $PARLEY_ARTIFACTS/screens
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 
@@ -19,7 +20,7 @@ from app.chat.shop_settings import get_settings, put_setting
 from app.chat.visitors import visitor_label
 from app.clock import utcnow
 from app.models import AuthorKind, Conversation, Message
-from tests.support.browser import artifacts_dir, launch_chromium, start_stack
+from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, start_stack
 
 TIMEOUT_MS = 15_000
 AGENT_BUBBLES = ".parley-log .parley-from-agent .parley-bubble"
@@ -382,6 +383,32 @@ def test_search_finds_a_conversation_by_its_text(stack, admin, shopper):
     admin.reload()
     expect(admin.locator("#search")).to_have_value(needle)
     expect(admin.locator("#rows .row")).to_have_count(1)
+
+
+def test_a_search_result_shows_the_words_that_matched_with_the_match_marked(stack, admin, shopper):
+    """The match is an older message than the row's preview: the row says why it is there,
+    in the message's own direction, the query marked (from the server's offsets, as text)."""
+    word = "".join(random.Random(uuid.uuid4().int).choice("אבגדהוזחטיכלמנסעפצקרשת") for _ in range(6))
+    open_chat(shopper, stack)
+    shopper_sends(shopper, f"שלום, החבילה {word} לא הגיעה אליי עדיין")
+    shopper_sends(shopper, "<b>not markup</b> and a later message")
+
+    sign_in(admin, stack)
+    inbox_loaded(admin)
+    with admin.expect_response(lambda r: "/admin/api/inbox" in r.url and "q=" in r.url):
+        admin.fill("#search", word)
+    result = admin.locator("#rows .row")
+    expect(result).to_have_count(1)
+    expect(result.locator(".row-preview")).to_contain_text("a later message")
+    match = result.locator(".row-match")
+    expect(match.locator("mark")).to_have_text(word)
+    expect(match).to_contain_text("החבילה")
+    assert match.get_attribute("dir") == "rtl"
+    [row_box] = element_boxes(admin, "#rows .row")
+    [mark_box] = element_boxes(admin, "#rows .row .row-match mark")
+    assert row_box["left"] <= mark_box["left"] and mark_box["right"] <= row_box["right"]
+    assert mark_box["text_height"] <= mark_box["height"] + 1
+    admin.screenshot(path=str(artifacts_dir() / "support_search_match_rtl.png"), animations="disabled")
 
 
 # ---- settings -------------------------------------------------------------------------------

@@ -70,6 +70,23 @@ function assigneeBadge(row) {
   return h('span', { class: 'badge badge-info' }, row.assignee === state.me ? 'Assigned to you' : 'Assigned');
 }
 
+// A search result says why it matched: the words around the match, the match marked
+// (built from the server's offsets as text nodes, never as HTML).
+const MATCHED_BY = { name: 'Name', email: 'E-mail', contact_email: 'E-mail', customer_id: 'Customer' };
+
+function matchLine(match) {
+  const text = match.snippet || '';
+  const start = Math.max(0, Math.min(match.start, text.length));
+  const end = Math.max(start, Math.min(match.end, text.length));
+  const by = MATCHED_BY[match.field];
+  return h(
+    'span',
+    { class: 'row-match', dir: textDirection(text) },
+    by ? h('bdi', { class: 'row-author' }, by + ': ') : null,
+    h('bdi', {}, text.slice(0, start), h('mark', {}, text.slice(start, end)), text.slice(end)),
+  );
+}
+
 function renderRow(row, previous, refreshing) {
   const name = customerName(row.customer);
   // Rows that a live refresh brought in or changed flash once.
@@ -97,6 +114,7 @@ function renderRow(row, previous, refreshing) {
         row.preview
           ? h('span', { class: 'row-preview', dir: textDirection(row.preview) }, author ? h('bdi', { class: 'row-author' }, author) : null, h('bdi', { class: 'row-text' }, row.preview))
           : h('span', { class: 'row-preview' }, 'No messages yet'),
+        row.match ? matchLine(row.match) : null,
         facts.length ? h('span', { class: 'row-facts subdued' }, facts) : null,
         h(
           'span',
