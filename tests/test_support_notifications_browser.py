@@ -459,14 +459,23 @@ def test_the_inbox_says_when_each_first_answer_is_due_and_sorts_by_it(stack, ope
     expect(row_of(page, overdue["conversation_id"]).locator("[data-due]")).to_have_class(re.compile("badge-critical"))
     expect(row_of(page, answered["conversation_id"]).locator("[data-due]")).to_have_count(0)
 
-    page.locator("#sort").select_option("due")
+    with page.expect_response(lambda r: "/admin/api/inbox" in r.url and "sort=due" in r.url):
+        page.locator("#sort").select_option("due")
     expect(page).to_have_url(re.compile(r"sort=due"))
     ids = [soon, later, overdue, answered]
     expected = [overdue["conversation_id"], soon["conversation_id"], later["conversation_id"]]
-    expect(page.locator("#rows .row").first).to_have_attribute("data-id", expected[0])
+    # Other tests of this module leave conversations of their own: ours, in order among them,
+    # once the sorted page is drawn.
+    want = [*expected, answered["conversation_id"]]
+    page.wait_for_function(
+        """(want) => {
+            const ids = [...document.querySelectorAll('#rows .row')].map((r) => r.dataset.id);
+            return JSON.stringify(ids.filter((id) => want.includes(id))) === JSON.stringify(want);
+        }""",
+        arg=want,
+    )
     order = page.locator("#rows .row").evaluate_all("(rows) => rows.map((r) => r.dataset.id)")
-    assert order[:3] == expected
-    assert order.index(answered["conversation_id"]) > 2 and len(order) >= len(ids)
+    assert [i for i in order if i in want] == want
     boxes = element_boxes(page, "#rows .row-meta > *")
     assert boxes and not overlapping(boxes)
     shot(page, "inbox_due_sorted")
