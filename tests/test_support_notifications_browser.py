@@ -462,7 +462,6 @@ def test_the_inbox_says_when_each_first_answer_is_due_and_sorts_by_it(stack, ope
     with page.expect_response(lambda r: "/admin/api/inbox" in r.url and "sort=due" in r.url):
         page.locator("#sort").select_option("due")
     expect(page).to_have_url(re.compile(r"sort=due"))
-    ids = [soon, later, overdue, answered]
     expected = [overdue["conversation_id"], soon["conversation_id"], later["conversation_id"]]
     # Other tests of this module leave conversations of their own: ours, in order among them,
     # once the sorted page is drawn.
