@@ -3,11 +3,13 @@ change (declared as a pydantic model), and how it is stored."""
 
 from __future__ import annotations
 
+import copy
 import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
+import sqlalchemy as sa
 from pydantic import BaseModel, BeforeValidator, ConfigDict
 from sqlmodel import Session, select
 
@@ -111,10 +113,32 @@ def _stored(key: str, value: Any) -> Any:
     return value
 
 
+# A shop's stored settings, read once per transaction: a shopper's send asks for them from
+# the session start, the response-time target, the alerts and the assistant alike.
+_MEMO = "parley.shop_settings"
+
+
+def stored_settings(session: Session, shop_id: int) -> dict[str, Any]:
+    """Every stored setting of the shop by key (the notify.* ones too), as a copy the
+    caller may change; read from the database once per transaction."""
+    memo: dict[int, dict[str, Any]] = session.info.setdefault(_MEMO, {})
+    if shop_id not in memo:
+        rows = session.exec(select(ShopSetting).where(ShopSetting.shop_id == shop_id)).all()
+        memo[shop_id] = {row.key: row.value for row in rows}
+    return copy.deepcopy(memo[shop_id])
+
+
+@sa.event.listens_for(Session, "after_commit")
+@sa.event.listens_for(Session, "after_rollback")
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_settings(session: Session, *_: Any) -> None:
+    # Another transaction may change them: the next one reads them again.
+    session.info.pop(_MEMO, None)
+
+
 def get_settings(session: Session, shop_id: int) -> dict[str, Any]:
-    rows = session.exec(select(ShopSetting).where(ShopSetting.shop_id == shop_id)).all()
     values = dict(DEFAULTS)
-    values.update({row.key: _read(row.key, row.value) for row in rows})
+    values.update({key: _read(key, value) for key, value in stored_settings(session, shop_id).items()})
     return values
 
 
@@ -131,6 +155,7 @@ def put_setting(session: Session, shop_id: int, key: str, value: Any, now: datet
     row.updated_at = now
     session.add(row)
     session.flush()
+    session.info.get(_MEMO, {}).pop(shop_id, None)
 
 
 def put_settings(session: Session, shop_id: int, changes: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -11,11 +11,10 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from app.chat.shop_settings import put_setting
+from app.chat.shop_settings import put_setting, stored_settings
 from app.inputs import Refusal, parse
-from app.models import ShopSetting
 from app.notify.i18n import LANGUAGES
 
 PREFIX = "notify."
@@ -49,15 +48,17 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
 def notify_settings(session: Session, shop_id: int) -> dict[str, Any]:
-    rows = session.exec(
-        select(ShopSetting).where(ShopSetting.shop_id == shop_id, col(ShopSetting.key).startswith(PREFIX))
-    ).all()
+    stored = stored_settings(session, shop_id)
     values = dict(DEFAULTS)
-    values.update({row.key.removeprefix(PREFIX): row.value for row in rows if row.key.removeprefix(PREFIX) in DEFAULTS})
+    values.update(
+        {
+            key.removeprefix(PREFIX): value
+            for key, value in stored.items()
+            if key.startswith(PREFIX) and key.removeprefix(PREFIX) in DEFAULTS
+        }
+    )
     if not values["alert_emails"]:
-        legacy = session.exec(
-            select(ShopSetting.value).where(ShopSetting.shop_id == shop_id, ShopSetting.key == "notification_email")
-        ).first()
+        legacy = stored.get("notification_email")
         values["alert_emails"] = [legacy] if isinstance(legacy, str) and legacy else []
     return values
 
