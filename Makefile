@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DEV_STAMP := $(VENV)/.installed-dev
-CODE := app standins tests bench
+CODE := app standins tests bench migrations
 
 .PHONY: demo test lint bench serve clean fuzz
 

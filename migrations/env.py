@@ -7,8 +7,8 @@ from alembic import context
 from sqlmodel import SQLModel
 
 import app.models  # noqa: F401  (registers the tables)
-from app.schema_extras import include_name
 from app.db import make_engine
+from app.schema_extras import include_name
 
 target_metadata = SQLModel.metadata
 config = context.config
