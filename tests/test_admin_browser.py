@@ -20,7 +20,7 @@ from app.chat.shop_settings import get_settings, put_setting
 from app.chat.visitors import visitor_label
 from app.clock import utcnow
 from app.models import AuthorKind, Conversation, Message
-from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, start_stack
+from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, start_stack, watch
 
 TIMEOUT_MS = 15_000
 AGENT_BUBBLES = ".parley-log .parley-from-agent .parley-bubble"
@@ -86,17 +86,6 @@ def shopper(context, page_errors):
     page = context.new_page()
     watch(page, page_errors)
     return page
-
-
-def watch(page, errors: list[str]) -> None:
-    """Uncaught exceptions fail the test; so does any dialog (an alert() is an injection)."""
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-
-    def on_dialog(dialog) -> None:
-        errors.append(f"dialog on {page.url}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
 
 
 # ---- helpers ------------------------------------------------------------------------------

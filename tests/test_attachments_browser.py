@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import re
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -27,16 +25,18 @@ from sqlmodel import select
 
 from app.media.attachments import check
 from app.models import Attachment, Conversation, Message
-from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, overlapping, start_stack
+from tests.support.browser import (
+    artifacts_dir,
+    element_boxes,
+    launch_chromium,
+    overlapping,
+    start_stack,
+    widget_strings,
+)
 
 TIMEOUT_MS = 15_000
-LOCALES = Path(__file__).resolve().parent.parent / "extensions" / "parley-chat" / "locales"
 TICKS = ".parley-log .parley-from-shopper .parley-tick"
 PICTURES = ".parley-log .parley-picture img"
-
-
-def strings(name: str) -> dict[str, str]:
-    return json.loads((LOCALES / f"{name}.json").read_text(encoding="utf-8"))["parley"]
 
 
 def photo_with_gps(width: int = 800, height: int = 600, colour=(200, 120, 40)) -> bytes:
@@ -150,7 +150,7 @@ def test_a_photo_goes_up_from_the_widget_and_comes_back_without_its_gps_position
     page = new_page()
     open_chat(page, stack.storefront_url)
     ask(page, "Here is the size label, which size is it? [pictures-1]")
-    expect(page.locator(".parley-attach")).to_have_attribute("aria-label", strings("en.default")["attach"])
+    expect(page.locator(".parley-attach")).to_have_attribute("aria-label", widget_strings("en.default")["attach"])
     attach(page, photo_with_gps())
     expect(page.locator(TICKS)).to_have_count(2)  # stored: the picture message has its tick
     conversation = conversation_of(stack, "Here is the size label, which size is it? [pictures-1]")
@@ -169,7 +169,7 @@ def test_a_photo_goes_up_from_the_widget_and_comes_back_without_its_gps_position
         assert image.getexif().get_ifd(0x8825) == {} and dict(image.getexif()) == {}
     assert b"Parley Browser Camera" not in served
     img = page.locator(PICTURES).first
-    assert img.get_attribute("alt") == strings("en.default")["picture"]
+    assert img.get_attribute("alt") == widget_strings("en.default")["picture"]
 
     # The agent answers with a picture: it arrives live, its box the picture's proportions.
     agent_sends_picture(stack, conversation, photo_with_gps(600, 900, (30, 90, 160)), "agent-pic-1")
@@ -204,7 +204,7 @@ def test_a_file_that_is_no_picture_is_refused_in_hebrew_and_nothing_is_stored(st
     attach(page, b"<html><script>alert(1)</script></html>", name="label.jpg")
     failed = page.locator(".parley-log .parley-state-failed")
     expect(failed).to_have_count(1)
-    expect(failed.locator(".parley-meta")).to_contain_text(strings("he")["error_image_not_an_image"])
+    expect(failed.locator(".parley-meta")).to_contain_text(widget_strings("he")["error_image_not_an_image"])
     expect(failed.locator(".parley-link")).to_have_count(0)  # a refused file is not retried
     expect(failed.locator(".parley-bubble")).to_have_text("label.jpg")  # named, not shown broken
     with stack.services.db.session() as session:
@@ -230,7 +230,7 @@ def test_a_long_thread_of_pictures_on_a_phone(stack, new_page):
     page.route(uploads, lambda route: held.append(route))
     attach(page, photo_with_gps(1200, 800, (180, 40, 40)), name="parcel-0.jpg")
     uploading = page.locator(".parley-log .parley-from-shopper").last
-    expect(uploading.locator(".parley-meta")).to_contain_text(strings("en.default")["sending"])
+    expect(uploading.locator(".parley-meta")).to_contain_text(widget_strings("en.default")["sending"])
     page.wait_for_function(
         "s => { const i = [...document.querySelectorAll(s)].pop(); return i && i.complete && i.naturalWidth > 0; }",
         arg=PICTURES,

@@ -19,7 +19,7 @@ from sqlmodel import select
 
 from app.models import AuthorKind, CartSnapshot, Conversation, Message, Visitor
 from standins.demo import DEMO_SHOP
-from tests.support.browser import CUSTOMER_ID, artifacts_dir, launch_chromium, start_stack
+from tests.support.browser import CUSTOMER_ID, artifacts_dir, launch_chromium, start_stack, watch
 
 TIMEOUT_MS = 15_000
 SHOPPER_BUBBLES = ".parley-log .parley-from-shopper .parley-bubble"
@@ -65,17 +65,6 @@ def page(context, page_errors, request):
         page.screenshot(path=str(artifacts_dir() / f"{request.node.name}.png"), animations="disabled")
     finally:
         assert not page_errors, f"the page raised: {page_errors}"
-
-
-def watch(page, errors: list[str]) -> None:
-    """Uncaught exceptions fail the test; so does any dialog (an alert() is an injection)."""
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-
-    def on_dialog(dialog) -> None:
-        errors.append(f"dialog on {page.url}: {dialog.message}")
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
 
 
 # ---- helpers ------------------------------------------------------------------------------

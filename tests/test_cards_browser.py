@@ -26,7 +26,14 @@ from sqlmodel import col, select
 
 from app.models import CartSnapshot, Conversation, OrderLink
 from standins.demo import DEMO_SHOP
-from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, overlapping, start_stack
+from tests.support.browser import (
+    artifacts_dir,
+    browser_contexts,
+    element_boxes,
+    launch_chromium,
+    overlapping,
+    start_stack,
+)
 from tests.support.shops import bearer
 
 TIMEOUT_MS = 15_000
@@ -50,21 +57,8 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    contexts, errors = [], []
-
-    def make(width: int = 1280, height: int = 860, locale: str = "en-US"):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale=locale, reduced_motion="reduce"
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        context.on("page", lambda page: page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}")))
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
+    with browser_contexts(browser, TIMEOUT_MS) as make:
+        yield make
 
 
 @pytest.fixture(autouse=True)

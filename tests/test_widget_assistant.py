@@ -19,11 +19,9 @@ Screenshots of each state go to $PARLEY_ARTIFACTS/screenshots/.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
@@ -31,11 +29,19 @@ from sqlmodel import select
 from app.chat.auto_replies import HANDOVER
 from app.models import AuthorKind, Conversation, Message
 from standins.demo import DEMO_SHOP
-from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, overlapping, start_demo, start_stack
+from tests.support.browser import (
+    artifacts_dir,
+    browser_contexts,
+    element_boxes,
+    launch_chromium,
+    overlapping,
+    start_demo,
+    start_stack,
+    widget_strings,
+)
 from tests.support.shops import bearer
 
 TIMEOUT_MS = 15_000
-LOCALES = Path(__file__).resolve().parent.parent / "extensions" / "parley-chat" / "locales"
 BOT = ".parley-log .parley-from-bot"
 ANSWER = f"{BOT}:not(.parley-handover)"
 NOTE = f"{BOT}.parley-handover"
@@ -72,12 +78,7 @@ SHIPPING_EN = {
 }
 
 
-def strings(name: str) -> dict[str, str]:
-    """The widget's words in one language, as the theme extension ships them."""
-    return json.loads((LOCALES / f"{name}.json").read_text(encoding="utf-8"))["parley"]
-
-
-ET, HE, EN = strings("et"), strings("he"), strings("en.default")
+ET, HE, EN = widget_strings("et"), widget_strings("he"), widget_strings("en.default")
 
 
 class Decisions:
@@ -142,27 +143,8 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    """Fresh browser contexts (each a shopper of their own); every page's errors fail the test."""
-    contexts, errors = [], []
-
-    def make(width: int = 1280, height: int = 860, locale: str = "en-US"):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale=locale, reduced_motion="reduce"
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        context.on("page", lambda page: watch(page, errors))
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def watch(page, errors: list[str]) -> None:
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    with browser_contexts(browser, TIMEOUT_MS) as make:
+        yield make
 
 
 def expect(*args, **kwargs):

@@ -19,7 +19,6 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import col, select
@@ -27,21 +26,24 @@ from sqlmodel import col, select
 from app.chat.hours import WEEKDAYS
 from app.chat.shop_settings import put_setting
 from app.models import Conversation, Message, ResumeLink, ShopSetting, Visitor
-from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, overlapping, start_demo, start_stack
+from tests.support.browser import (
+    artifacts_dir,
+    browser_contexts,
+    element_boxes,
+    launch_chromium,
+    overlapping,
+    start_demo,
+    start_stack,
+    widget_strings,
+)
 
 TIMEOUT_MS = 15_000
 TICKS = ".parley-log .parley-from-shopper .parley-tick"
 OFFER = "#parley-panel .parley-email"
 NOTE = ".parley-log .parley-note"
-LOCALES = Path(__file__).resolve().parent.parent / "extensions" / "parley-chat" / "locales"
 
 
-def strings(name: str) -> dict[str, str]:
-    """The widget's words in one language, as the theme extension ships them."""
-    return json.loads((LOCALES / f"{name}.json").read_text(encoding="utf-8"))["parley"]
-
-
-EN = strings("en.default")
+EN = widget_strings("en.default")
 
 
 @pytest.fixture(scope="module")
@@ -59,27 +61,8 @@ def browser():
 
 @pytest.fixture
 def new_context(browser):
-    """Fresh browser contexts (each a device of its own); every page's errors fail the test."""
-    contexts, errors = [], []
-
-    def make(width: int = 1280, height: int = 860, locale: str = "en-US"):
-        context = browser.new_context(
-            viewport={"width": width, "height": height}, locale=locale, reduced_motion="reduce"
-        )
-        context.set_default_timeout(TIMEOUT_MS)
-        context.on("page", lambda page: watch(page, errors))
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, errors
-
-
-def watch(page, errors: list[str]) -> None:
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    page.on("dialog", lambda dialog: (errors.append(f"dialog: {dialog.message}"), dialog.dismiss()))
+    with browser_contexts(browser, TIMEOUT_MS) as make:
+        yield make
 
 
 def expect(*args, **kwargs):
@@ -317,7 +300,7 @@ def test_on_a_phone_in_hebrew_the_offer_reads_right_to_left(stack, new_context, 
     ask(page, tagged("האם השמיכה נשלחת לתל אביב?"))
     offer = page.locator(OFFER)
     expect(offer).to_be_visible()
-    hebrew = strings("he")
+    hebrew = widget_strings("he")
     expect(offer.locator(".parley-email-title")).to_have_text(hebrew["email_offer"])
     expect(offer.locator(".parley-email-consent")).to_have_text(hebrew["email_consent"])
     expect(offer.locator(".parley-email-send")).to_have_text(hebrew["send"])
@@ -421,7 +404,7 @@ def test_an_expired_or_revoked_link_is_refused_in_the_shoppers_language(stack, n
     ask(owner, question)
     visitor = visitor_of(stack, question)
 
-    estonian = strings("et")
+    estonian = widget_strings("et")
     for kind in ("expired", "revoked"):
         token = resume_link(stack.services, visitor, **{kind: True})
         page = new_context(locale="et-EE").new_page()

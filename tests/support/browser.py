@@ -8,10 +8,11 @@ must know Parley's URL and Parley's settings must know the stand-in's.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,6 +44,45 @@ CHROMIUM_ARGS = [
 ]
 API_KEY = "parley-browser-client-id"
 CUSTOMER_ID = 7001
+LOCALES = Path(__file__).resolve().parents[2] / "extensions" / "parley-chat" / "locales"
+
+
+def widget_strings(name: str) -> dict[str, str]:
+    """The widget's words in one language (`et`, `en.default`), as the theme extension ships them."""
+    return json.loads((LOCALES / f"{name}.json").read_text(encoding="utf-8"))["parley"]
+
+
+def watch(page: Any, errors: list[str]) -> None:
+    """Uncaught exceptions fail the test; so does any dialog (an alert() is an injection)."""
+    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
+
+    def on_dialog(dialog: Any) -> None:
+        errors.append(f"dialog on {page.url}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+
+
+@contextmanager
+def browser_contexts(browser: Any, timeout_ms: int) -> Iterator[Callable[..., Any]]:
+    """A maker of fresh browser contexts (each a device or shopper of its own), closed at
+    the end; an error or dialog on any of their pages fails the test."""
+    contexts: list[Any] = []
+    errors: list[str] = []
+
+    def make(width: int = 1280, height: int = 860, locale: str = "en-US") -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale=locale, reduced_motion="reduce"
+        )
+        context.set_default_timeout(timeout_ms)
+        context.on("page", lambda page: watch(page, errors))
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, errors
 
 
 def artifacts_dir() -> Path:
