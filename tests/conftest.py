@@ -29,7 +29,7 @@ from tests.support.clock import MovableClock
 from tests.support.saleor import running_saleor
 from tests.support.services import POSTGRES_URL, service_unavailable
 from tests.support.shops import API_KEY, API_SECRET, SHOP, install
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, sending_through
 
 
 @pytest.fixture(scope="session")
@@ -138,14 +138,7 @@ def smtp() -> Iterator[SmtpServer]:
 @pytest.fixture
 def mail_app(settings, standin, bind, clock, smtp):
     """The app sending its e-mail through `smtp` (plain SMTP on loopback)."""
-    mailed = settings.override(
-        mailer="smtp",
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_security="none",
-        mail_from="Parley <parley@parley.test>",
-        mail_inbound_domain="mail.parley.test",
-    )
+    mailed = settings.override(**sending_through(smtp), mail_inbound_domain="mail.parley.test")
     return make_app(mailed, standin, bind=bind, clock=clock)
 
 

@@ -30,7 +30,7 @@ from app.notify.mail_in import controller
 from standins.demo import DEMO_SHOP
 from tests.support.browser import API_KEY, artifacts_dir, launch_chromium, start_stack
 from tests.support.clock import MovableClock
-from tests.support.smtp import SmtpServer, free_port
+from tests.support.smtp import SmtpServer, free_port, sending_through
 
 TIMEOUT_MS = 15_000
 INBOUND_DOMAIN = "mail.parley-demo.test"
@@ -54,14 +54,7 @@ def clock():
 def stack(tmp_path_factory, relay, clock):
     stack, stop = start_stack(
         tmp_path_factory.mktemp("continuity"),
-        settings={
-            "mailer": "smtp",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": relay.port,
-            "smtp_security": "none",
-            "mail_from": "Parley <parley@parley-demo.test>",
-            "mail_inbound_domain": INBOUND_DOMAIN,
-        },
+        settings={**sending_through(relay, "Parley <parley@parley-demo.test>"), "mail_inbound_domain": INBOUND_DOMAIN},
         clock=clock,
     )
     yield stack

@@ -29,7 +29,7 @@ from app.models import Conversation, Outbox, Shop
 from standins.demo import DEMO_SHOP
 from tests.support.browser import artifacts_dir, element_boxes, launch_chromium, overlapping, start_stack
 from tests.support.clock import MovableClock
-from tests.support.smtp import SmtpServer
+from tests.support.smtp import SmtpServer, sending_through
 
 TIMEOUT_MS = 15_000
 DESKTOP = {"width": 1280, "height": 860}
@@ -82,13 +82,7 @@ def clock():
 def stack(tmp_path_factory, relay, clock):
     stack, stop = start_stack(
         tmp_path_factory.mktemp("support-notify"),
-        settings={
-            "mailer": "smtp",
-            "smtp_host": "127.0.0.1",
-            "smtp_port": relay.port,
-            "smtp_security": "none",
-            "mail_from": "Parley <parley@parley-demo.test>",
-        },
+        settings=sending_through(relay, "Parley <parley@parley-demo.test>"),
         clock=clock,
     )
     yield stack

@@ -42,6 +42,17 @@ class _Sink:
         return "250 OK"
 
 
+def sending_through(server: "SmtpServer", sender: str = "Parley <parley@parley.test>") -> dict[str, object]:
+    """The Settings fields that send Parley's e-mail through `server` (plain SMTP on loopback)."""
+    return {
+        "mailer": "smtp",
+        "smtp_host": "127.0.0.1",
+        "smtp_port": server.port,
+        "smtp_security": "none",
+        "mail_from": sender,
+    }
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
